@@ -1,0 +1,92 @@
+/**
+ * Entry point: commander wiring, kubectl-compatible flags, and the one place where errors
+ * become a sentence on stderr and an exit code. Commands are imported lazily so that `--help`
+ * and usage errors never load the Kubernetes client.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, StsDoctorError, UsageError } from '../errors.js';
+import { VERSION } from './version.js';
+
+/** Flags every command that talks to a cluster accepts, named as kubectl names them. */
+function connectionFlags(cmd: Command): Command {
+  return cmd
+    .option('--kubeconfig <file>', 'path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context to use (default: its current-context)')
+    .option('-n, --namespace <namespace>', "namespace of the StatefulSet (default: the context's namespace, else default)")
+    .addOption(new Option('--request-timeout <seconds>', 'timeout of each API request in seconds (0: none)').default('30'));
+}
+
+function program(): Command {
+  const root = new Command('sts-doctor')
+    .description('Explains, with evidence, why a StatefulSet\'s pods do not start, and guides the recovery.')
+    .version(VERSION, '--version', 'print the version')
+    .option('--no-color', 'disable colours (also: NO_COLOR=1)')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .exitOverride();
+
+  connectionFlags(
+    root
+      .command('diagnose')
+      .description('diagnose a StatefulSet (or every StatefulSet in the namespace) and print the findings with their evidence')
+      .argument('[name]', 'StatefulSet name; omit to diagnose every StatefulSet in the namespace'),
+  )
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'yaml']).default('text'))
+    .option('-l, --selector <selector>', 'label selector on StatefulSets, when no name is given')
+    .option('--from <path>', 'read a saved dump instead of the cluster: a kubectl List (YAML or JSON), multi-document YAML, a cluster-info dump directory, or - for stdin')
+    .option('--now <time>', 'with --from: the time to judge ages against (RFC 3339; default: the newest timestamp in the dump)')
+    .exitOverride()
+    .action(async (name: string | undefined, opts: Record<string, unknown>) => {
+      const { diagnoseCommand } = await import('../commands/diagnose.js');
+      process.exitCode = await diagnoseCommand(name, opts as never);
+    });
+
+  connectionFlags(
+    root
+      .command('snapshot')
+      .description('write everything diagnose reads about a StatefulSet as one kubectl List (env values redacted), for --from or a bug report')
+      .argument('[name]', 'StatefulSet name; omit for every StatefulSet in the namespace'),
+  )
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
+    .option('-l, --selector <selector>', 'label selector on StatefulSets, when no name is given')
+    .exitOverride()
+    .action(async (name: string | undefined, opts: Record<string, unknown>) => {
+      const { snapshotCommand } = await import('../commands/snapshot.js');
+      process.exitCode = await snapshotCommand(name, opts as never);
+    });
+
+  return root;
+}
+
+/** Runs the command line `argv` (as process.argv) and sets process.exitCode. */
+export async function run(argv: string[]): Promise<void> {
+  if (process.argv.includes('--no-color')) process.env.NO_COLOR = '1';
+  try {
+    await program().parseAsync(argv);
+  } catch (err) {
+    process.exitCode = exitCodeFor(err);
+  }
+}
+
+/** Maps any error to its exit code, writing its one-sentence message to stderr. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // commander has already printed its own one-line message (or the help / version).
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.Ok;
+    return ExitCode.Error;
+  }
+  if (err instanceof StsDoctorError) {
+    process.stderr.write(`sts-doctor: ${err.message}\n`);
+    if (process.env.STS_DOCTOR_DEBUG && err.cause) process.stderr.write(`${String((err.cause as Error).stack ?? err.cause)}\n`);
+    return err.exitCode;
+  }
+  // A bug: still one sentence, and the stack only on request.
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`sts-doctor: internal error: ${message.split('\n')[0]} (set STS_DOCTOR_DEBUG=1 for details)\n`);
+  if (process.env.STS_DOCTOR_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  return ExitCode.Error;
+}
+
+export { UsageError };
+
+await run(process.argv);

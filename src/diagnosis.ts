@@ -1,0 +1,205 @@
+/**
+ * The diagnosis: every rule run over a Snapshot, plus a per-replica view of each StatefulSet.
+ * This is what the reporters render and what `-o json` prints (README, "JSON output").
+ */
+import { evaluate } from './rules/registry.js';
+import type { Finding, Severity } from './rules/types.js';
+import type { Gap, KubeEvent, Pod, Snapshot, SnapshotSource, StatefulSet, Timestamp } from './snapshot/types.js';
+import {
+  condition,
+  desiredReplicas,
+  eventCount,
+  eventTimestamp,
+  isPodReady,
+  isTerminating,
+  ordinalStart,
+  podName,
+  podOrdinal,
+  REVISION_LABEL,
+  SnapshotView,
+} from './snapshot/view.js';
+
+/** Version of the JSON shape; bumped on incompatible changes. */
+export const DIAGNOSIS_API_VERSION = 'sts-doctor.dev/v1';
+
+/** One row of the per-replica table. */
+export interface ReplicaRow {
+  ordinal: number;
+  pod: string;
+  /** False when no pod with this name exists. */
+  exists: boolean;
+  uid?: string;
+  /** `status.phase`. */
+  phase?: string;
+  /** What kubectl's STATUS column would show: Running, Pending, ContainerCreating, ImagePullBackOff, Terminating... */
+  status: string;
+  ready: boolean;
+  /** Ready containers over containers, like kubectl's READY column (`1/2`). */
+  readyContainers?: string;
+  restarts?: number;
+  node?: string;
+  revision?: string;
+  /** Claims of this ordinal's claim templates, with `status.phase` (`Missing` if none). */
+  claims: { name: string; phase: string }[];
+  /** Ordinal at or above `spec.replicas`: being removed by a scale-down. */
+  condemned: boolean;
+  /** The most telling recent event of the pod: the newest Warning, else the newest event. */
+  event?: { type: string; reason: string; message: string; time?: Timestamp; count: number };
+}
+
+/** The state of one StatefulSet. */
+export interface StatefulSetReport {
+  name: string;
+  namespace: string;
+  uid?: string;
+  /** No critical or warning finding, and the controller's status shows every replica ready and updated. */
+  healthy: boolean;
+  podManagementPolicy: string;
+  updateStrategy: string;
+  serviceName?: string;
+  replicas: { desired: number; existing: number; ready: number; available: number; updated: number; current: number };
+  currentRevision?: string;
+  updateRevision?: string;
+  table: ReplicaRow[];
+}
+
+/** The whole diagnosis document. */
+export interface Diagnosis {
+  apiVersion: typeof DIAGNOSIS_API_VERSION;
+  kind: 'Diagnosis';
+  source: SnapshotSource;
+  now: Timestamp;
+  namespace: string;
+  statefulSets: StatefulSetReport[];
+  findings: Finding[];
+  gaps: Gap[];
+  summary: { statefulSets: number; healthy: number } & Record<Severity, number>;
+}
+
+/** Runs every rule over the snapshot and builds the per-replica tables. Pure. */
+export function diagnose(snapshot: Snapshot): Diagnosis {
+  const view = new SnapshotView(snapshot);
+  const findings = evaluate(view);
+  const statefulSets = snapshot.statefulSets.map((sts) => report(view, sts, findings));
+  const count = (s: Severity): number => findings.filter((f) => f.severity === s).length;
+  return {
+    apiVersion: DIAGNOSIS_API_VERSION,
+    kind: 'Diagnosis',
+    source: snapshot.source,
+    now: snapshot.now,
+    namespace: snapshot.namespace,
+    statefulSets,
+    findings,
+    gaps: snapshot.gaps,
+    summary: {
+      statefulSets: statefulSets.length,
+      healthy: statefulSets.filter((s) => s.healthy).length,
+      critical: count('critical'),
+      warning: count('warning'),
+      info: count('info'),
+    },
+  };
+}
+
+/** True when the controller's status shows the StatefulSet converged: every replica ready, available and on the update revision. */
+export function statusConverged(sts: StatefulSet): boolean {
+  const s = sts.status ?? {};
+  const want = desiredReplicas(sts);
+  if ((s.observedGeneration ?? 0) < (sts.metadata.generation ?? 0)) return false;
+  if ((s.replicas ?? 0) !== want || (s.readyReplicas ?? 0) !== want) return false;
+  if (s.availableReplicas !== undefined && s.availableReplicas !== want) return false;
+  if (sts.spec.updateStrategy?.type !== 'OnDelete' && !(sts.spec.updateStrategy?.rollingUpdate?.partition)) {
+    if (s.updateRevision && s.currentRevision !== s.updateRevision) return false;
+    if ((s.updatedReplicas ?? want) !== want) return false;
+  }
+  return true;
+}
+
+function report(view: SnapshotView, sts: StatefulSet, findings: Finding[]): StatefulSetReport {
+  const pods = view.podsOf(sts);
+  const start = ordinalStart(sts);
+  const want = desiredReplicas(sts);
+  const byOrdinal = new Map<number, Pod>();
+  for (const p of pods) byOrdinal.set(podOrdinal(sts, p.metadata.name)!, p);
+  const last = Math.max(start + want - 1, ...byOrdinal.keys());
+  const table: ReplicaRow[] = [];
+  for (let ord = start; ord <= last; ord++) table.push(row(view, sts, ord, byOrdinal.get(ord), ord >= start + want));
+  const own = findings.filter((f) => f.statefulSet.uid === sts.metadata.uid && f.statefulSet.name === sts.metadata.name);
+  const s = sts.status ?? {};
+  const r: StatefulSetReport = {
+    name: sts.metadata.name,
+    namespace: sts.metadata.namespace ?? view.snapshot.namespace,
+    healthy: statusConverged(sts) && !own.some((f) => f.severity !== 'info'),
+    podManagementPolicy: sts.spec.podManagementPolicy ?? 'OrderedReady',
+    updateStrategy: sts.spec.updateStrategy?.type ?? 'RollingUpdate',
+    replicas: {
+      desired: want,
+      existing: pods.length,
+      ready: s.readyReplicas ?? 0,
+      available: s.availableReplicas ?? 0,
+      updated: s.updatedReplicas ?? 0,
+      current: s.currentReplicas ?? 0,
+    },
+    table,
+  };
+  if (sts.metadata.uid) r.uid = sts.metadata.uid;
+  if (sts.spec.serviceName) r.serviceName = sts.spec.serviceName;
+  if (s.currentRevision) r.currentRevision = s.currentRevision;
+  if (s.updateRevision) r.updateRevision = s.updateRevision;
+  return r;
+}
+
+function row(view: SnapshotView, sts: StatefulSet, ordinal: number, pod: Pod | undefined, condemned: boolean): ReplicaRow {
+  const claims = view.templateClaims(sts, ordinal).map((c) => ({ name: c.claimName, phase: c.claim?.status?.phase ?? (c.claim ? 'Pending' : 'Missing') }));
+  if (!pod) return { ordinal, pod: podName(sts, ordinal), exists: false, status: 'Missing', ready: false, claims, condemned };
+  const statuses = pod.status?.containerStatuses ?? [];
+  const r: ReplicaRow = {
+    ordinal,
+    pod: pod.metadata.name,
+    exists: true,
+    status: podStatus(pod),
+    ready: isPodReady(pod),
+    readyContainers: `${statuses.filter((c) => c.ready).length}/${pod.spec.containers.length}`,
+    restarts: statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0),
+    claims,
+    condemned,
+  };
+  if (pod.metadata.uid) r.uid = pod.metadata.uid;
+  if (pod.status?.phase) r.phase = pod.status.phase;
+  if (pod.spec.nodeName) r.node = pod.spec.nodeName;
+  const rev = pod.metadata.labels?.[REVISION_LABEL];
+  if (rev) r.revision = rev;
+  const ev = tellingEvent(view.eventsFor(pod, 'Pod'));
+  if (ev) {
+    r.event = { type: ev.type ?? 'Normal', reason: ev.reason ?? '', message: ev.message ?? '', count: eventCount(ev) };
+    const t = eventTimestamp(ev);
+    if (t) r.event.time = t;
+  }
+  return r;
+}
+
+/** The newest Warning event, else the newest event (events are newest first). */
+export function tellingEvent(events: KubeEvent[]): KubeEvent | undefined {
+  return events.find((e) => e.type === 'Warning') ?? events[0];
+}
+
+/**
+ * The pod's status as kubectl's STATUS column computes it (simplified from
+ * `printPod` in pkg/printers/internalversion/printers.go): Terminating, a container's waiting or
+ * terminated reason, `Init:<reason>`, else the phase.
+ */
+export function podStatus(pod: Pod): string {
+  if (isTerminating(pod)) return 'Terminating';
+  let reason = pod.status?.reason ?? pod.status?.phase ?? 'Unknown';
+  for (const c of pod.status?.initContainerStatuses ?? []) {
+    if (c.state?.terminated && c.state.terminated.exitCode === 0) continue;
+    if (c.state?.waiting?.reason && c.state.waiting.reason !== 'PodInitializing') return `Init:${c.state.waiting.reason}`;
+    if (c.state?.terminated) return `Init:${c.state.terminated.reason ?? 'Error'}`;
+  }
+  for (const c of [...(pod.status?.containerStatuses ?? [])].reverse()) {
+    if (c.state?.waiting?.reason) reason = c.state.waiting.reason;
+    else if (c.state?.terminated?.reason) reason = c.state.terminated.reason;
+  }
+  if (reason === 'Running' && condition(pod.status?.conditions, 'Ready')?.status !== 'True') return 'Running';
+  return reason;
+}

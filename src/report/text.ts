@@ -1,0 +1,135 @@
+/**
+ * The human report: one block per StatefulSet (header, per-replica table), then the findings
+ * with their evidence and recoveries. Colour follows chalk's detection of the output stream,
+ * `FORCE_COLOR`, `--no-color` and `NO_COLOR`.
+ */
+import chalk, { Chalk, type ChalkInstance } from 'chalk';
+import type { Diagnosis, ReplicaRow, StatefulSetReport } from '../diagnosis.js';
+import type { Evidence, Finding, Severity } from '../rules/types.js';
+import { ageSeconds, formatAge } from '../snapshot/view.js';
+
+/** A chalk instance honouring NO_COLOR (chalk itself honours FORCE_COLOR and --no-color). */
+export function colors(env: NodeJS.ProcessEnv = process.env): ChalkInstance {
+  if (env.NO_COLOR) return new Chalk({ level: 0 });
+  return chalk;
+}
+
+const SEVERITY_MARK: Record<Severity, string> = { critical: '✖', warning: '▲', info: 'ℹ' };
+
+/** Renders the diagnosis as text; `width` is the terminal width used to clip long cells. */
+export function renderText(d: Diagnosis, c: ChalkInstance = colors(), width = process.stdout.columns || 120): string {
+  const out: string[] = [];
+  const sev = (s: Severity, text: string): string => (s === 'critical' ? c.red(text) : s === 'warning' ? c.yellow(text) : c.cyan(text));
+  if (d.statefulSets.length === 0) out.push(`No StatefulSet found in namespace ${d.namespace}.`);
+  for (const s of d.statefulSets) {
+    out.push(header(s, c));
+    out.push(table(s.table, d.now, c, width));
+    out.push('');
+  }
+  if (d.gaps.length) {
+    out.push(c.yellow('Not checked (could not read):'));
+    for (const g of d.gaps) out.push(`  ${g.message}`);
+    out.push('');
+  }
+  if (d.findings.length === 0) {
+    out.push(c.green(`✔ No problems found${d.statefulSets.length > 1 ? ` in ${d.statefulSets.length} StatefulSets` : ''}.`));
+    return out.join('\n') + '\n';
+  }
+  out.push(c.bold(`Findings (${d.findings.length})`));
+  d.findings.forEach((f, i) => {
+    out.push('');
+    out.push(finding(f, i + 1, d, c, sev, width));
+  });
+  return out.join('\n') + '\n';
+}
+
+function header(s: StatefulSetReport, c: ChalkInstance): string {
+  const status = s.healthy ? c.green('healthy') : c.red('unhealthy');
+  const r = s.replicas;
+  const rev = s.currentRevision && s.updateRevision && s.currentRevision !== s.updateRevision ? `  revision ${s.currentRevision} → ${s.updateRevision}` : s.updateRevision ? `  revision ${s.updateRevision}` : '';
+  return `${c.bold(`StatefulSet ${s.namespace}/${s.name}`)}  ${status}  ${r.ready}/${r.desired} ready  ${s.podManagementPolicy}  ${s.updateStrategy}${rev}`;
+}
+
+function table(rows: ReplicaRow[], now: string, c: ChalkInstance, width: number): string {
+  const head = ['ORDINAL', 'POD', 'STATUS', 'READY', 'NODE', 'PVC', 'LAST EVENT'];
+  const cells = rows.map((r) => [
+    String(r.ordinal) + (r.condemned ? '*' : ''),
+    r.exists ? r.pod : `(${r.pod})`,
+    r.status,
+    r.readyContainers ?? '-',
+    r.node ?? '-',
+    r.claims.length ? r.claims.map((x) => `${x.name} ${x.phase}`).join(', ') : '-',
+    r.event ? `${r.event.type} ${r.event.reason} ${formatAge(ageSeconds(now, r.event.time))} ago: ${r.event.message}` : '-',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]!.length)));
+  const fixed = widths.slice(0, -1).reduce((a, b) => a + b + 2, 2);
+  const last = Math.max(20, width - fixed);
+  const line = (row: string[], color?: (s: string) => string): string =>
+    '  ' +
+    row
+      .map((cell, i) => {
+        const text = i === row.length - 1 ? clip(cell, last) : cell.padEnd(widths[i]!);
+        return color ? color(text) : text;
+      })
+      .join('  ')
+      .trimEnd();
+  const lines = [line(head, c.dim)];
+  rows.forEach((r, i) => {
+    const color = !r.exists ? c.dim : r.ready ? undefined : c.yellow;
+    lines.push(line(cells[i]!, color));
+  });
+  if (rows.some((r) => r.condemned)) lines.push(c.dim('  * ordinal above spec.replicas: to be removed by the scale-down'));
+  return lines.join('\n');
+}
+
+function clip(s: string, n: number): string {
+  const one = s.replace(/\s+/g, ' ');
+  return one.length <= n ? one : `${one.slice(0, n - 1)}…`;
+}
+
+function finding(f: Finding, n: number, d: Diagnosis, c: ChalkInstance, sev: (s: Severity, t: string) => string, width: number): string {
+  const lines: string[] = [];
+  lines.push(`${sev(f.severity, `${SEVERITY_MARK[f.severity]} ${f.severity.toUpperCase()}`)} ${c.bold(f.rule)}  ${f.subject.kind}/${f.subject.name}${f.confidence === 'low' ? c.yellow('  (low confidence: some reads were not possible)') : ''}`);
+  lines.push(`  ${c.bold(f.summary)}`);
+  lines.push(...wrap(f.explanation, width - 4).map((l) => `  ${l}`));
+  if (f.evidence.length) {
+    lines.push(`  ${c.dim('Evidence:')}`);
+    for (const e of f.evidence) lines.push(...evidence(e, d.now, c, width));
+  }
+  if (f.recoveries.length) {
+    lines.push(`  ${c.dim('Recovery:')}`);
+    for (const r of f.recoveries) {
+      lines.push(`    → ${r.title}${r.automated ? c.dim(`  [sts-doctor recover --action ${r.id}]`) : ''}`);
+      lines.push(...wrap(r.description, width - 8).map((l) => `      ${c.dim(l)}`));
+      for (const cmd of r.commands ?? []) lines.push(`      ${c.cyan(`$ ${cmd}`)}`);
+    }
+  }
+  void n;
+  return lines.join('\n');
+}
+
+function evidence(e: Evidence, now: string, c: ChalkInstance, width: number): string[] {
+  const who = `${e.object.kind}/${e.object.name}`;
+  const when = e.time ? ` ${formatAge(ageSeconds(now, e.time))} ago` : '';
+  const count = e.count && e.count > 1 ? ` (x${e.count})` : '';
+  const from = e.source ? ` from ${e.source}` : '';
+  const head = `    • ${who} ${c.bold(e.label)}${count}${when}${from}`;
+  return [head, ...wrap(e.text, width - 8).map((l) => `      ${l}`)];
+}
+
+/** Wraps text at word boundaries to `width` columns (minimum 40). */
+export function wrap(text: string, width: number): string[] {
+  const w = Math.max(40, width);
+  const out: string[] = [];
+  for (const para of text.split('\n')) {
+    let line = '';
+    for (const word of para.split(/\s+/).filter(Boolean)) {
+      if (line && line.length + 1 + word.length > w) {
+        out.push(line);
+        line = word;
+      } else line = line ? `${line} ${word}` : word;
+    }
+    out.push(line);
+  }
+  return out;
+}

@@ -1,0 +1,79 @@
+/**
+ * `pod-not-ready`: the fallback. When no other rule explains why a StatefulSet is not healthy,
+ * name each pod that is not Running and Ready (with what its status and events say), each
+ * replica that does not exist, or a controller status that has not converged. sts-doctor never
+ * calls a StatefulSet healthy that its controller does not.
+ *
+ * Kubernetes source: StatefulSet status fields written by pkg/controller/statefulset
+ * (`replicas`, `readyReplicas`, `availableReplicas`, `updatedReplicas`, `currentRevision`,
+ * `updateRevision`, `observedGeneration`), and the pod facts in ./facts.ts.
+ */
+import { statusConverged } from '../diagnosis.js';
+import { desiredReplicas, eventCount, ordinalStart, podName, podOrdinal } from '../snapshot/view.js';
+import { whyNotReady } from './facts.js';
+import { absenceEvidence, eventEvidence, fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js';
+
+export const notReadyUnexplained: Rule = {
+  id: 'pod-not-ready',
+  title: 'Replica not Ready, cause not recognised',
+  rank: 90,
+  evaluate({ view, sts }) {
+    const out: Finding[] = [];
+    const base = { rule: 'pod-not-ready', statefulSet: stsRef({ view, sts }), confidence: 'high' as const };
+    const pods = view.podsOf(sts);
+    for (const pod of pods) {
+      const why = whyNotReady(view, pod);
+      if (!why) continue;
+      out.push({
+        ...base,
+        severity: 'warning',
+        subject: ref(pod, 'Pod'),
+        summary: `Pod ${pod.metadata.name} is not Ready: ${why.reason}`,
+        explanation: `Pod ${pod.metadata.name} is not Ready because ${why.text}. No rule of sts-doctor recognises a more specific cause; the evidence below is what the cluster says.`,
+        evidence: why.evidence,
+        recoveries: [],
+        details: { reason: why.reason },
+      });
+    }
+    const present = new Set(pods.map((p) => podOrdinal(sts, p.metadata.name)));
+    const start = ordinalStart(sts);
+    const missing: number[] = [];
+    for (let o = start; o < start + desiredReplicas(sts); o++) if (!present.has(o)) missing.push(o);
+    if (missing.length && out.length === 0) {
+      const failures = view.eventsFor(sts, 'StatefulSet').filter((e) => e.type === 'Warning').slice(0, 3);
+      out.push({
+        ...base,
+        severity: 'warning',
+        subject: ref(sts, 'StatefulSet'),
+        summary: `Replicas ${missing.map((o) => podName(sts, o)).join(', ')} do not exist`,
+        explanation: `The StatefulSet wants ${desiredReplicas(sts)} replicas but pods ${missing.map((o) => podName(sts, o)).join(', ')} do not exist.`,
+        evidence: [
+          ...missing.map((o) => absenceEvidence({ kind: 'Pod', namespace: view.snapshot.namespace, name: podName(sts, o) }, `Pod ${podName(sts, o)} does not exist`)),
+          ...failures.map(eventEvidence),
+        ],
+        recoveries: [],
+        details: { missingOrdinals: missing, warnings: failures.map((e) => ({ reason: e.reason, count: eventCount(e) })) },
+      });
+    }
+    if (out.length === 0 && !statusConverged(sts)) {
+      const s = sts.status ?? {};
+      out.push({
+        ...base,
+        severity: 'info',
+        subject: ref(sts, 'StatefulSet'),
+        summary: `StatefulSet ${sts.metadata.name} has not converged yet (every pod is Ready; the controller is still working)`,
+        explanation: 'Every pod is Running and Ready, but the controller\'s status does not show the StatefulSet converged: a rollout or scale operation is in progress, or the status is not updated yet.',
+        evidence: [
+          fieldEvidence(
+            sts,
+            'StatefulSet',
+            'status',
+            `replicas=${s.replicas ?? 0} readyReplicas=${s.readyReplicas ?? 0} availableReplicas=${s.availableReplicas ?? 0} updatedReplicas=${s.updatedReplicas ?? 0} currentRevision=${s.currentRevision ?? ''} updateRevision=${s.updateRevision ?? ''} observedGeneration=${s.observedGeneration ?? 0} generation=${sts.metadata.generation ?? 0}`,
+          ),
+        ],
+        recoveries: [],
+      });
+    }
+    return out;
+  },
+};

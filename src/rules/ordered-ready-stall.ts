@@ -1,0 +1,82 @@
+/**
+ * `ordered-ready-stall`: under OrderedReady, a pod that is not Running and Ready keeps the
+ * controller from creating the ordinals above it.
+ *
+ * Kubernetes source: pkg/controller/statefulset/stateful_set_control.go. With `monotonic` true
+ * (podManagementPolicy OrderedReady, the default) the controller, walking ordinals upwards,
+ * stops at the first pod that is not Running and Ready (and Available for minReadySeconds) or is
+ * Terminating, and creates nothing above it. It emits no event and sets no status field for
+ * this wait: the signal is the absence of the higher pods, plus the blocker's own state.
+ */
+import { desiredReplicas, isOrderedReady, isPodReady, isTerminating, ordinalStart, podName, podOrdinal } from '../snapshot/view.js';
+import { whyNotReady } from './facts.js';
+import { absenceEvidence, fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js';
+
+export const orderedReadyStall: Rule = {
+  id: 'ordered-ready-stall',
+  title: 'OrderedReady rollout stalled behind a pod that is not Ready',
+  rank: 60,
+  evaluate({ view, sts }) {
+    if (!isOrderedReady(sts)) return [];
+    const start = ordinalStart(sts);
+    const want = desiredReplicas(sts);
+    const pods = new Map(view.podsOf(sts).map((p) => [podOrdinal(sts, p.metadata.name)!, p]));
+    const missing: number[] = [];
+    for (let o = start; o < start + want; o++) if (!pods.has(o)) missing.push(o);
+    if (missing.length === 0) return [];
+    // The blocker: the lowest existing ordinal below a missing one that is not Running and Ready.
+    let blocker;
+    for (let o = start; o < Math.max(...missing); o++) {
+      const p = pods.get(o);
+      if (p && (isTerminating(p) || p.status?.phase !== 'Running' || !isPodReady(p))) {
+        blocker = p;
+        break;
+      }
+    }
+    if (!blocker) return [];
+    const blockerOrdinal = podOrdinal(sts, blocker.metadata.name)!;
+    const stranded = missing.filter((o) => o > blockerOrdinal);
+    if (stranded.length === 0) return [];
+    const why = whyNotReady(view, blocker);
+    const names = stranded.map((o) => podName(sts, o));
+    const ready = sts.status?.readyReplicas ?? 0;
+    const f: Finding = {
+      rule: 'ordered-ready-stall',
+      severity: 'critical',
+      statefulSet: stsRef({ view, sts }),
+      subject: ref(blocker, 'Pod'),
+      summary: `${blocker.metadata.name} is not Ready (${why?.reason ?? 'not Ready'}), so ${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} never created`,
+      explanation:
+        `StatefulSet ${sts.metadata.name} uses podManagementPolicy OrderedReady: the controller creates pods one at a time and waits for each to be Running and Ready before creating the next. ` +
+        `${blocker.metadata.name} is not Ready because ${why?.text ?? 'it is not Ready'}, so ordinals ${stranded.join(', ')} are not created (${ready}/${want} replicas ready). ` +
+        'The controller records no event for this wait. If readiness depends on the missing peers (a quorum), this is a deadlock. ' +
+        'Fixing the pod template does not replace the blocked pod: after the fix, delete it so it is recreated from the new revision.',
+      evidence: [
+        fieldEvidence(sts, 'StatefulSet', 'spec.podManagementPolicy', sts.spec.podManagementPolicy ?? 'OrderedReady (default)', undefined, 'spec'),
+        fieldEvidence(sts, 'StatefulSet', 'status', `replicas=${sts.status?.replicas ?? 0} readyReplicas=${ready} spec.replicas=${want}`),
+        ...(why?.evidence ?? []),
+        ...names.map((n) => absenceEvidence({ kind: 'Pod', namespace: view.snapshot.namespace, name: n }, `Pod ${n} does not exist`)),
+      ],
+      recoveries: [
+        {
+          id: 'delete-pod',
+          title: `After fixing the cause, delete ${blocker.metadata.name}`,
+          description: `Deletes ${blocker.metadata.name} (its PVCs are kept) so the controller recreates it from the current template; the next ordinals follow once it is Ready.`,
+          automated: true,
+          target: ref(blocker, 'Pod'),
+        },
+        {
+          id: 'manual',
+          title: 'Make readiness independent of the peers that do not exist yet',
+          description:
+            'If the readiness probe needs a quorum of replicas, it can never pass under OrderedReady. Point the readiness probe at a local check, or recreate the StatefulSet with podManagementPolicy: Parallel (the field is immutable: delete with --cascade=orphan, then apply).',
+          automated: false,
+          commands: [`kubectl -n ${view.snapshot.namespace} edit sts ${sts.metadata.name}`],
+        },
+      ],
+      confidence: 'high',
+      details: { blocker: blocker.metadata.name, blockerOrdinal, reason: why?.reason, missingOrdinals: stranded },
+    };
+    return [f];
+  },
+};

@@ -1,0 +1,202 @@
+/**
+ * `pvc-unbound`: a claim of the StatefulSet's pods is not Bound (Pending or Lost), with its cause.
+ *
+ * Kubernetes sources: pkg/controller/volume/persistentvolume/pv_controller.go (`syncUnboundClaim`,
+ * `provisionClaim*`, `emitEventForUnboundDelayBindingClaim`); wording stable 1.29–1.36.
+ * - Normal `FailedBinding` `no persistent volumes available for this claim and no storage class is set`
+ * - Warning `ProvisioningFailed` `storageclass.storage.k8s.io "<name>" not found`
+ * - Normal `ExternalProvisioning` `Waiting for a volume to be created either by the external
+ *   provisioner '%s' or manually by the system administrator. ...`
+ * - Normal `WaitForFirstConsumer` / `WaitForPodScheduled`
+ * - Warning `VolumeMismatch` `Cannot bind to requested volume %q: %s`
+ * - Warning `ClaimLost` (phase Lost) `Bound claim has lost its PersistentVolume. Data on the volume is lost!`
+ * Events are matched by reason, never by source (external provisioners report under their own name).
+ */
+import type { PersistentVolumeClaim, Pod, StorageClass } from '../snapshot/types.js';
+import { ageSeconds, formatAge, podOrdinal, type SnapshotView } from '../snapshot/view.js';
+import { podEvents } from './facts.js';
+import { absenceEvidence, confidenceFor, eventEvidence, fieldEvidence, ref, stsRef, type Evidence, type Finding, type RecoveryOption, type Rule } from './types.js';
+
+/** Why a claim is not bound. */
+export type UnboundCause =
+  | 'no-storage-class'
+  | 'storage-class-missing'
+  | 'provisioner-not-running'
+  | 'no-matching-volume'
+  | 'waiting-for-pod-scheduling'
+  | 'provisioning-failed'
+  | 'volume-mismatch'
+  | 'claim-lost'
+  | 'unknown';
+
+const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
+
+function defaultClass(view: SnapshotView): StorageClass | undefined {
+  return view.snapshot.storageClasses.find((c) => c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true');
+}
+
+interface Cause {
+  cause: UnboundCause;
+  words: string;
+  evidence: Evidence[];
+  recoveries: RecoveryOption[];
+}
+
+function classify(view: SnapshotView, claim: PersistentVolumeClaim, pod: Pod | undefined): Cause {
+  const events = view.eventsFor(claim, 'PersistentVolumeClaim');
+  const latest = (reason: string): ReturnType<typeof events.find> => events.find((e) => e.reason === reason);
+  const className = claim.spec.storageClassName ?? undefined;
+  const evidence: Evidence[] = [fieldEvidence(claim, 'PersistentVolumeClaim', 'spec.storageClassName', className === undefined ? '(unset)' : className === '' ? '""' : className, undefined, 'spec')];
+  const classRecovery = (name: string): RecoveryOption => ({
+    id: 'manual',
+    title: `Create StorageClass ${name}, or fix the claim template`,
+    description: `Create the StorageClass "${name}" the claim asks for. A claim's class cannot be changed: to use another class, change volumeClaimTemplates (recreate the StatefulSet with --cascade=orphan) and delete this Pending claim and its pod, which hold no data yet.`,
+    automated: false,
+    commands: [`kubectl get storageclass`, `kubectl apply -f storageclass-${name}.yaml`],
+  });
+  const rebuild: RecoveryOption = {
+    id: 'delete-pvc-and-pod',
+    title: `Delete claim ${claim.metadata.name} and its pod once the cause is fixed`,
+    description: 'The claim is Pending and holds no data: deleting it and its pod lets the controller create both anew from the (fixed) template.',
+    automated: true,
+    target: ref(claim, 'PersistentVolumeClaim'),
+  };
+
+  if (claim.status?.phase === 'Lost') {
+    const ev = latest('ClaimLost');
+    return {
+      cause: 'claim-lost',
+      words: `claim ${claim.metadata.name} lost its PersistentVolume ${claim.spec.volumeName ?? ''}`.trim(),
+      evidence: [fieldEvidence(claim, 'PersistentVolumeClaim', 'status.phase', 'Lost'), ...(ev ? [eventEvidence(ev)] : [])],
+      recoveries: [rebuild],
+    };
+  }
+  const missingClass = latest('ProvisioningFailed');
+  if (className && view.canSee('storageclasses') && !view.storageClasses.has(className)) {
+    evidence.push(absenceEvidence({ kind: 'StorageClass', name: className }, `StorageClass ${className} does not exist`));
+    if (missingClass) evidence.push(eventEvidence(missingClass));
+    return { cause: 'storage-class-missing', words: `StorageClass "${className}" does not exist`, evidence, recoveries: [classRecovery(className), rebuild] };
+  }
+  if (missingClass && /storageclass\.storage\.k8s\.io "[^"]+" not found/.test(missingClass.message ?? '')) {
+    evidence.push(eventEvidence(missingClass));
+    return { cause: 'storage-class-missing', words: `StorageClass "${className}" does not exist`, evidence, recoveries: [classRecovery(className ?? '<name>'), rebuild] };
+  }
+  const mismatch = latest('VolumeMismatch');
+  if (mismatch) {
+    evidence.push(eventEvidence(mismatch));
+    return { cause: 'volume-mismatch', words: `the requested volume does not fit: ${mismatch.message}`, evidence, recoveries: [rebuild] };
+  }
+  const noClass = events.find((e) => e.reason === 'FailedBinding' && /no storage class is set/.test(e.message ?? ''));
+  if (noClass || ((className === undefined || className === '') && view.canSee('storageclasses') && (className === '' || !defaultClass(view)))) {
+    if (noClass) evidence.push(eventEvidence(noClass));
+    return {
+      cause: 'no-storage-class',
+      words: 'it names no StorageClass, there is no default StorageClass, and no PersistentVolume matches it',
+      evidence,
+      recoveries: [
+        {
+          id: 'manual',
+          title: 'Provide storage for the claim',
+          description:
+            'Create a PersistentVolume that matches the claim (size, access mode, no class), or mark a StorageClass as default (storageclass.kubernetes.io/is-default-class: "true"): the PV controller then assigns it to unbound claims that name no class.',
+          automated: false,
+          commands: [`kubectl get pv`, `kubectl patch storageclass <name> -p '{"metadata":{"annotations":{"${DEFAULT_CLASS_ANNOTATION}":"true"}}}'`],
+        },
+        rebuild,
+      ],
+    };
+  }
+  const external = latest('ExternalProvisioning');
+  const sc = className ? view.storageClasses.get(className) : undefined;
+  if (external && !events.some((e) => e.reason === 'ProvisioningSucceeded')) {
+    const provisioner = /external provisioner '([^']+)'/.exec(external.message ?? '')?.[1] ?? sc?.provisioner ?? '?';
+    evidence.push(eventEvidence(external));
+    const since = formatAge(ageSeconds(view.snapshot.now, claim.metadata.creationTimestamp));
+    return {
+      cause: 'provisioner-not-running',
+      words: `it has waited ${since} for provisioner "${provisioner}", which has not created a volume (is it installed and running?)`,
+      evidence,
+      recoveries: [
+        {
+          id: 'manual',
+          title: `Check the provisioner ${provisioner}`,
+          description: `The claim waits for the external provisioner "${provisioner}". Check that its controller (often a CSI driver's csi-provisioner sidecar) is deployed, running and registered, and read its logs.`,
+          automated: false,
+          commands: [`kubectl get pods -A | grep -i ${provisioner.split('/').pop()?.split('.')[0] ?? 'provisioner'}`, `kubectl get csidrivers`],
+        },
+      ],
+    };
+  }
+  if (missingClass) {
+    evidence.push(eventEvidence(missingClass));
+    return { cause: 'provisioning-failed', words: `provisioning failed: ${missingClass.message}`, evidence, recoveries: [rebuild] };
+  }
+  const wait = events.find((e) => e.reason === 'WaitForFirstConsumer' || e.reason === 'WaitForPodScheduled');
+  if (sc?.volumeBindingMode === 'WaitForFirstConsumer' || wait) {
+    if (wait) evidence.push(eventEvidence(wait));
+    const sched = pod ? podEvents(view, pod, 'FailedScheduling')[0] : undefined;
+    if (sched) evidence.push(eventEvidence(sched));
+    return {
+      cause: 'waiting-for-pod-scheduling',
+      words: `its StorageClass binds on first use, and ${pod ? `pod ${pod.metadata.name} cannot be scheduled${sched ? `: ${sched.message}` : ''}` : 'no pod uses it yet'}`,
+      evidence,
+      recoveries: [],
+    };
+  }
+  const binding = latest('FailedBinding');
+  if (binding) {
+    evidence.push(eventEvidence(binding));
+    return { cause: 'no-matching-volume', words: `no PersistentVolume matches it: ${binding.message}`, evidence, recoveries: [rebuild] };
+  }
+  evidence.push(fieldEvidence(claim, 'PersistentVolumeClaim', 'status.phase', claim.status?.phase ?? 'Pending'));
+  return { cause: 'unknown', words: 'no event explains why', evidence, recoveries: [] };
+}
+
+export const pvcUnbound: Rule = {
+  id: 'pvc-unbound',
+  title: 'PersistentVolumeClaim not bound',
+  rank: 30,
+  evaluate({ view, sts }) {
+    const out: Finding[] = [];
+    for (const pod of view.podsOf(sts)) {
+      const ordinal = podOrdinal(sts, pod.metadata.name);
+      if (ordinal === undefined) continue;
+      for (const { claimName, claim } of view.claimsOf(pod)) {
+        if (!claim) {
+          if (!view.canSee('persistentvolumeclaims')) continue;
+          const sched = podEvents(view, pod, 'FailedScheduling').find((e) => (e.message ?? '').includes(claimName));
+          out.push({
+            rule: 'pvc-unbound',
+            severity: 'critical',
+            statefulSet: stsRef({ view, sts }),
+            subject: { kind: 'PersistentVolumeClaim', namespace: view.snapshot.namespace, name: claimName },
+            summary: `Claim ${claimName} of pod ${pod.metadata.name} does not exist`,
+            explanation: `Pod ${pod.metadata.name} mounts claim ${claimName}, which does not exist. The StatefulSet controller creates missing claims of Pending pods; if it cannot, its FailedCreate events on the StatefulSet say why (for example a storage quota).`,
+            evidence: [absenceEvidence({ kind: 'PersistentVolumeClaim', namespace: view.snapshot.namespace, name: claimName }, `PersistentVolumeClaim ${claimName} does not exist`), ...(sched ? [eventEvidence(sched)] : [])],
+            recoveries: [],
+            confidence: 'high',
+            details: { claim: claimName, pod: pod.metadata.name, cause: 'claim-missing' },
+          });
+          continue;
+        }
+        if (claim.status?.phase === 'Bound') continue;
+        const c = classify(view, claim, pod);
+        out.push({
+          rule: 'pvc-unbound',
+          severity: 'critical',
+          statefulSet: stsRef({ view, sts }),
+          subject: ref(claim, 'PersistentVolumeClaim'),
+          summary: `Claim ${claim.metadata.name} of pod ${pod.metadata.name} is ${claim.status?.phase ?? 'Pending'}: ${c.words}`,
+          explanation:
+            `Pod ${pod.metadata.name} cannot start until its claim ${claim.metadata.name} is bound to a PersistentVolume. ` +
+            `It has been ${claim.status?.phase ?? 'Pending'} for ${formatAge(ageSeconds(view.snapshot.now, claim.metadata.creationTimestamp))}: ${c.words}.`,
+          evidence: c.evidence,
+          recoveries: c.recoveries,
+          confidence: confidenceFor(view, 'events', 'storageclasses', 'persistentvolumes'),
+          details: { claim: claim.metadata.name, pod: pod.metadata.name, cause: c.cause, storageClassName: claim.spec.storageClassName ?? null },
+        });
+      }
+    }
+    return out;
+  },
+};

@@ -1,0 +1,278 @@
+/**
+ * Offline collection: the same Snapshot from a saved dump. Accepts
+ *  - a `kubectl get ... -o yaml|json` List or single object, or multi-document YAML;
+ *  - `sts-doctor snapshot` output (a List with an `stsDoctor` header: now, namespace, gaps);
+ *  - a `kubectl cluster-info dump --output-directory` tree (every .json/.yaml file in it);
+ *  - `-` for standard input.
+ * "Now" is `--now`, else the header's, else the newest timestamp in the dump.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DumpError, NotFoundError, UsageError } from '../errors.js';
+import type { Gap, KubeObject, ResourceName, Snapshot, StatefulSet } from './types.js';
+import { trimSnapshot } from './normalize.js';
+import { selectorMatches } from './view.js';
+
+/** The header `sts-doctor snapshot` writes beside `items`. */
+export interface DumpHeader {
+  schemaVersion: 1;
+  now: string;
+  namespace: string;
+  source?: Snapshot['source'];
+  gaps: Gap[];
+}
+
+export interface DumpOptions {
+  name?: string | undefined;
+  namespace?: string | undefined;
+  labelSelector?: string | undefined;
+  now?: string | undefined;
+}
+
+const KIND_TO_RESOURCE: Record<string, ResourceName> = {
+  StatefulSet: 'statefulsets',
+  Pod: 'pods',
+  PersistentVolumeClaim: 'persistentvolumeclaims',
+  Event: 'events',
+  Service: 'services',
+  ControllerRevision: 'controllerrevisions',
+  ResourceQuota: 'resourcequotas',
+  Node: 'nodes',
+  PersistentVolume: 'persistentvolumes',
+  StorageClass: 'storageclasses',
+  VolumeAttachment: 'volumeattachments',
+};
+
+const RESOURCE_FIELD: Record<ResourceName, keyof Snapshot> = {
+  statefulsets: 'statefulSets',
+  pods: 'pods',
+  persistentvolumeclaims: 'persistentVolumeClaims',
+  events: 'events',
+  services: 'services',
+  controllerrevisions: 'controllerRevisions',
+  resourcequotas: 'resourceQuotas',
+  nodes: 'nodes',
+  persistentvolumes: 'persistentVolumes',
+  storageclasses: 'storageClasses',
+  volumeattachments: 'volumeAttachments',
+};
+
+/**
+ * Reads a dump into a Snapshot for StatefulSet `name` (or all StatefulSets in the namespace).
+ * @throws DumpError for an unreadable or malformed dump; NotFoundError when the StatefulSet is
+ *   not in it; UsageError when the namespace is ambiguous.
+ */
+export async function snapshotFromDump(path: string, opts: DumpOptions): Promise<Snapshot> {
+  const docs = await readDocuments(path);
+  const objects: KubeObject[] = [];
+  let header: DumpHeader | undefined;
+  for (const { doc, file } of docs) {
+    if (doc === null || doc === undefined) continue;
+    if (typeof doc !== 'object' || Array.isArray(doc)) throw new DumpError(`${file}: expected Kubernetes objects, found ${Array.isArray(doc) ? 'a bare list' : typeof doc}.`);
+    const d = doc as { kind?: string; items?: unknown[]; stsDoctor?: DumpHeader; metadata?: unknown };
+    if (d.stsDoctor) header = d.stsDoctor;
+    if (Array.isArray(d.items)) {
+      const itemKind = d.kind?.endsWith('List') && d.kind !== 'List' ? d.kind.slice(0, -4) : undefined;
+      for (const item of d.items) objects.push(checkObject(item, file, itemKind));
+    } else if (d.kind) {
+      objects.push(checkObject(d, file));
+    } else {
+      throw new DumpError(`${file}: expected Kubernetes objects (with kind and metadata), found a document without "kind".`);
+    }
+  }
+  if (objects.length === 0) throw new DumpError(`${path}: the dump holds no Kubernetes objects.`);
+
+  const byResource = new Map<ResourceName, KubeObject[]>();
+  for (const o of objects) {
+    const r = KIND_TO_RESOURCE[o.kind ?? ''];
+    if (!r) continue;
+    const list = byResource.get(r) ?? [];
+    list.push(o);
+    byResource.set(r, list);
+  }
+  const allSets = (byResource.get('statefulsets') ?? []) as StatefulSet[];
+  if (allSets.length === 0) throw new DumpError(`${path}: the dump holds no StatefulSet.`);
+
+  let namespace = opts.namespace ?? header?.namespace;
+  if (!namespace) {
+    const candidates = opts.name ? allSets.filter((s) => s.metadata.name === opts.name) : allSets;
+    const namespaces = [...new Set(candidates.map((s) => s.metadata.namespace ?? 'default'))];
+    if (namespaces.length > 1) throw new UsageError(`The dump holds StatefulSets in several namespaces (${namespaces.join(', ')}); pass -n.`);
+    namespace = namespaces[0] ?? 'default';
+  }
+  const ns = namespace;
+  const inNs = <T extends KubeObject>(list: T[]): T[] => list.filter((o) => (o.metadata.namespace ?? ns) === ns);
+  let statefulSets = inNs(allSets);
+  if (opts.name) {
+    statefulSets = statefulSets.filter((s) => s.metadata.name === opts.name);
+    if (statefulSets.length === 0) {
+      const known = inNs(allSets).map((s) => s.metadata.name);
+      throw new NotFoundError(`StatefulSet "${opts.name}" is not in the dump for namespace "${ns}"${known.length ? ` (it has: ${known.join(', ')})` : ''}.`);
+    }
+  } else if (opts.labelSelector) {
+    const sel = parseSelector(opts.labelSelector);
+    statefulSets = statefulSets.filter((s) => selectorMatches(sel, s.metadata.labels));
+  }
+
+  const gaps: Gap[] = header ? [...header.gaps] : [];
+  const snapshot: Snapshot = {
+    schemaVersion: 1,
+    source: { type: 'dump', path },
+    now: opts.now ?? header?.now ?? newestTimestamp(objects) ?? new Date(0).toISOString(),
+    namespace: ns,
+    statefulSets,
+    pods: [],
+    persistentVolumeClaims: [],
+    events: [],
+    services: [],
+    controllerRevisions: [],
+    resourceQuotas: [],
+    nodes: [],
+    persistentVolumes: [],
+    storageClasses: [],
+    volumeAttachments: [],
+    gaps,
+  };
+  const clusterScoped: ResourceName[] = ['nodes', 'persistentvolumes', 'storageclasses', 'volumeattachments'];
+  for (const [resource, field] of Object.entries(RESOURCE_FIELD) as [ResourceName, keyof Snapshot][]) {
+    if (resource === 'statefulsets') continue;
+    const list = byResource.get(resource);
+    if (!list) {
+      if (!header && !gaps.some((g) => g.resource === resource)) gaps.push({ resource, reason: 'absent', message: `${resource}: not in the dump` });
+      continue;
+    }
+    (snapshot as unknown as Record<string, KubeObject[]>)[field] = clusterScoped.includes(resource) ? list : inNs(list);
+  }
+  return trimSnapshot(snapshot);
+}
+
+function checkObject(item: unknown, file: string, kind?: string): KubeObject {
+  const o = item as KubeObject;
+  if (!o || typeof o !== 'object' || !o.metadata || typeof o.metadata.name !== 'string') {
+    throw new DumpError(`${file}: an item has no metadata.name; is this a Kubernetes dump?`);
+  }
+  if (!o.kind && kind) o.kind = kind;
+  return o;
+}
+
+interface Document {
+  doc: unknown;
+  file: string;
+}
+
+async function readDocuments(path: string): Promise<Document[]> {
+  if (path === '-') return parse(await readStdin(), 'standard input');
+  let st;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    throw new DumpError(`Cannot read dump ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}.`);
+  }
+  if (!st.isDirectory()) return parse(readText(path), path);
+  const out: Document[] = [];
+  for (const file of walk(path)) out.push(...(await parse(readText(file), file)));
+  if (out.length === 0) throw new DumpError(`${path}: the directory holds no .json or .yaml files.`);
+  return out;
+}
+
+function* walk(dir: string): Generator<string> {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(p);
+    else if (/\.(json|ya?ml)$/i.test(entry.name)) yield p;
+  }
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new DumpError(`Cannot read dump ${file}: ${(err as Error).message}.`);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function parse(text: string, file: string): Promise<Document[]> {
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('{')) {
+    try {
+      return [{ doc: JSON.parse(text), file }];
+    } catch (err) {
+      throw new DumpError(`${file}: not valid JSON (${(err as Error).message}).`);
+    }
+  }
+  const { parseAllDocuments } = await import('yaml');
+  const docs = parseAllDocuments(text);
+  const list = Array.isArray(docs) ? docs : [docs];
+  const out: Document[] = [];
+  for (const d of list) {
+    if (d.errors.length > 0) {
+      const e = d.errors[0]!;
+      const line = e.linePos?.[0]?.line;
+      throw new DumpError(`${file}: not valid YAML or JSON${line ? ` (line ${line})` : ''}: ${e.message.split('\n')[0]}.`);
+    }
+    out.push({ doc: d.toJS({ maxAliasCount: 1000 }), file });
+  }
+  return out;
+}
+
+/** Parses a label-selector string (`a=b,c!=d,e in (x,y),f,!g`) into a LabelSelector. */
+export function parseSelector(s: string): StatefulSet['spec']['selector'] {
+  const sel: StatefulSet['spec']['selector'] = { matchLabels: {}, matchExpressions: [] };
+  for (const raw of s.match(/[^,(]+(\([^)]*\))?/g) ?? []) {
+    const part = raw.trim();
+    let m;
+    if ((m = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(part))) {
+      sel.matchExpressions!.push({ key: m[1]!, operator: m[2] === 'in' ? 'In' : 'NotIn', values: m[3]!.split(',').map((v) => v.trim()).filter(Boolean) });
+    } else if ((m = /^([\w./-]+)\s*!=\s*(.*)$/.exec(part))) {
+      sel.matchExpressions!.push({ key: m[1]!, operator: 'NotIn', values: [m[2]!.trim()] });
+    } else if ((m = /^([\w./-]+)\s*==?\s*(.*)$/.exec(part))) {
+      sel.matchLabels![m[1]!] = m[2]!.trim();
+    } else if ((m = /^!([\w./-]+)$/.exec(part))) {
+      sel.matchExpressions!.push({ key: m[1]!, operator: 'DoesNotExist' });
+    } else if (/^[\w./-]+$/.test(part)) {
+      sel.matchExpressions!.push({ key: part, operator: 'Exists' });
+    } else {
+      throw new UsageError(`Cannot parse the label selector "${s}".`);
+    }
+  }
+  return sel;
+}
+
+const TIME_KEYS = new Set([
+  'creationTimestamp',
+  'deletionTimestamp',
+  'lastTimestamp',
+  'firstTimestamp',
+  'eventTime',
+  'lastObservedTime',
+  'lastTransitionTime',
+  'lastHeartbeatTime',
+  'startedAt',
+  'finishedAt',
+  'startTime',
+]);
+
+/** The newest RFC 3339 timestamp found under any of the usual time fields, or undefined. */
+export function newestTimestamp(objects: unknown[]): string | undefined {
+  let max = 0;
+  const visit = (v: unknown, key?: string): void => {
+    if (typeof v === 'string') {
+      if (key && TIME_KEYS.has(key)) {
+        const t = Date.parse(v);
+        if (!Number.isNaN(t) && t > max) max = t;
+      }
+    } else if (Array.isArray(v)) {
+      for (const x of v) visit(x);
+    } else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) visit(x, k);
+    }
+  };
+  for (const o of objects) visit(o);
+  return max ? new Date(max).toISOString().replace(/\.\d+Z$/, 'Z') : undefined;
+}

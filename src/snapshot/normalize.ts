@@ -1,0 +1,77 @@
+/**
+ * Normalisation shared by the live and the dump paths: keep only what concerns the
+ * StatefulSets under diagnosis, and drop bulky fields nobody reads.
+ */
+import type { KubeObject, Snapshot } from './types.js';
+import { podBelongsTo, podOrdinal } from './view.js';
+
+const DROPPED_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration'];
+
+/** Removes `metadata.managedFields`, last-applied annotations and node image lists, in place. */
+export function stripObject<T extends KubeObject>(obj: T): T {
+  const meta = obj.metadata as unknown as Record<string, unknown>;
+  delete meta.managedFields;
+  const ann = obj.metadata.annotations;
+  if (ann) for (const a of DROPPED_ANNOTATIONS) delete ann[a];
+  const status = (obj as { status?: Record<string, unknown> }).status;
+  if (obj.kind === 'Node' && status) delete status.images;
+  return obj;
+}
+
+/**
+ * Keeps the objects that concern `snapshot.statefulSets`: their pods, the claims those pods or
+ * their claim templates name, events about any of these (by uid or name), revisions they own,
+ * volumes bound to their claims or still unbound, and attachments of those volumes. Services,
+ * quotas, nodes and storage classes are kept whole. Returns the same snapshot, trimmed.
+ */
+export function trimSnapshot(snapshot: Snapshot): Snapshot {
+  const all = [
+    snapshot.statefulSets,
+    snapshot.pods,
+    snapshot.persistentVolumeClaims,
+    snapshot.events,
+    snapshot.services,
+    snapshot.controllerRevisions,
+    snapshot.resourceQuotas,
+    snapshot.nodes,
+    snapshot.persistentVolumes,
+    snapshot.storageClasses,
+    snapshot.volumeAttachments,
+  ];
+  for (const list of all) for (const o of list as KubeObject[]) stripObject(o);
+
+  const sets = snapshot.statefulSets;
+  snapshot.pods = snapshot.pods.filter((p) => sets.some((s) => podBelongsTo(p, s)));
+  const claimNames = new Set<string>();
+  for (const p of snapshot.pods) for (const v of p.spec.volumes ?? []) if (v.persistentVolumeClaim) claimNames.add(v.persistentVolumeClaim.claimName);
+  const claimPattern = sets.flatMap((s) => (s.spec.volumeClaimTemplates ?? []).map((t) => `${t.metadata.name}-${s.metadata.name}-`));
+  const isTemplateClaim = (name: string): boolean => claimPattern.some((prefix) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)));
+  snapshot.persistentVolumeClaims = snapshot.persistentVolumeClaims.filter((c) => claimNames.has(c.metadata.name) || isTemplateClaim(c.metadata.name));
+  const keptClaims = new Set(snapshot.persistentVolumeClaims.map((c) => c.metadata.name));
+
+  const uids = new Set<string>();
+  const names = new Set<string>();
+  for (const o of [...sets, ...snapshot.pods, ...snapshot.persistentVolumeClaims] as KubeObject[]) {
+    if (o.metadata.uid) uids.add(o.metadata.uid);
+    names.add(`${o.kind}/${o.metadata.name}`);
+  }
+  const isOwnPodName = (name: string | undefined): boolean => !!name && sets.some((s) => podOrdinal(s, name) !== undefined);
+  snapshot.events = snapshot.events.filter((e) => {
+    const io = e.involvedObject;
+    if (io.uid && uids.has(io.uid)) return true;
+    if (io.kind === 'Pod' && isOwnPodName(io.name)) return true;
+    if (io.kind === 'PersistentVolumeClaim' && io.name && (keptClaims.has(io.name) || isTemplateClaim(io.name))) return true;
+    return names.has(`${io.kind}/${io.name}`);
+  });
+
+  const stsUids = new Set(sets.map((s) => s.metadata.uid));
+  snapshot.controllerRevisions = snapshot.controllerRevisions.filter((r) => r.metadata.ownerReferences?.some((o) => stsUids.has(o.uid)));
+  snapshot.persistentVolumes = snapshot.persistentVolumes.filter((pv) => {
+    const ref = pv.spec.claimRef;
+    if (!ref?.name) return true;
+    return ref.namespace === snapshot.namespace && (keptClaims.has(ref.name) || isTemplateClaim(ref.name));
+  });
+  const keptVolumes = new Set(snapshot.persistentVolumes.map((pv) => pv.metadata.name));
+  snapshot.volumeAttachments = snapshot.volumeAttachments.filter((va) => va.spec.source.persistentVolumeName && keptVolumes.has(va.spec.source.persistentVolumeName));
+  return snapshot;
+}

@@ -1,0 +1,387 @@
+/**
+ * The Snapshot: everything sts-doctor reads about a StatefulSet, as plain data.
+ *
+ * The object types below are narrow views of the Kubernetes API's JSON (the same field names
+ * and nesting as `kubectl get -o json`), not client-node model classes: a live read and a dump
+ * produce identical values, timestamps stay RFC 3339 strings, and rules can be tested on
+ * recorded JSON. Only the fields sts-doctor reads are declared; the objects keep the rest.
+ */
+
+/** RFC 3339 timestamp as the API server writes it, e.g. `2026-11-21T05:38:34Z`. */
+export type Timestamp = string;
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: Timestamp;
+  deletionTimestamp?: Timestamp;
+  deletionGracePeriodSeconds?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  finalizers?: string[];
+}
+
+/** Any Kubernetes object: apiVersion, kind, metadata, and whatever else it carries. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+}
+
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+export interface Probe {
+  httpGet?: { path?: string; port?: number | string; scheme?: string };
+  tcpSocket?: { port?: number | string };
+  exec?: { command?: string[] };
+  grpc?: { port?: number; service?: string };
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  failureThreshold?: number;
+  timeoutSeconds?: number;
+}
+
+export interface Container {
+  name: string;
+  image?: string;
+  imagePullPolicy?: string;
+  command?: string[];
+  args?: string[];
+  env?: { name: string; value?: string; valueFrom?: unknown }[];
+  envFrom?: unknown[];
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  startupProbe?: Probe;
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+
+export interface Volume {
+  name: string;
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+  configMap?: { name?: string; optional?: boolean };
+  secret?: { secretName?: string; optional?: boolean };
+  [source: string]: unknown;
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: string;
+  value?: string;
+  effect?: string;
+  tolerationSeconds?: number;
+}
+
+export interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+  volumes?: Volume[];
+  nodeName?: string;
+  nodeSelector?: Record<string, string>;
+  affinity?: unknown;
+  tolerations?: Toleration[];
+  imagePullSecrets?: { name: string }[];
+  serviceAccountName?: string;
+  hostname?: string;
+  subdomain?: string;
+  schedulerName?: string;
+}
+
+export interface PodTemplateSpec {
+  metadata?: Partial<ObjectMeta>;
+  spec: PodSpec;
+}
+
+export interface PersistentVolumeClaimTemplate {
+  metadata: Partial<ObjectMeta> & { name: string };
+  spec?: PersistentVolumeClaimSpec;
+}
+
+export interface StatefulSet extends KubeObject {
+  spec: {
+    replicas?: number;
+    selector: LabelSelector;
+    serviceName?: string;
+    podManagementPolicy?: 'OrderedReady' | 'Parallel';
+    minReadySeconds?: number;
+    ordinals?: { start?: number };
+    revisionHistoryLimit?: number;
+    updateStrategy?: {
+      type?: 'RollingUpdate' | 'OnDelete';
+      rollingUpdate?: { partition?: number; maxUnavailable?: number | string };
+    };
+    persistentVolumeClaimRetentionPolicy?: { whenDeleted?: 'Retain' | 'Delete'; whenScaled?: 'Retain' | 'Delete' };
+    template: PodTemplateSpec;
+    volumeClaimTemplates?: PersistentVolumeClaimTemplate[];
+  };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    currentReplicas?: number;
+    updatedReplicas?: number;
+    currentRevision?: string;
+    updateRevision?: string;
+    collisionCount?: number;
+    conditions?: Condition[];
+  };
+}
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: Timestamp;
+  lastHeartbeatTime?: Timestamp;
+  lastProbeTime?: Timestamp | null;
+}
+
+export interface ContainerStateWaiting {
+  reason?: string;
+  message?: string;
+}
+
+export interface ContainerStateTerminated {
+  reason?: string;
+  message?: string;
+  exitCode?: number;
+  signal?: number;
+  startedAt?: Timestamp;
+  finishedAt?: Timestamp;
+}
+
+export interface ContainerState {
+  waiting?: ContainerStateWaiting;
+  running?: { startedAt?: Timestamp };
+  terminated?: ContainerStateTerminated;
+}
+
+export interface ContainerStatus {
+  name: string;
+  image?: string;
+  imageID?: string;
+  ready: boolean;
+  started?: boolean;
+  restartCount: number;
+  state?: ContainerState;
+  lastState?: ContainerState;
+}
+
+export interface Pod extends KubeObject {
+  spec: PodSpec;
+  status?: {
+    phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+    reason?: string;
+    message?: string;
+    conditions?: Condition[];
+    containerStatuses?: ContainerStatus[];
+    initContainerStatuses?: ContainerStatus[];
+    hostIP?: string;
+    podIP?: string;
+    startTime?: Timestamp;
+    nominatedNodeName?: string;
+  };
+}
+
+export interface PersistentVolumeClaimSpec {
+  accessModes?: string[];
+  storageClassName?: string | null;
+  volumeName?: string;
+  volumeMode?: string;
+  resources?: { requests?: Record<string, string> };
+  selector?: LabelSelector;
+}
+
+export interface PersistentVolumeClaim extends KubeObject {
+  spec: PersistentVolumeClaimSpec;
+  status?: {
+    phase?: 'Pending' | 'Bound' | 'Lost';
+    capacity?: Record<string, string>;
+    accessModes?: string[];
+    conditions?: Condition[];
+  };
+}
+
+export interface NodeSelectorTerm {
+  matchExpressions?: LabelSelectorRequirement[];
+  matchFields?: LabelSelectorRequirement[];
+}
+
+export interface PersistentVolume extends KubeObject {
+  spec: {
+    capacity?: Record<string, string>;
+    accessModes?: string[];
+    storageClassName?: string;
+    persistentVolumeReclaimPolicy?: 'Retain' | 'Delete' | 'Recycle';
+    claimRef?: { namespace?: string; name?: string; uid?: string };
+    nodeAffinity?: { required?: { nodeSelectorTerms: NodeSelectorTerm[] } };
+    local?: { path: string };
+    hostPath?: { path: string };
+    csi?: { driver: string; volumeHandle: string };
+    [source: string]: unknown;
+  };
+  status?: { phase?: 'Pending' | 'Available' | 'Bound' | 'Released' | 'Failed'; message?: string };
+}
+
+export interface StorageClass extends KubeObject {
+  provisioner: string;
+  reclaimPolicy?: 'Retain' | 'Delete';
+  volumeBindingMode?: 'Immediate' | 'WaitForFirstConsumer';
+  allowVolumeExpansion?: boolean;
+  parameters?: Record<string, string>;
+}
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  timeAdded?: Timestamp;
+}
+
+export interface Node extends KubeObject {
+  spec?: { unschedulable?: boolean; taints?: Taint[]; providerID?: string };
+  status?: {
+    conditions?: Condition[];
+    allocatable?: Record<string, string>;
+    capacity?: Record<string, string>;
+    volumesAttached?: { name: string; devicePath?: string }[];
+    volumesInUse?: string[];
+    nodeInfo?: { kubeletVersion?: string };
+  };
+}
+
+export interface VolumeAttachment extends KubeObject {
+  spec: {
+    attacher: string;
+    nodeName: string;
+    source: { persistentVolumeName?: string; inlineVolumeSpec?: unknown };
+  };
+  status?: { attached: boolean; attachError?: { message?: string; time?: Timestamp }; detachError?: { message?: string; time?: Timestamp } };
+}
+
+export interface ServicePort {
+  name?: string;
+  port: number;
+  targetPort?: number | string;
+  protocol?: string;
+}
+
+export interface Service extends KubeObject {
+  spec: {
+    clusterIP?: string;
+    clusterIPs?: string[];
+    type?: string;
+    selector?: Record<string, string>;
+    ports?: ServicePort[];
+    publishNotReadyAddresses?: boolean;
+  };
+}
+
+export interface ControllerRevision extends KubeObject {
+  revision: number;
+  data?: { spec?: { template?: PodTemplateSpec } } & Record<string, unknown>;
+}
+
+export interface ResourceQuota extends KubeObject {
+  spec?: { hard?: Record<string, string> };
+  status?: { hard?: Record<string, string>; used?: Record<string, string> };
+}
+
+/**
+ * A core/v1 Event or an events.k8s.io/v1 Event read through core/v1. Events written through
+ * the newer API (the scheduler's among them) have an empty `source`, no `count`, null
+ * `firstTimestamp`/`lastTimestamp`, and carry `eventTime`, `reportingComponent` and `series`.
+ */
+export interface KubeEvent extends KubeObject {
+  involvedObject: { kind?: string; namespace?: string; name?: string; uid?: string; apiVersion?: string; fieldPath?: string };
+  type?: 'Normal' | 'Warning' | string;
+  reason?: string;
+  message?: string;
+  source?: { component?: string; host?: string };
+  reportingComponent?: string;
+  reportingInstance?: string;
+  count?: number;
+  firstTimestamp?: Timestamp | null;
+  lastTimestamp?: Timestamp | null;
+  eventTime?: Timestamp | null;
+  series?: { count?: number; lastObservedTime?: Timestamp } | null;
+}
+
+/** The kinds of objects a Snapshot holds, keyed as in {@link Snapshot.objects}. */
+export type ResourceName =
+  | 'statefulsets'
+  | 'pods'
+  | 'persistentvolumeclaims'
+  | 'events'
+  | 'services'
+  | 'controllerrevisions'
+  | 'resourcequotas'
+  | 'nodes'
+  | 'persistentvolumes'
+  | 'storageclasses'
+  | 'volumeattachments';
+
+/**
+ * A read sts-doctor could not make. The rules treat the matching objects as unknown, never as
+ * missing: a forbidden `nodes` read means "node state unknown", not "node deleted".
+ */
+export interface Gap {
+  resource: ResourceName;
+  /** `forbidden` (HTTP 403), `not-found` (the API group is not served), `error`, or `absent` (not in the dump). */
+  reason: 'forbidden' | 'not-found' | 'error' | 'absent';
+  /** One plain sentence, e.g. `events: forbidden (User "x" cannot list resource "events" ...)`. */
+  message: string;
+}
+
+/** Where a Snapshot was read from. */
+export type SnapshotSource =
+  | { type: 'cluster'; server: string; context?: string; serverVersion?: string; requests: number }
+  | { type: 'dump'; path: string };
+
+/**
+ * Everything the rules read. One namespace; cluster-scoped objects are included only where
+ * the namespace's pods or claims may reference them.
+ */
+export interface Snapshot {
+  /** Version of this shape; bumped on incompatible changes. */
+  schemaVersion: 1;
+  source: SnapshotSource;
+  /** "Now" for every age computation (RFC 3339). Live: the client clock; dump: newest timestamp or `--now`. */
+  now: Timestamp;
+  namespace: string;
+  statefulSets: StatefulSet[];
+  pods: Pod[];
+  persistentVolumeClaims: PersistentVolumeClaim[];
+  events: KubeEvent[];
+  services: Service[];
+  controllerRevisions: ControllerRevision[];
+  resourceQuotas: ResourceQuota[];
+  nodes: Node[];
+  persistentVolumes: PersistentVolume[];
+  storageClasses: StorageClass[];
+  volumeAttachments: VolumeAttachment[];
+  gaps: Gap[];
+}

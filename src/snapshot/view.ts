@@ -1,0 +1,290 @@
+/**
+ * Read-only lookups over a Snapshot, built once per diagnosis so that every rule finds a pod's
+ * events, a claim's volume or a volume's node in constant time.
+ */
+import type {
+  Condition,
+  ControllerRevision,
+  KubeEvent,
+  KubeObject,
+  LabelSelector,
+  Node,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+  ResourceName,
+  Snapshot,
+  StatefulSet,
+  StorageClass,
+  Timestamp,
+  VolumeAttachment,
+} from './types.js';
+
+/** Label the StatefulSet controller puts on every pod: its own name. */
+export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
+/** Label with the pod's ordinal (GA in 1.32). */
+export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
+/** Label naming the ControllerRevision a pod was created from. */
+export const REVISION_LABEL = 'controller-revision-hash';
+
+/**
+ * The time an event last happened, as milliseconds since the epoch: `series.lastObservedTime`,
+ * then `lastTimestamp`, `eventTime`, `firstTimestamp`, `metadata.creationTimestamp`. 0 when none.
+ */
+export function eventTime(event: KubeEvent): number {
+  const t =
+    event.series?.lastObservedTime ??
+    event.lastTimestamp ??
+    event.eventTime ??
+    event.firstTimestamp ??
+    event.metadata.creationTimestamp;
+  return t ? Date.parse(t) : 0;
+}
+
+/** The same instant as {@link eventTime}, as the RFC 3339 string the API gave, or undefined. */
+export function eventTimestamp(event: KubeEvent): Timestamp | undefined {
+  return (
+    event.series?.lastObservedTime ??
+    event.lastTimestamp ??
+    event.eventTime ??
+    event.firstTimestamp ??
+    event.metadata.creationTimestamp ??
+    undefined
+  );
+}
+
+/** How many times an event was observed: `series.count`, then `count`, else 1. */
+export function eventCount(event: KubeEvent): number {
+  return event.series?.count ?? event.count ?? 1;
+}
+
+/** The component that wrote an event (`source.component` or `reportingComponent`), for display only. */
+export function eventSource(event: KubeEvent): string | undefined {
+  return event.source?.component || event.reportingComponent || undefined;
+}
+
+/** The condition of a given type from a status' conditions list. */
+export function condition(conditions: Condition[] | undefined, type: string): Condition | undefined {
+  return conditions?.find((c) => c.type === type);
+}
+
+/** True when the pod's Ready condition is True. */
+export function isPodReady(pod: Pod): boolean {
+  return condition(pod.status?.conditions, 'Ready')?.status === 'True';
+}
+
+/** True when a pod is marked for deletion (`metadata.deletionTimestamp` set): kubectl's "Terminating". */
+export function isTerminating(obj: KubeObject): boolean {
+  return Boolean(obj.metadata.deletionTimestamp);
+}
+
+/** True when `labels` satisfy a LabelSelector (matchLabels and matchExpressions). An empty selector matches everything. */
+export function selectorMatches(selector: LabelSelector | undefined, labels: Record<string, string> | undefined): boolean {
+  const l = labels ?? {};
+  for (const [k, v] of Object.entries(selector?.matchLabels ?? {})) if (l[k] !== v) return false;
+  for (const e of selector?.matchExpressions ?? []) {
+    const has = Object.prototype.hasOwnProperty.call(l, e.key);
+    const value = l[e.key];
+    switch (e.operator) {
+      case 'In':
+        if (!has || !(e.values ?? []).includes(value as string)) return false;
+        break;
+      case 'NotIn':
+        if (has && (e.values ?? []).includes(value as string)) return false;
+        break;
+      case 'Exists':
+        if (!has) return false;
+        break;
+      case 'DoesNotExist':
+        if (has) return false;
+        break;
+    }
+  }
+  return true;
+}
+
+/** `spec.selector` rendered as a label-selector query string (`app=quiz,tier in (db)`). */
+export function selectorString(selector: LabelSelector): string {
+  const parts = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of selector.matchExpressions ?? []) {
+    if (e.operator === 'Exists') parts.push(e.key);
+    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+    else parts.push(`${e.key} ${e.operator === 'In' ? 'in' : 'notin'} (${(e.values ?? []).join(',')})`);
+  }
+  return parts.join(',');
+}
+
+/** First ordinal of a StatefulSet (`spec.ordinals.start`, default 0). */
+export function ordinalStart(sts: StatefulSet): number {
+  return sts.spec.ordinals?.start ?? 0;
+}
+
+/** Desired replicas (`spec.replicas`, default 1). */
+export function desiredReplicas(sts: StatefulSet): number {
+  return sts.spec.replicas ?? 1;
+}
+
+/** True unless `podManagementPolicy: Parallel`: the controller's `monotonic` mode. */
+export function isOrderedReady(sts: StatefulSet): boolean {
+  return (sts.spec.podManagementPolicy ?? 'OrderedReady') === 'OrderedReady';
+}
+
+/**
+ * The ordinal of a pod of `sts`, from its name `<sts>-<ordinal>`, or undefined when the name
+ * does not have that form (a pod selected by the label selector but not the StatefulSet's own).
+ */
+export function podOrdinal(sts: StatefulSet, podName: string): number | undefined {
+  const prefix = `${sts.metadata.name}-`;
+  if (!podName.startsWith(prefix)) return undefined;
+  const rest = podName.slice(prefix.length);
+  return /^\d+$/.test(rest) ? Number(rest) : undefined;
+}
+
+/** Name of the pod with a given ordinal. */
+export function podName(sts: StatefulSet, ordinal: number): string {
+  return `${sts.metadata.name}-${ordinal}`;
+}
+
+/** Name of the claim the controller creates for a claim template and ordinal: `<template>-<sts>-<ordinal>`. */
+export function claimName(sts: StatefulSet, template: string, ordinal: number): string {
+  return `${template}-${sts.metadata.name}-${ordinal}`;
+}
+
+/** Age in seconds of `t` relative to `now` (both RFC 3339); undefined when `t` is missing. */
+export function ageSeconds(now: Timestamp, t: Timestamp | undefined | null): number | undefined {
+  if (!t) return undefined;
+  return Math.max(0, Math.round((Date.parse(now) - Date.parse(t)) / 1000));
+}
+
+/** A duration in seconds as kubectl shows ages: `45s`, `3m20s`, `5h2m`, `3d4h`. */
+export function formatAge(seconds: number | undefined): string {
+  if (seconds === undefined) return '?';
+  if (seconds < 120) return `${seconds}s`;
+  const m = Math.floor(seconds / 60);
+  if (m < 60) return seconds % 60 ? `${m}m${seconds % 60}s` : `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 ? `${h}h${m % 60}m` : `${h}h`;
+  const d = Math.floor(h / 24);
+  return h % 24 ? `${d}d${h % 24}h` : `${d}d`;
+}
+
+/** True when `pod` belongs to `sts`: controlled by it, or named `<sts>-<n>` and selected by it. */
+export function podBelongsTo(pod: Pod, sts: StatefulSet): boolean {
+  const owner = pod.metadata.ownerReferences?.find((o) => o.controller);
+  if (owner) return owner.kind === 'StatefulSet' && (owner.uid === sts.metadata.uid || (!sts.metadata.uid && owner.name === sts.metadata.name));
+  return podOrdinal(sts, pod.metadata.name) !== undefined && selectorMatches(sts.spec.selector, pod.metadata.labels);
+}
+
+function byName<T extends KubeObject>(items: T[]): Map<string, T> {
+  return new Map(items.map((o) => [o.metadata.name, o]));
+}
+
+/** Read-only indexes over one Snapshot. */
+export class SnapshotView {
+  readonly snapshot: Snapshot;
+  private readonly eventsByUid = new Map<string, KubeEvent[]>();
+  private readonly eventsByName = new Map<string, KubeEvent[]>();
+  readonly nodes: Map<string, Node>;
+  readonly claims: Map<string, PersistentVolumeClaim>;
+  readonly volumes: Map<string, PersistentVolume>;
+  readonly storageClasses: Map<string, StorageClass>;
+  private readonly attachmentsByVolume = new Map<string, VolumeAttachment[]>();
+  private readonly missing: Set<ResourceName>;
+
+  constructor(snapshot: Snapshot) {
+    this.snapshot = snapshot;
+    const sorted = [...snapshot.events].sort((a, b) => eventTime(b) - eventTime(a));
+    for (const e of sorted) {
+      const io = e.involvedObject;
+      if (io.uid) push(this.eventsByUid, io.uid, e);
+      push(this.eventsByName, `${io.kind}/${io.namespace ?? ''}/${io.name}`, e);
+    }
+    this.nodes = byName(snapshot.nodes);
+    this.claims = byName(snapshot.persistentVolumeClaims);
+    this.volumes = byName(snapshot.persistentVolumes);
+    this.storageClasses = byName(snapshot.storageClasses);
+    for (const va of snapshot.volumeAttachments) {
+      const pv = va.spec.source.persistentVolumeName;
+      if (pv) push(this.attachmentsByVolume, pv, va);
+    }
+    this.missing = new Set(snapshot.gaps.map((g) => g.resource));
+  }
+
+  /** Current time of the snapshot in milliseconds since the epoch. */
+  get nowMs(): number {
+    return Date.parse(this.snapshot.now);
+  }
+
+  /** True when `resource` could be read; false when it is a recorded gap (forbidden, absent...). */
+  canSee(resource: ResourceName): boolean {
+    return !this.missing.has(resource);
+  }
+
+  /**
+   * Events about one object, newest first. Matched by `involvedObject.uid` when the object has
+   * a uid (a recreated pod keeps its name, and its predecessor's events are still listed);
+   * by kind, namespace and name otherwise.
+   */
+  eventsFor(obj: KubeObject & { kind?: string }, kind?: string): KubeEvent[] {
+    if (obj.metadata.uid) return this.eventsByUid.get(obj.metadata.uid) ?? [];
+    return this.eventsByName.get(`${kind ?? obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`) ?? [];
+  }
+
+  /** Events about any object named `name` of `kind` in the namespace, whatever its uid (predecessors included), newest first. */
+  eventsByObjectName(kind: string, name: string, namespace = this.snapshot.namespace): KubeEvent[] {
+    return this.eventsByName.get(`${kind}/${namespace}/${name}`) ?? [];
+  }
+
+  /** The pods of a StatefulSet: owned by it (by uid) or named `<sts>-<n>` and matching its selector, by ordinal. */
+  podsOf(sts: StatefulSet): Pod[] {
+    return this.snapshot.pods
+      .filter((p) => podBelongsTo(p, sts))
+      .sort((a, b) => (podOrdinal(sts, a.metadata.name) ?? 0) - (podOrdinal(sts, b.metadata.name) ?? 0));
+  }
+
+  /** The claims a pod mounts, in volume order: `[volumeName, claimName, claim | undefined]`. */
+  claimsOf(pod: Pod): { volume: string; claimName: string; claim: PersistentVolumeClaim | undefined }[] {
+    return (pod.spec.volumes ?? [])
+      .filter((v) => v.persistentVolumeClaim)
+      .map((v) => {
+        const name = v.persistentVolumeClaim!.claimName;
+        return { volume: v.name, claimName: name, claim: this.claims.get(name) };
+      });
+  }
+
+  /** The claims the controller creates for ordinal `ordinal`, one per claim template, found or not. */
+  templateClaims(sts: StatefulSet, ordinal: number): { template: string; claimName: string; claim: PersistentVolumeClaim | undefined }[] {
+    return (sts.spec.volumeClaimTemplates ?? []).map((t) => {
+      const name = claimName(sts, t.metadata.name, ordinal);
+      return { template: t.metadata.name, claimName: name, claim: this.claims.get(name) };
+    });
+  }
+
+  /** The PV bound to a claim (`spec.volumeName`), if read. */
+  volumeOf(claim: PersistentVolumeClaim): PersistentVolume | undefined {
+    return claim.spec.volumeName ? this.volumes.get(claim.spec.volumeName) : undefined;
+  }
+
+  /** VolumeAttachments whose source is PV `pvName`. */
+  attachmentsOf(pvName: string): VolumeAttachment[] {
+    return this.attachmentsByVolume.get(pvName) ?? [];
+  }
+
+  /** ControllerRevisions owned by the StatefulSet, newest revision first. */
+  revisionsOf(sts: StatefulSet): ControllerRevision[] {
+    return this.snapshot.controllerRevisions
+      .filter((r) => r.metadata.ownerReferences?.some((o) => o.uid === sts.metadata.uid || (!sts.metadata.uid && o.name === sts.metadata.name)))
+      .sort((a, b) => b.revision - a.revision);
+  }
+
+  /** The node a pod is bound to, if the pod is scheduled and the node was read. */
+  nodeOf(pod: Pod): Node | undefined {
+    return pod.spec.nodeName ? this.nodes.get(pod.spec.nodeName) : undefined;
+  }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

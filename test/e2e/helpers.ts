@@ -1,0 +1,57 @@
+// Running the built CLI (bin/sts-doctor.js, as a user runs it) against the test cluster.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { kubeconfigPath, repoRoot } from '../scenarios/cluster.mjs';
+import type { Diagnosis } from '../../src/diagnosis.js';
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `node bin/sts-doctor.js ...args` with KUBECONFIG pointing at the test cluster (never the
+ * user's own) and HOME set to an empty directory.
+ */
+export function runCli(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'sts-doctor.js'), ...args], {
+      env: { PATH: process.env.PATH, HOME: '/nonexistent', KUBECONFIG: kubeconfigPath(), NO_COLOR: '1', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** `diagnose <name> -n <ns> -o json`, parsed. */
+export async function diagnoseJson(ns: string, name = 'quiz', extra: string[] = []): Promise<{ result: CliResult; diagnosis: Diagnosis }> {
+  const result = await runCli(['diagnose', name, '-n', ns, '-o', 'json', ...extra]);
+  if (result.code === 2) throw new Error(`diagnose failed: ${result.stderr}`);
+  return { result, diagnosis: JSON.parse(result.stdout) as Diagnosis };
+}
+
+/**
+ * With STS_DOCTOR_RECORD=1, saves `sts-doctor snapshot` of the scenario as a unit-test
+ * fixture in test/fixtures/<scenario>.yaml (recorded from the real control plane).
+ */
+export async function recordFixture(scenario: string, ns: string): Promise<void> {
+  if (!process.env.STS_DOCTOR_RECORD) return;
+  const res = await runCli(['snapshot', 'quiz', '-n', ns]);
+  if (res.code !== 0) throw new Error(`snapshot failed: ${res.stderr}`);
+  const dir = join(repoRoot, 'test', 'fixtures');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${scenario}.yaml`), res.stdout);
+}
+
+/** A fresh namespace name for one test. */
+export function namespaceFor(scenario: string): string {
+  return `e2e-${scenario}-${Date.now().toString(36)}`.slice(0, 63);
+}

@@ -1,0 +1,231 @@
+// The seed scenario: the book chapter's `quiz` StatefulSet (MongoDB replica set with a quiz-api
+// side container; 3 replicas; claim template db-data; Services quiz and headless quiz-pods;
+// label app=quiz), deployed on the real control plane with one fault at a time.
+//
+// Faults come from the real controllers wherever they produce the signal (PV binder,
+// scheduler, node lifecycle, StatefulSet controller); only kubelet-side signals (image pulls,
+// readiness) come from the KWOK stages in test/cluster/stages, selected by the pod label
+// fault.sts-doctor.test/<kind>.
+import { apply, clusterScript, getJson, kubectl, waitFor } from './cluster.mjs';
+
+export const FAULT_LABEL = 'fault.sts-doctor.test';
+export const NODES = ['kwok-node-0', 'kwok-node-1', 'kwok-node-2'];
+
+/**
+ * @typedef {object} QuizOptions
+ * @property {number} [replicas]
+ * @property {'OrderedReady'|'Parallel'} [podManagementPolicy]
+ * @property {string|null} [storageClassName] claim template class; null leaves it unset
+ * @property {Record<string,string>} [podLabels] extra template labels (faults)
+ * @property {string} [mongoImage]
+ * @property {boolean} [localVolumes] create a StorageClass and one local PV per replica
+ */
+
+/** The namespace, Services and StatefulSet of the quiz scenario, as plain objects. */
+export function quizObjects(ns, opts = {}) {
+  const replicas = opts.replicas ?? 3;
+  const className = opts.storageClassName === undefined ? `local-${ns}` : opts.storageClassName;
+  const claimSpec = { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } };
+  if (className !== null) claimSpec.storageClassName = className;
+  return [
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'quiz', namespace: ns, labels: { app: 'quiz' } }, spec: { selector: { app: 'quiz' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'quiz-pods', namespace: ns, labels: { app: 'quiz' } },
+      spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector: { app: 'quiz' }, ports: [{ name: 'mongodb', port: 27017 }] },
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'quiz', namespace: ns, labels: { app: 'quiz' } },
+      spec: {
+        serviceName: 'quiz-pods',
+        podManagementPolicy: opts.podManagementPolicy ?? 'OrderedReady',
+        replicas,
+        selector: { matchLabels: { app: 'quiz' } },
+        template: {
+          metadata: { labels: { app: 'quiz', ...(opts.podLabels ?? {}) } },
+          spec: {
+            terminationGracePeriodSeconds: 10,
+            containers: [
+              {
+                name: 'quiz-api',
+                image: 'luksa/quiz-api:0.1',
+                ports: [{ name: 'http', containerPort: 8080 }],
+                readinessProbe: { httpGet: { port: 8080, path: '/healthz/ready', scheme: 'HTTP' } },
+                env: [{ name: 'MONGODB_URI', value: 'mongodb://localhost/quiz' }],
+              },
+              {
+                name: 'mongo',
+                image: opts.mongoImage ?? 'mongo:5',
+                command: ['mongod', '--bind_ip', '0.0.0.0', '--replSet', 'quiz'],
+                ports: [{ name: 'mongodb', containerPort: 27017 }],
+                volumeMounts: [{ name: 'db-data', mountPath: '/data/db' }],
+              },
+            ],
+          },
+        },
+        volumeClaimTemplates: [{ metadata: { name: 'db-data', labels: { app: 'quiz' } }, spec: claimSpec }],
+      },
+    },
+  ];
+}
+
+/** A no-provisioner StorageClass of the namespace and one local PV per ordinal, spread over the nodes. */
+export function localStorageObjects(ns, count, nodes = NODES) {
+  const className = `local-${ns}`;
+  const objects = [
+    { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: className }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer', reclaimPolicy: 'Retain' },
+  ];
+  for (let i = 0; i < count; i++) {
+    const node = nodes[i % nodes.length];
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: `${ns}-pv-${i}`, labels: { 'sts-doctor.test/namespace': ns } },
+      spec: {
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteOnce'],
+        persistentVolumeReclaimPolicy: 'Retain',
+        storageClassName: className,
+        local: { path: `/mnt/disks/${ns}-${i}` },
+        nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] } },
+      },
+    });
+  }
+  return objects;
+}
+
+/** Creates the namespace and waits for its default ServiceAccount (pods need it to be admitted). */
+export async function createNamespace(ns) {
+  apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'sts-doctor.test/e2e': 'true' } } }]);
+  await waitFor(`serviceaccount default in ${ns}`, () => kubectl(['-n', ns, 'get', 'serviceaccount', 'default', '-o', 'name'], { allowFail: true }).trim());
+}
+
+/** Deletes the namespace and the cluster-scoped objects made for it (PVs, StorageClass); does not wait. */
+export function deleteNamespace(ns) {
+  kubectl(['delete', 'namespace', ns, '--wait=false', '--ignore-not-found'], { allowFail: true });
+  kubectl(['delete', 'pv', '-l', `sts-doctor.test/namespace=${ns}`, '--wait=false', '--ignore-not-found'], { allowFail: true });
+  kubectl(['delete', 'storageclass', `local-${ns}`, '--wait=false', '--ignore-not-found'], { allowFail: true });
+}
+
+/** Deploys quiz with local storage; returns once the objects exist. */
+export async function deployQuiz(ns, opts = {}) {
+  await createNamespace(ns);
+  const replicas = opts.replicas ?? 3;
+  if (opts.storageClassName === undefined) apply(localStorageObjects(ns, replicas));
+  apply(quizObjects(ns, opts));
+}
+
+/** The pods of quiz, by name. */
+export function quizPods(ns) {
+  return Object.fromEntries(getJson(['-n', ns, 'pods', '-l', 'app=quiz']).items.map((p) => [p.metadata.name, p]));
+}
+
+export function isReady(pod) {
+  return pod?.status?.phase === 'Running' && (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/** Waits until the StatefulSet reports `n` ready replicas on its current revision. */
+export async function waitHealthy(ns, n = 3, timeoutMs = 180_000) {
+  return waitFor(
+    `quiz in ${ns} to have ${n} ready replicas`,
+    () => {
+      const sts = getJson(['-n', ns, 'statefulset', 'quiz']);
+      const s = sts.status ?? {};
+      return s.observedGeneration >= sts.metadata.generation && s.readyReplicas === n && s.replicas === n && s.currentRevision === s.updateRevision && s.availableReplicas === n;
+    },
+    timeoutMs,
+  );
+}
+
+/** Events of one object (by uid), newest last. */
+export function eventsOf(ns, uid) {
+  return getJson(['-n', ns, 'events', '--field-selector', `involvedObject.uid=${uid}`]).items;
+}
+
+/**
+ * The scenarios: each `setup(ns)` deploys quiz with one fault and waits until the cluster shows
+ * the signal, and returns what the test expects sts-doctor to name.
+ */
+export const scenarios = {
+  /** Three replicas Running and Ready, claims bound to local PVs. */
+  healthy: {
+    async setup(ns) {
+      await deployQuiz(ns);
+      await waitHealthy(ns);
+      return {};
+    },
+  },
+
+  /** quiz-0's mongo image does not exist: ErrImagePull/ImagePullBackOff (KWOK stage imitating the kubelet). */
+  'image-pull': {
+    async setup(ns) {
+      const image = 'registry.sts-doctor.test/library/mongo:does-not-exist';
+      await deployQuiz(ns, { mongoImage: image, podLabels: { [`${FAULT_LABEL}/image-pull`]: 'not-found' } });
+      await waitFor('quiz-0 in ImagePullBackOff', () => {
+        const p = quizPods(ns)['quiz-0'];
+        return (p?.status?.containerStatuses ?? []).some((c) => c.state?.waiting?.reason === 'ImagePullBackOff') && eventsOf(ns, p.metadata.uid).some((e) => e.reason === 'Failed');
+      });
+      return { pod: 'quiz-0', image };
+    },
+  },
+
+  /** quiz-0's readiness probe fails (KWOK stage), so the controller never creates quiz-1 and quiz-2. */
+  'ordered-ready-stall': {
+    async setup(ns) {
+      await deployQuiz(ns, { podLabels: { [`${FAULT_LABEL}/readiness`]: 'fail' } });
+      await waitFor('quiz-0 Running, not Ready, with an Unhealthy event', () => {
+        const p = quizPods(ns)['quiz-0'];
+        return p?.status?.phase === 'Running' && !isReady(p) && eventsOf(ns, p.metadata.uid).some((e) => e.reason === 'Unhealthy');
+      });
+      // The controller would have created quiz-1 within a sync or two had quiz-0 been Ready.
+      await new Promise((r) => setTimeout(r, 3000));
+      return { pod: 'quiz-0', missing: ['quiz-1', 'quiz-2'] };
+    },
+  },
+
+  /**
+   * The node running quiz-1 stops reporting (its KWOK lease is no longer renewed); the real
+   * node-lifecycle controller marks it unreachable, taints it, and the taint-eviction controller
+   * deletes quiz-1, which stays Terminating. `teardown` brings the node back.
+   */
+  'node-lost': {
+    async setup(ns) {
+      await deployQuiz(ns);
+      await waitHealthy(ns);
+      const node = quizPods(ns)['quiz-1'].spec.nodeName;
+      clusterScript('node-fail', node);
+      await waitFor(
+        `quiz-1 Terminating on unreachable node ${node}`,
+        () => {
+          const p = quizPods(ns)['quiz-1'];
+          const n = getJson(['node', node]);
+          const ready = n.status.conditions.find((c) => c.type === 'Ready');
+          return p?.metadata?.deletionTimestamp && ready?.status === 'Unknown';
+        },
+        180_000,
+      );
+      return { pod: 'quiz-1', node };
+    },
+    async teardown(_ns, expected) {
+      if (expected?.node) {
+        clusterScript('node-recover', expected.node);
+        await waitFor(`node ${expected.node} Ready`, () => getJson(['node', expected.node]).status.conditions.some((c) => c.type === 'Ready' && c.status === 'True'));
+      }
+    },
+  },
+
+  /** The claim template names no StorageClass and there is no PV and no default class: the PV binder's FailedBinding. */
+  'pvc-unbound': {
+    async setup(ns) {
+      await deployQuiz(ns, { storageClassName: null });
+      await waitFor('FailedBinding on db-data-quiz-0', () => {
+        const claim = getJson(['-n', ns, 'pvc', 'db-data-quiz-0']);
+        return eventsOf(ns, claim.metadata.uid).some((e) => e.reason === 'FailedBinding');
+      });
+      return { claim: 'db-data-quiz-0', pod: 'quiz-0' };
+    },
+  },
+};
