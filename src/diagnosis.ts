@@ -169,7 +169,9 @@ function row(view: SnapshotView, sts: StatefulSet, ordinal: number, pod: Pod | u
   if (pod.spec.nodeName) r.node = pod.spec.nodeName;
   const rev = pod.metadata.labels?.[REVISION_LABEL];
   if (rev) r.revision = rev;
-  const ev = tellingEvent(view.eventsFor(pod, 'Pod'));
+  // A Ready pod's old warnings are history: show its newest event; otherwise the newest Warning.
+  const events = view.eventsFor(pod, 'Pod');
+  const ev = r.ready ? events[0] : tellingEvent(events);
   if (ev) {
     r.event = { type: ev.type ?? 'Normal', reason: ev.reason ?? '', message: ev.message ?? '', count: eventCount(ev) };
     const t = eventTimestamp(ev);

@@ -55,7 +55,7 @@ export async function snapshotCommand(name: string | undefined, opts: SnapshotOp
   const list = snapshotToList(snapshot);
   if (opts.output === 'json') process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
   else {
-    const { stringify } = await import('yaml');
+    const { stringify } = await import('../yaml.js');
     process.stdout.write(stringify(list, { lineWidth: 0 }));
   }
   return ExitCode.Ok;

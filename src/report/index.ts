@@ -12,7 +12,7 @@ export async function render(d: Diagnosis, format: OutputFormat): Promise<string
     case 'json':
       return `${JSON.stringify(d, null, 2)}\n`;
     case 'yaml': {
-      const { stringify } = await import('yaml');
+      const { stringify } = await import('../yaml.js');
       return stringify(d, { lineWidth: 0 });
     }
     case 'text': {

@@ -206,7 +206,7 @@ async function parse(text: string, file: string): Promise<Document[]> {
       throw new DumpError(`${file}: not valid JSON (${(err as Error).message}).`);
     }
   }
-  const { parseAllDocuments } = await import('yaml');
+  const { parseAllDocuments } = await import('../yaml.js');
   const docs = parseAllDocuments(text);
   const list = Array.isArray(docs) ? docs : [docs];
   const out: Document[] = [];
@@ -224,8 +224,23 @@ async function parse(text: string, file: string): Promise<Document[]> {
 /** Parses a label-selector string (`a=b,c!=d,e in (x,y),f,!g`) into a LabelSelector. */
 export function parseSelector(s: string): StatefulSet['spec']['selector'] {
   const sel: StatefulSet['spec']['selector'] = { matchLabels: {}, matchExpressions: [] };
-  for (const raw of s.match(/[^,(]+(\([^)]*\))?/g) ?? []) {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of s) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (depth < 0 || depth > 1) throw new UsageError(`Cannot parse the label selector "${s}".`);
+    if (ch === ',' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else current += ch;
+  }
+  if (depth !== 0) throw new UsageError(`Cannot parse the label selector "${s}".`);
+  parts.push(current);
+  for (const raw of parts) {
     const part = raw.trim();
+    if (!part) continue;
     let m;
     if ((m = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(part))) {
       sel.matchExpressions!.push({ key: m[1]!, operator: m[2] === 'in' ? 'In' : 'NotIn', values: m[3]!.split(',').map((v) => v.trim()).filter(Boolean) });

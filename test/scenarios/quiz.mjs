@@ -9,7 +9,10 @@
 import { apply, clusterScript, getJson, kubectl, waitFor } from './cluster.mjs';
 
 export const FAULT_LABEL = 'fault.sts-doctor.test';
+/** The stable nodes: never failed by any scenario (test/cluster/README.md, "Sharing the nodes"). */
 export const NODES = ['kwok-node-0', 'kwok-node-1', 'kwok-node-2'];
+/** The node the node-lost diagnosis scenario fails. */
+export const NODE_LOST_NODE = 'kwok-node-3';
 
 /**
  * @typedef {object} QuizOptions
@@ -18,7 +21,7 @@ export const NODES = ['kwok-node-0', 'kwok-node-1', 'kwok-node-2'];
  * @property {string|null} [storageClassName] claim template class; null leaves it unset
  * @property {Record<string,string>} [podLabels] extra template labels (faults)
  * @property {string} [mongoImage]
- * @property {boolean} [localVolumes] create a StorageClass and one local PV per replica
+ * @property {string[]} [nodes] nodes the local PVs (and so the pods) are pinned to, by ordinal
  */
 
 /** The namespace, Services and StatefulSet of the quiz scenario, as plain objects. */
@@ -72,7 +75,10 @@ export function quizObjects(ns, opts = {}) {
   ];
 }
 
-/** A no-provisioner StorageClass of the namespace and one local PV per ordinal, spread over the nodes. */
+/**
+ * A no-provisioner StorageClass of the namespace and one local PV per ordinal, pre-bound
+ * (`claimRef`) to claim db-data-quiz-<i> so that replica i lands on `nodes[i % nodes.length]`.
+ */
 export function localStorageObjects(ns, count, nodes = NODES) {
   const className = `local-${ns}`;
   const objects = [
@@ -89,6 +95,7 @@ export function localStorageObjects(ns, count, nodes = NODES) {
         accessModes: ['ReadWriteOnce'],
         persistentVolumeReclaimPolicy: 'Retain',
         storageClassName: className,
+        claimRef: { namespace: ns, name: `db-data-quiz-${i}` },
         local: { path: `/mnt/disks/${ns}-${i}` },
         nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] } },
       },
@@ -114,7 +121,7 @@ export function deleteNamespace(ns) {
 export async function deployQuiz(ns, opts = {}) {
   await createNamespace(ns);
   const replicas = opts.replicas ?? 3;
-  if (opts.storageClassName === undefined) apply(localStorageObjects(ns, replicas));
+  if (opts.storageClassName === undefined) apply(localStorageObjects(ns, replicas, opts.nodes));
   apply(quizObjects(ns, opts));
 }
 
@@ -193,9 +200,11 @@ export const scenarios = {
    */
   'node-lost': {
     async setup(ns) {
-      await deployQuiz(ns);
+      // quiz-1's volume, and so quiz-1, is on the node this scenario may fail.
+      await deployQuiz(ns, { nodes: [NODES[0], NODE_LOST_NODE, NODES[1]] });
       await waitHealthy(ns);
       const node = quizPods(ns)['quiz-1'].spec.nodeName;
+      if (node !== NODE_LOST_NODE) throw new Error(`quiz-1 landed on ${node}, not ${NODE_LOST_NODE}`);
       clusterScript('node-fail', node);
       await waitFor(
         `quiz-1 Terminating on unreachable node ${node}`,
