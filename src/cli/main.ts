@@ -6,6 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, StsDoctorError, UsageError } from '../errors.js';
 import { VERSION } from './version.js';
+import { OUTPUT_FORMATS } from '../report/index.js';
 
 /** Flags every command that talks to a cluster accepts, named as kubectl names them. */
 function connectionFlags(cmd: Command): Command {
@@ -31,7 +32,7 @@ function program(): Command {
       .description('diagnose a StatefulSet (or every StatefulSet in the namespace) and print the findings with their evidence')
       .argument('[name]', 'StatefulSet name; omit to diagnose every StatefulSet in the namespace'),
   )
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'yaml']).default('text'))
+    .addOption(new Option('-o, --output <format>', 'output format').choices([...OUTPUT_FORMATS]).default('text'))
     .option('-l, --selector <selector>', 'label selector on StatefulSets, when no name is given')
     .option('--from <path>', 'read a saved dump instead of the cluster: a kubectl List (YAML or JSON), multi-document YAML, a cluster-info dump directory, or - for stdin')
     .option('--now <time>', 'with --from: the time to judge ages against (RFC 3339; default: the newest timestamp in the dump)')
@@ -39,6 +40,22 @@ function program(): Command {
     .action(async (name: string | undefined, opts: Record<string, unknown>) => {
       const { diagnoseCommand } = await import('../commands/diagnose.js');
       process.exitCode = await diagnoseCommand(name, opts as never);
+    });
+
+  connectionFlags(
+    root
+      .command('wait')
+      .description('wait until a StatefulSet is healthy (exit 0) or --timeout passes (exit 1, with the diagnosis): a CI gate')
+      .argument('[name]', 'StatefulSet name; omit to wait for every StatefulSet in the namespace'),
+  )
+    .addOption(new Option('-o, --output <format>', 'output format of the final diagnosis').choices([...OUTPUT_FORMATS]).default('text'))
+    .option('-l, --selector <selector>', 'label selector on StatefulSets, when no name is given')
+    .option('--timeout <duration>', 'how long to wait (e.g. 300, 90s, 5m)', '5m')
+    .option('--interval <duration>', 'pause between reads', '2s')
+    .exitOverride()
+    .action(async (name: string | undefined, opts: Record<string, unknown>) => {
+      const { waitCommand } = await import('../commands/wait.js');
+      process.exitCode = await waitCommand(name, opts as never);
     });
 
   connectionFlags(

@@ -16,13 +16,21 @@ export interface ReadOptions {
   allNamespaces?: boolean;
 }
 
-/** `--request-timeout` in milliseconds (accepts `30`, `30s`, `1m`, `0`). */
-export function requestTimeoutMs(value: string | undefined): number {
-  if (value === undefined) return 30_000;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-  if (!m) throw new UsageError(`--request-timeout must be a number of seconds (like 30 or 30s), not "${value}".`);
+/**
+ * A duration flag in milliseconds: a number of seconds (`30`), or with a unit (`500ms`, `30s`,
+ * `5m`, `1h`). @throws UsageError naming `flag` when the value is not a duration.
+ */
+export function parseDuration(value: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw new UsageError(`${flag} must be a duration like 30, 30s, 5m or 1h, not "${value}".`);
   const n = Number(m[1]);
-  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
+  return Math.round(n * unit);
+}
+
+/** `--request-timeout` in milliseconds (default 30 s; `0` for none). */
+export function requestTimeoutMs(value: string | undefined): number {
+  return value === undefined ? 30_000 : parseDuration(value, '--request-timeout');
 }
 
 /** Validates `--now` (RFC 3339) and returns it normalised to UTC without fractions. */

@@ -36,10 +36,10 @@ export function renderText(d: Diagnosis, c: ChalkInstance = colors(), width = pr
     return out.join('\n') + '\n';
   }
   out.push(c.bold(`Findings (${d.findings.length})`));
-  d.findings.forEach((f, i) => {
+  for (const f of d.findings) {
     out.push('');
-    out.push(finding(f, i + 1, d, c, sev, width));
-  });
+    out.push(finding(f, d, c, sev, width));
+  }
   return out.join('\n') + '\n';
 }
 
@@ -87,7 +87,7 @@ function clip(s: string, n: number): string {
   return one.length <= n ? one : `${one.slice(0, n - 1)}…`;
 }
 
-function finding(f: Finding, n: number, d: Diagnosis, c: ChalkInstance, sev: (s: Severity, t: string) => string, width: number): string {
+function finding(f: Finding, d: Diagnosis, c: ChalkInstance, sev: (s: Severity, t: string) => string, width: number): string {
   const lines: string[] = [];
   lines.push(`${sev(f.severity, `${SEVERITY_MARK[f.severity]} ${f.severity.toUpperCase()}`)} ${c.bold(f.rule)}  ${f.subject.kind}/${f.subject.name}${f.confidence === 'low' ? c.yellow('  (low confidence: some reads were not possible)') : ''}`);
   lines.push(`  ${c.bold(f.summary)}`);
@@ -104,7 +104,6 @@ function finding(f: Finding, n: number, d: Diagnosis, c: ChalkInstance, sev: (s:
       for (const cmd of r.commands ?? []) lines.push(`      ${c.cyan(`$ ${cmd}`)}`);
     }
   }
-  void n;
   return lines.join('\n');
 }
 

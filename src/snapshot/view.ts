@@ -223,11 +223,18 @@ export class SnapshotView {
   /**
    * Events about one object, newest first. Matched by `involvedObject.uid` when the object has
    * a uid (a recreated pod keeps its name, and its predecessor's events are still listed);
-   * by kind, namespace and name otherwise.
+   * by kind, namespace and name otherwise, and for events that carry no uid.
    */
   eventsFor(obj: KubeObject & { kind?: string }, kind?: string): KubeEvent[] {
-    if (obj.metadata.uid) return this.eventsByUid.get(obj.metadata.uid) ?? [];
-    return this.eventsByName.get(`${kind ?? obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`) ?? [];
+    const byName = this.eventsByName.get(`${kind ?? obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`) ?? [];
+    if (!obj.metadata.uid) return byName;
+    const byUid = this.eventsByUid.get(obj.metadata.uid) ?? [];
+    // Some reporters leave involvedObject.uid empty (the taint-eviction controller's
+    // TaintManagerEviction among them): take those by name, if not older than this object.
+    const created = obj.metadata.creationTimestamp ? Date.parse(obj.metadata.creationTimestamp) : 0;
+    const anonymous = byName.filter((e) => !e.involvedObject.uid && eventTime(e) >= created);
+    if (anonymous.length === 0) return byUid;
+    return [...byUid, ...anonymous].sort((a, b) => eventTime(b) - eventTime(a));
   }
 
   /** Events about any object named `name` of `kind` in the namespace, whatever its uid (predecessors included), newest first. */

@@ -1,0 +1,46 @@
+// The CI gate on the real control plane: `wait` until healthy, `-o junit` / `-o github`.
+import { afterAll, describe, expect, it } from 'vitest';
+import { deleteNamespace, deployQuiz, scenarios } from '../scenarios/quiz.mjs';
+import { namespaceFor, runCli } from './helpers.js';
+
+const created: string[] = [];
+afterAll(() => {
+  for (const ns of created) deleteNamespace(ns);
+});
+
+describe('wait and CI formats', () => {
+  it('wait returns 0 once a freshly deployed quiz becomes healthy, showing progress on stderr', async () => {
+    const ns = namespaceFor('gate-wait');
+    created.push(ns);
+    await deployQuiz(ns);
+    const res = await runCli(['wait', 'quiz', '-n', ns, '--timeout', '3m', '--interval', '1s', '-o', 'json']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(/quiz: 3\/3 ready, healthy/);
+    const d = JSON.parse(res.stdout);
+    expect(d.statefulSets[0].healthy).toBe(true);
+  });
+
+  it('wait gives up with exit 1 and the diagnosis; junit and github name the failing rule', async () => {
+    const ns = namespaceFor('gate-fail');
+    created.push(ns);
+    await scenarios['ordered-ready-stall'].setup(ns);
+    const res = await runCli(['wait', 'quiz', '-n', ns, '--timeout', '4s', '--interval', '1s']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/not healthy after 4s/);
+    expect(res.stdout).toMatch(/ordered-ready-stall/);
+
+    const junit = await runCli(['diagnose', 'quiz', '-n', ns, '-o', 'junit']);
+    expect(junit.code).toBe(1);
+    expect(junit.stdout).toMatch(new RegExp(`<testsuite name="StatefulSet ${ns}/quiz" tests="\\d+" failures="[1-9]`));
+    expect(junit.stdout).toMatch(/<testcase classname="[^"]+" name="ordered-ready-stall">\s*<failure message="quiz-0 is not Ready/);
+
+    const gh = await runCli(['diagnose', 'quiz', '-n', ns, '-o', 'github']);
+    expect(gh.stdout).toMatch(/^::error title=sts-doctor ordered-ready-stall [^:]+::quiz-0 is not Ready/m);
+  });
+
+  it('rejects a bad duration with one sentence and exit 2', async () => {
+    const res = await runCli(['wait', 'quiz', '-n', 'default', '--timeout', 'soon']);
+    expect(res.code).toBe(2);
+    expect(res.stderr.trim()).toBe('sts-doctor: --timeout must be a duration like 30, 30s, 5m or 1h, not "soon".');
+  });
+});
