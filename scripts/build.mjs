@@ -1,13 +1,18 @@
 // Bundles src/cli/main.ts into dist/ with esbuild. One bundle for the command-line path and
 // separate chunks for what is loaded lazily (ink and React for the interactive prompts, the
-// YAML parser for dumps), so a non-interactive run parses only what it needs.
+// YAML parser for dumps, the Kubernetes client for live reads), so a run parses only what it
+// needs. The bundle is written next to dist/ and swapped in, so a process running the old
+// build never sees a half-written one.
 import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 
-await rm(new URL('../dist', import.meta.url), { recursive: true, force: true });
+const dist = new URL('../dist', import.meta.url);
+const next = new URL(`../dist.tmp-${process.pid}`, import.meta.url);
+const old = new URL(`../dist.old-${process.pid}`, import.meta.url);
+await rm(next, { recursive: true, force: true });
 await build({
   entryPoints: { cli: 'src/cli/main.ts' },
-  outdir: 'dist',
+  outdir: next.pathname,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -22,4 +27,11 @@ await build({
     js: "import { createRequire as __stsCreateRequire } from 'node:module'; const require = __stsCreateRequire(import.meta.url);",
   },
   define: { 'process.env.NODE_ENV': '"production"' },
+  // ink imports its optional devtools only when DEV=true; it is not installed.
+  external: ['react-devtools-core'],
 });
+await rename(dist, old).catch((err) => {
+  if (err.code !== 'ENOENT') throw err;
+});
+await rename(next, dist);
+await rm(old, { recursive: true, force: true });

@@ -39,7 +39,7 @@ export interface ReplicaRow {
   restarts?: number;
   node?: string;
   revision?: string;
-  /** Claims of this ordinal's claim templates, with `status.phase` (`Missing` if none). */
+  /** Claims of this ordinal's claim templates, with `status.phase` (`Missing` if none; `Unknown` if claims could not be read). */
   claims: { name: string; phase: string }[];
   /** Ordinal at or above `spec.replicas`: being removed by a scale-down. */
   condemned: boolean;
@@ -150,8 +150,12 @@ function report(view: SnapshotView, sts: StatefulSet, findings: Finding[]): Stat
 }
 
 function row(view: SnapshotView, sts: StatefulSet, ordinal: number, pod: Pod | undefined, condemned: boolean): ReplicaRow {
-  const claims = view.templateClaims(sts, ordinal).map((c) => ({ name: c.claimName, phase: c.claim?.status?.phase ?? (c.claim ? 'Pending' : 'Missing') }));
-  if (!pod) return { ordinal, pod: podName(sts, ordinal), exists: false, status: 'Missing', ready: false, claims, condemned };
+  // A claim or pod that could not be read is Unknown, never Missing.
+  const claims = view.templateClaims(sts, ordinal).map((c) => ({
+    name: c.claimName,
+    phase: c.claim?.status?.phase ?? (c.claim ? 'Pending' : view.canSee('persistentvolumeclaims') ? 'Missing' : 'Unknown'),
+  }));
+  if (!pod) return { ordinal, pod: podName(sts, ordinal), exists: false, status: view.canSee('pods') ? 'Missing' : 'Unknown', ready: false, claims, condemned };
   const statuses = pod.status?.containerStatuses ?? [];
   const r: ReplicaRow = {
     ordinal,

@@ -34,6 +34,7 @@ function program(): Command {
   )
     .addOption(new Option('-o, --output <format>', 'output format').choices([...OUTPUT_FORMATS]).default('text'))
     .option('-l, --selector <selector>', 'label selector on StatefulSets, when no name is given')
+    .option('-A, --all-namespaces', 'diagnose the StatefulSets of every namespace (with -l: the matching ones)')
     .option('--from <path>', 'read a saved dump instead of the cluster: a kubectl List (YAML or JSON), multi-document YAML, a cluster-info dump directory, or - for stdin')
     .option('--now <time>', 'with --from: the time to judge ages against (RFC 3339; default: the newest timestamp in the dump)')
     .exitOverride()
@@ -66,10 +67,30 @@ function program(): Command {
   )
     .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
     .option('-l, --selector <selector>', 'label selector on StatefulSets, when no name is given')
+    .option('-A, --all-namespaces', 'every StatefulSet of every namespace (with -l: the matching ones)')
     .exitOverride()
     .action(async (name: string | undefined, opts: Record<string, unknown>) => {
       const { snapshotCommand } = await import('../commands/snapshot.js');
       process.exitCode = await snapshotCommand(name, opts as never);
+    });
+
+  connectionFlags(
+    root
+      .command('recover')
+      .description('guide the recovery of a StatefulSet: pick a finding and a recovery, read the plan, confirm, execute (dry run first, with preconditions), and watch until healthy')
+      .argument('<name>', 'StatefulSet name'),
+  )
+    .option('--action <id>', 'the recovery to plan: out-of-service-taint, remove-out-of-service-taint, force-delete-pod, delete-pvc-and-pod, delete-pod, rollback, manual')
+    .option('--pod <name>', 'the pod the recovery acts on')
+    .option('--node <name>', 'the node the recovery acts on')
+    .option('--yes', 'without a terminal: run the plan of --action without asking')
+    .option('--dry-run <mode>', 'server: print the plan and the server-side dry run only; nothing is written')
+    .option('--timeout <duration>', 'how long to watch for the StatefulSet to become healthy (e.g. 90s, 5m; 0: do not wait)', '5m')
+    .option('--audit-log <file>', 'append the audit log (JSON lines) to this file instead of stderr')
+    .exitOverride()
+    .action(async (name: string, opts: Record<string, unknown>) => {
+      const { runRecover } = await import('../commands/recover.js');
+      process.exitCode = await runRecover(name, opts as never);
     });
 
   return root;

@@ -13,6 +13,7 @@ export interface ReadOptions {
   selector?: string;
   from?: string;
   now?: string;
+  /** `-A/--all-namespaces`: every StatefulSet of every namespace (with `-l`, the matching ones). */
   allNamespaces?: boolean;
 }
 
@@ -46,4 +47,6 @@ export function checkReadOptions(name: string | undefined, opts: ReadOptions): v
   if (opts.now && !opts.from) throw new UsageError('--now applies only with --from.');
   if (name && opts.selector) throw new UsageError('Pass either a StatefulSet name or -l/--selector, not both.');
   if (opts.from && (opts.kubeconfig || opts.context)) throw new UsageError('--from reads a dump; --kubeconfig and --context do not apply.');
+  if (opts.allNamespaces && name) throw new UsageError('A StatefulSet name cannot be combined with -A/--all-namespaces; pass -n <namespace> instead.');
+  if (opts.allNamespaces && opts.namespace) throw new UsageError('Pass either -n/--namespace or -A/--all-namespaces, not both.');
 }

@@ -3,10 +3,10 @@
  * `stsDoctor` header (now, namespace, gaps) so that `diagnose --from` gives the same answer.
  * Container env values are redacted; Secrets are never read.
  */
-import type { KubeObject, Snapshot } from '../snapshot/types.js';
+import type { Gap, KubeObject, Snapshot } from '../snapshot/types.js';
 import type { DumpHeader } from '../snapshot/from-dump.js';
 import { ExitCode } from '../errors.js';
-import { loadSnapshot } from './load.js';
+import { loadSnapshots } from './load.js';
 import type { ReadOptions } from './options.js';
 
 export interface SnapshotOptions extends ReadOptions {
@@ -15,6 +15,9 @@ export interface SnapshotOptions extends ReadOptions {
 
 /** The text that replaces every env value. */
 export const REDACTED = '<redacted>';
+
+/** The header's `namespace` for a snapshot of every namespace (`-A`); from-dump reads it back. */
+const ALL_NAMESPACES = '*';
 
 /** Replaces `value` of every container env var in pod specs and templates, in place. */
 export function redact(obj: unknown): void {
@@ -31,28 +34,46 @@ export function redact(obj: unknown): void {
   }
 }
 
-/** The snapshot as a kubectl List with the sts-doctor header. */
-export function snapshotToList(s: Snapshot): { apiVersion: 'v1'; kind: 'List'; stsDoctor: DumpHeader; items: KubeObject[] } {
-  const items: KubeObject[] = [
-    ...s.statefulSets,
-    ...s.controllerRevisions,
-    ...s.pods,
-    ...s.persistentVolumeClaims,
-    ...s.services,
-    ...s.resourceQuotas,
-    ...s.events,
-    ...s.nodes,
-    ...s.persistentVolumes,
-    ...s.storageClasses,
-    ...s.volumeAttachments,
-  ];
+/**
+ * The snapshot(s) as one kubectl List with the sts-doctor header. Several snapshots (`-A`, one
+ * per namespace) share one List: cluster-scoped objects appear once, gaps without repeats, and
+ * the header's namespace is `*`. Env values are redacted in place.
+ */
+export function snapshotToList(snapshots: Snapshot | Snapshot[], allNamespaces = false): { apiVersion: 'v1'; kind: 'List'; stsDoctor: DumpHeader; items: KubeObject[] } {
+  const list = Array.isArray(snapshots) ? snapshots : [snapshots];
+  const first = list[0];
+  const items: KubeObject[] = [];
+  const seen = new Set<string>();
+  const add = (objects: KubeObject[]): void => {
+    for (const o of objects) {
+      const key = `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}/${o.metadata.uid ?? ''}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      items.push(o);
+    }
+  };
+  for (const s of list) add([...s.statefulSets, ...s.controllerRevisions, ...s.pods, ...s.persistentVolumeClaims, ...s.services, ...s.resourceQuotas, ...s.events]);
+  for (const s of list) add([...s.nodes, ...s.persistentVolumes, ...s.storageClasses, ...s.volumeAttachments]);
   redact(items);
-  return { apiVersion: 'v1', kind: 'List', stsDoctor: { schemaVersion: 1, now: s.now, namespace: s.namespace, source: s.source, gaps: s.gaps }, items };
+  const gaps: Gap[] = [];
+  for (const g of list.flatMap((s) => s.gaps)) if (!gaps.some((x) => x.resource === g.resource && x.message === g.message)) gaps.push(g);
+  const header: DumpHeader = {
+    schemaVersion: 1,
+    now: first?.now ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    namespace: allNamespaces || list.length !== 1 ? ALL_NAMESPACES : first!.namespace,
+    gaps,
+  };
+  if (first) header.source = first.source;
+  return { apiVersion: 'v1', kind: 'List', stsDoctor: header, items };
 }
 
+/**
+ * Runs the command: writes the List to stdout as YAML (default) or JSON; returns the exit
+ * code (0). Throws StsDoctorError subclasses on errors.
+ */
 export async function snapshotCommand(name: string | undefined, opts: SnapshotOptions): Promise<number> {
-  const snapshot = await loadSnapshot(name, opts);
-  const list = snapshotToList(snapshot);
+  const snapshots = await loadSnapshots(name, opts);
+  const list = snapshotToList(snapshots, Boolean(opts.allNamespaces));
   if (opts.output === 'json') process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
   else {
     const { stringify } = await import('../yaml.js');

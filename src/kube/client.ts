@@ -1,11 +1,12 @@
 /**
- * A small JSON client over client-node's authentication: client-node's KubeConfig supplies the
- * TLS agent and credentials (certificates, tokens, exec and OIDC plugins); requests return the
- * API's plain JSON, the same shape a `kubectl get -o json` dump holds. Every request is counted
- * so that tests and benchmarks can check that the count does not grow with replicas.
+ * A small JSON client over node's http(s): requests return the API's plain JSON, the same shape
+ * a `kubectl get -o json` dump holds. TLS and credentials come from client-node's KubeConfig
+ * (see connectionInit). Every request is counted so that tests and benchmarks can check that
+ * the count does not grow with replicas.
  */
-import fetch, { type RequestInit } from 'node-fetch';
-import { ApiError } from '../errors.js';
+import { request as httpRequest, type Agent as HttpAgent } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { ApiError, KubeconfigError } from '../errors.js';
 import type { ResolvedConfig } from './kubeconfig.js';
 
 /** A Kubernetes `Status` error body. */
@@ -33,7 +34,7 @@ export class KubeClient {
   readonly server: string;
   private readonly config: ResolvedConfig;
   private readonly timeoutMs: number;
-  private init: Promise<RequestInit> | undefined;
+  private init: Promise<ConnectionInit> | undefined;
 
   /**
    * @param config a resolved kubeconfig (see resolveKubeconfig)
@@ -45,8 +46,8 @@ export class KubeClient {
     this.timeoutMs = timeoutMs;
   }
 
-  private baseInit(): Promise<RequestInit> {
-    this.init ??= this.config.kubeConfig.applyToFetchOptions({}) as unknown as Promise<RequestInit>;
+  private baseInit(): Promise<ConnectionInit> {
+    this.init ??= connectionInit(this.config);
     return this.init;
   }
 
@@ -62,25 +63,22 @@ export class KubeClient {
       for (const item of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(item));
     }
     const base = await this.baseInit();
-    const headers: Record<string, string> = { ...(base.headers as Record<string, string>), Accept: 'application/json' };
+    const headers: Record<string, string> = { ...base.headers, Accept: 'application/json' };
     const method = opts.method ?? 'GET';
-    if (opts.body !== undefined) headers['Content-Type'] = opts.contentType ?? (method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
-    const init: RequestInit = { ...base, method, headers };
-    if (opts.body !== undefined) init.body = JSON.stringify(opts.body);
-    const controller = this.timeoutMs > 0 ? new AbortController() : undefined;
-    const timer = controller ? setTimeout(() => controller.abort(), this.timeoutMs) : undefined;
-    if (controller) init.signal = controller.signal as RequestInit['signal'];
+    const body = opts.body !== undefined ? JSON.stringify(opts.body) : undefined;
+    if (body !== undefined) {
+      headers['Content-Type'] = opts.contentType ?? (method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
+      headers['Content-Length'] = String(Buffer.byteLength(body));
+    }
     this.requests++;
-    let res;
+    let res: RawResponse;
     try {
-      res = await fetch(url.toString(), init);
+      res = await send(url, method, headers, body, base.agent, this.timeoutMs);
     } catch (err) {
       throw new ApiError(`Cannot reach the API server at ${this.server}: ${networkReason(err, this.timeoutMs)}.`, undefined, { cause: err });
-    } finally {
-      if (timer) clearTimeout(timer);
     }
-    const text = await res.text();
-    if (!res.ok) {
+    const text = res.text;
+    if (res.status < 200 || res.status > 299) {
       let status: StatusBody = {};
       try {
         status = JSON.parse(text) as StatusBody;
@@ -125,6 +123,73 @@ export class KubeClient {
     return items;
   }
 }
+
+/** How to reach the server: the TLS agent (CA, client certificate) and headers (Authorization). */
+interface ConnectionInit {
+  agent?: HttpAgent;
+  headers: Record<string, string>;
+}
+
+interface RawResponse {
+  status: number;
+  statusText: string;
+  text: string;
+}
+
+/**
+ * One HTTP(S) exchange with node's own client (no fetch polyfill on the start-up path).
+ * `timeoutMs` bounds the whole exchange; 0 for none. Rejects on network errors and timeouts
+ * (an error named AbortError).
+ */
+function send(url: URL, method: string, headers: Record<string, string>, body: string | undefined, agent: HttpAgent | undefined, timeoutMs: number): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const doRequest = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    let timer: NodeJS.Timeout | undefined;
+    const req = doRequest(url, { method, headers, ...(agent ? { agent } : {}) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    if (timeoutMs > 0) {
+      timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'AbortError' })), timeoutMs);
+    }
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    req.end(body);
+  });
+}
+
+/**
+ * The TLS agent and headers for a resolved kubeconfig, from client-node's KubeConfig
+ * (`applyToHTTPSOptions`: CA, client certificate, bearer token, exec and auth-provider plugins,
+ * basic auth, proxy).
+ * @throws KubeconfigError when a credential it names cannot be read or a plugin fails
+ */
+async function connectionInit(config: ResolvedConfig): Promise<ConnectionInit> {
+  const opts: RequestOptionsWithAuth = {};
+  try {
+    await config.kubeConfig.applyToHTTPSOptions(opts);
+  } catch (err) {
+    throw new KubeconfigError(`Cannot use the credentials of context "${config.context}": ${((err as Error).message ?? String(err)).split('\n')[0]!.replace(/\.$/, '')}.`, { cause: err });
+  }
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v;
+  if (opts.auth && !headers.Authorization) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+  const init: ConnectionInit = { headers };
+  if (opts.agent) init.agent = opts.agent as HttpAgent;
+  return init;
+}
+
+type RequestOptionsWithAuth = Parameters<ResolvedConfig['kubeConfig']['applyToHTTPSOptions']>[0] & { headers?: Record<string, unknown>; auth?: string; agent?: unknown };
 
 function networkReason(err: unknown, timeoutMs: number): string {
   const e = err as { name?: string; code?: string; message?: string; type?: string };

@@ -1,6 +1,7 @@
 /**
- * Finds and loads the kubeconfig the way kubectl does, without client-node's silent fallback
- * to http://localhost:8080 when there is none.
+ * Finds and loads the kubeconfig the way kubectl does, through client-node's KubeConfig (which
+ * also supplies TLS and credentials: certificates, tokens, exec and auth-provider plugins), but
+ * without its silent fallback to http://localhost:8080 when there is none.
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -22,6 +23,7 @@ export interface ConnectionOptions {
 export interface ResolvedConfig {
   kubeConfig: KubeConfig;
   context: string;
+  /** The API server URL, without a trailing slash. */
   server: string;
   namespace: string;
   /** Where it came from: file paths, or `in-cluster`. */
@@ -34,7 +36,7 @@ const SA_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
  * Loads the kubeconfig from `--kubeconfig`, else `$KUBECONFIG` (a list; missing files are
  * skipped, as kubectl does), else `~/.kube/config`, else the in-cluster service account.
  * @throws KubeconfigError when none exists, a file cannot be parsed, the context is unknown,
- *   or the context names no cluster.
+ *   or the context names no cluster with a server.
  */
 export function resolveKubeconfig(opts: ConnectionOptions, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   const kc = new KubeConfig();
@@ -76,8 +78,9 @@ export function resolveKubeconfig(opts: ConnectionOptions, env: NodeJS.ProcessEn
   const context = kc.getCurrentContext();
   if (!context) throw new KubeconfigError(`The kubeconfig (${origin}) has no current-context; pass --context.`);
   const ctx = kc.getContextObject(context);
+  if (!ctx) throw new KubeconfigError(`Context "${context}" is not in the kubeconfig (${origin}).`);
   const cluster = kc.getCurrentCluster();
-  if (!ctx || !cluster?.server) throw new KubeconfigError(`Context "${context}" names no cluster with a server in the kubeconfig (${origin}).`);
+  if (!cluster?.server) throw new KubeconfigError(`Context "${context}" names no cluster with a server in the kubeconfig (${origin}).`);
   const namespace = opts.namespace || ctx.namespace || 'default';
   return { kubeConfig: kc, context, server: cluster.server.replace(/\/+$/, ''), namespace, origin };
 }

@@ -1,11 +1,12 @@
 /**
- * The human report: one block per StatefulSet (header, per-replica table), then the findings
- * with their evidence and recoveries. Colour follows chalk's detection of the output stream,
+ * The human report: one block per StatefulSet (header, per-replica table), or with several
+ * StatefulSets in scope one overview line each; then the findings with their evidence and
+ * recoveries (grouped by StatefulSet when there are several). Colour follows chalk's detection of the output stream,
  * `FORCE_COLOR`, `--no-color` and `NO_COLOR`.
  */
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
 import type { Diagnosis, ReplicaRow, StatefulSetReport } from '../diagnosis.js';
-import type { Evidence, Finding, Severity } from '../rules/types.js';
+import type { Evidence, Finding, RecoveryOption, Severity } from '../rules/types.js';
 import { ageSeconds, formatAge } from '../snapshot/view.js';
 
 /** A chalk instance honouring NO_COLOR (chalk itself honours FORCE_COLOR and --no-color). */
@@ -20,11 +21,15 @@ const SEVERITY_MARK: Record<Severity, string> = { critical: '✖', warning: '▲
 export function renderText(d: Diagnosis, c: ChalkInstance = colors(), width = process.stdout.columns || 120): string {
   const out: string[] = [];
   const sev = (s: Severity, text: string): string => (s === 'critical' ? c.red(text) : s === 'warning' ? c.yellow(text) : c.cyan(text));
-  if (d.statefulSets.length === 0) out.push(`No StatefulSet found in namespace ${d.namespace}.`);
-  for (const s of d.statefulSets) {
-    out.push(header(s, c));
-    out.push(table(s.table, d.now, c, width));
-    out.push('');
+  const multi = d.statefulSets.length > 1;
+  if (d.statefulSets.length === 0) out.push(d.namespace === '*' ? 'No StatefulSet found in any namespace.' : `No StatefulSet found in namespace ${d.namespace}.`);
+  if (multi) out.push(overview(d, c, width), '');
+  else {
+    for (const s of d.statefulSets) {
+      out.push(header(s, c));
+      out.push(table(s.table, d.now, c, width));
+      out.push('');
+    }
   }
   if (d.gaps.length) {
     out.push(c.yellow('Not checked (could not read):'));
@@ -36,11 +41,52 @@ export function renderText(d: Diagnosis, c: ChalkInstance = colors(), width = pr
     return out.join('\n') + '\n';
   }
   out.push(c.bold(`Findings (${d.findings.length})`));
-  for (const f of d.findings) {
-    out.push('');
-    out.push(finding(f, d, c, sev, width));
+  for (const group of multi ? byStatefulSet(d) : [{ title: '', findings: d.findings }]) {
+    if (group.title) out.push('', c.bold(`── ${group.title}`));
+    for (const f of group.findings) {
+      out.push('');
+      out.push(finding(f, d, c, sev, width));
+    }
   }
   return out.join('\n') + '\n';
+}
+
+/** The findings of one StatefulSet: matched by namespace and name. */
+function findingsOf(d: Diagnosis, s: StatefulSetReport): Finding[] {
+  return d.findings.filter((f) => f.statefulSet.name === s.name && (f.statefulSet.namespace ?? d.namespace) === s.namespace);
+}
+
+/** Findings grouped under their StatefulSet, in the order of `d.statefulSets`. */
+function byStatefulSet(d: Diagnosis): { title: string; findings: Finding[] }[] {
+  const groups = d.statefulSets.map((s) => ({ title: `StatefulSet ${s.namespace}/${s.name}`, findings: findingsOf(d, s) })).filter((g) => g.findings.length > 0);
+  const placed = new Set(groups.flatMap((g) => g.findings));
+  const rest = d.findings.filter((f) => !placed.has(f));
+  return rest.length ? [...groups, { title: 'Other', findings: rest }] : groups;
+}
+
+/**
+ * One line per StatefulSet (several in scope): namespace, name, ready/desired, and `healthy`
+ * or the top finding (root causes rank first).
+ */
+export function overview(d: Diagnosis, c: ChalkInstance, width: number): string {
+  const head = ['NAMESPACE', 'NAME', 'READY', 'STATUS'];
+  const rows = d.statefulSets.map((s) => {
+    const top = findingsOf(d, s)[0];
+    const status = s.healthy ? 'healthy' : top ? `${SEVERITY_MARK[top.severity]} ${top.rule}: ${top.summary}` : 'unhealthy';
+    return { s, top, cells: [s.namespace, s.name, `${s.replicas.ready}/${s.replicas.desired}`, status] };
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r.cells[i]!.length)));
+  const fixed = widths.slice(0, -1).reduce((a, b) => a + b + 2, 0);
+  const last = Math.max(20, width - fixed);
+  const line = (cells: string[]): string => cells.map((cell, i) => (i === cells.length - 1 ? clip(cell, last) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  const lines = [c.dim(line(head))];
+  for (const r of rows) {
+    const text = line(r.cells);
+    lines.push(r.s.healthy ? text : r.top?.severity === 'critical' ? c.red(text) : c.yellow(text));
+  }
+  const healthy = d.statefulSets.filter((s) => s.healthy).length;
+  lines.push(c.dim(`${d.statefulSets.length} StatefulSets, ${healthy} healthy`));
+  return lines.join('\n');
 }
 
 function header(s: StatefulSetReport, c: ChalkInstance): string {
@@ -99,12 +145,29 @@ function finding(f: Finding, d: Diagnosis, c: ChalkInstance, sev: (s: Severity, 
   if (f.recoveries.length) {
     lines.push(`  ${c.dim('Recovery:')}`);
     for (const r of f.recoveries) {
-      lines.push(`    → ${r.title}${r.automated ? c.dim(`  [sts-doctor recover --action ${r.id}]`) : ''}`);
+      lines.push(`    → ${r.title}`);
+      if (r.automated) lines.push(`      ${c.cyan(`$ ${recoverCommand(f, r)}`)}`);
       lines.push(...wrap(r.description, width - 8).map((l) => `      ${c.dim(l)}`));
       for (const cmd of r.commands ?? []) lines.push(`      ${c.cyan(`$ ${cmd}`)}`);
     }
   }
   return lines.join('\n');
+}
+
+/** The `sts-doctor recover` command line that runs an automated recovery of a finding. */
+export function recoverCommand(f: Finding, r: RecoveryOption): string {
+  const parts = ['sts-doctor recover', f.statefulSet.name];
+  if (f.statefulSet.namespace) parts.push('-n', f.statefulSet.namespace);
+  parts.push('--action', r.id);
+  if (r.target?.kind === 'Pod') parts.push('--pod', r.target.name);
+  else if (r.target?.kind === 'Node') parts.push('--node', r.target.name);
+  else if (r.target?.kind === 'PersistentVolumeClaim') parts.push('--pod', podOfClaim(f));
+  return parts.join(' ');
+}
+
+function podOfClaim(f: Finding): string {
+  const pod = (f.details as { pod?: string } | undefined)?.pod;
+  return pod ?? '<pod>';
 }
 
 function evidence(e: Evidence, now: string, c: ChalkInstance, width: number): string[] {

@@ -136,3 +136,62 @@ export function nodeState(view: SnapshotView, name: string): NodeState {
   }
   return s;
 }
+
+/** One `<count> <reason>` entry of the scheduler's aggregated FailedScheduling message. */
+export interface SchedulingReason {
+  /** How many nodes failed for this reason; undefined for a PreFilter failure, which has no counts. */
+  count?: number;
+  /** The reason as the scheduler words it, e.g. `node(s) didn't match PersistentVolume's node affinity`. */
+  reason: string;
+}
+
+/** The scheduler's FailedScheduling message, parsed. */
+export interface FailedSchedulingMessage {
+  /** `N` of `0/N nodes are available`: the nodes the scheduler considered. */
+  nodes?: number;
+  /** The per-node reasons (or the PreFilter message), in message order (the scheduler sorts them as strings). */
+  reasons: SchedulingReason[];
+  /** What the PostFilter plugins added after the reasons, e.g. `no new claims to deallocate, preemption: 0/6 nodes are available: 6 Preemption is not helpful for scheduling.` */
+  postFilter?: string;
+  /** The `preemption: ...` part of `postFilter`, without the `preemption: ` prefix. */
+  preemption?: string;
+}
+
+/**
+ * Parses the aggregated FailedScheduling message of the scheduler
+ * (pkg/scheduler/framework/types.go, `FitError.Error`, 1.29–1.36):
+ * `0/<N> nodes are available: <count> <reason>, <count> <reason>. <post-filter messages>`, e.g.
+ * `0/6 nodes are available: 1 node(s) had untolerated taint(s), 5 node(s) didn't match
+ * PersistentVolume's node affinity. no new claims to deallocate, preemption: 0/6 nodes are
+ * available: 6 Preemption is not helpful for scheduling.` (1.34+ adds the DRA `no new claims to
+ * deallocate`). The reasons end at the first `. ` (a taint key such as
+ * `{node.kubernetes.io/unreachable: }` has dots but no dot-space) and are split by regex, never
+ * by position (the scheduler sorts them as strings: `10 ...` before `2 ...`). A PreFilter failure
+ * has no counts (`0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims.`):
+ * one reason with `count` undefined. Returns undefined when the message does not start with the
+ * `<k>/<n> nodes are available:` form.
+ */
+export function parseFailedScheduling(message: string): FailedSchedulingMessage | undefined {
+  const head = /^\s*\d+\/(\d+) nodes are available:\s*/.exec(message);
+  if (!head) return undefined;
+  let rest = message.slice(head[0].length);
+  let postFilter: string | undefined;
+  const end = /\.(\s+|$)/.exec(rest);
+  if (end) {
+    postFilter = rest.slice(end.index + end[0].length).trim() || undefined;
+    rest = rest.slice(0, end.index);
+  }
+  const reasons: SchedulingReason[] = [];
+  for (const part of rest.split(/,\s+(?=\d+ )/)) {
+    const m = /^(\d+) (.+)$/s.exec(part.trim());
+    if (m) reasons.push({ count: Number(m[1]), reason: m[2]!.trim() });
+    else if (part.trim()) reasons.push({ reason: part.trim() });
+  }
+  const out: FailedSchedulingMessage = { nodes: Number(head[1]), reasons };
+  if (postFilter) {
+    out.postFilter = postFilter;
+    const p = /(?:^|,\s*)preemption:\s*(.*)$/s.exec(postFilter);
+    if (p) out.preemption = p[1]!.trim();
+  }
+  return out;
+}

@@ -123,7 +123,8 @@ export const imagePull: Rule = {
             'The kubelet retries with a back-off of up to 5 minutes; the pod never starts until the image can be pulled.',
           evidence,
           recoveries,
-          confidence: 'high',
+          // The 1.32+ waiting message names the cause by itself; older kubelets leave it to the events.
+          confidence: view.canSee('events') || pullCause(reason, [w.status.state!.waiting!.message ?? '']) !== 'unknown' ? 'high' : 'low',
           details: { container: w.status.name, image, reason, cause, imagePullSecrets: secrets },
         });
       }

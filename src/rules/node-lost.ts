@@ -11,6 +11,10 @@
  *   Warning `NodeNotReady` `Node is not ready` (pkg/controller/util/node/controller_utils.go).
  * - taint-eviction controller (pkg/controller/tainteviction): Normal `TaintManagerEviction`
  *   `Marking for deletion Pod %s`; pod condition `DisruptionTarget` reason `DeletionByTaintManager`.
+ * - A deleted node: `spec.nodeName` names a Node the (readable) node list does not hold. The pod
+ *   GC controller (pkg/controller/podgc/gc_controller.go, `gcOrphaned`, quarantine 40 s, checked
+ *   every 20 s) force-deletes such pods; until then they stay listed. No out-of-service taint is
+ *   possible on a node that does not exist, so only the force delete is proposed.
  */
 import { ageSeconds, formatAge, isPodReady, isTerminating } from '../snapshot/view.js';
 import { nodeState, podEvents } from './facts.js';
@@ -46,20 +50,26 @@ export const nodeLost: Rule = {
         summary: `${stuck}: ${nodeWords}`,
         explanation:
           `${nodeWords[0]!.toUpperCase()}${nodeWords.slice(1)}${heartbeat}. ` +
-          (terminating
-            ? 'The API server waits for that node\'s kubelet to confirm the containers have stopped, which never happens while the node is down, so the pod stays Terminating. '
-            : 'The pod still counts as the replica, so the StatefulSet controller does not replace it. ') +
+          (node.state === 'Deleted'
+            ? 'The pod GC controller force-deletes pods bound to a deleted node about 40 to 60 seconds after the Node object disappears; until then the pod object holds the name. '
+            : terminating
+              ? 'The API server waits for that node\'s kubelet to confirm the containers have stopped, which never happens while the node is down, so the pod stays Terminating. '
+              : 'The pod still counts as the replica, so the StatefulSet controller does not replace it. ') +
           `A StatefulSet guarantees at most one pod per identity: the controller will not create a new ${pod.metadata.name} while this pod object exists. ` +
           'If the node is only cut off from the network, its containers may still be running: removing the pod object then runs two copies of this replica on the same data.',
         evidence,
         recoveries: [
-          {
-            id: 'out-of-service-taint',
-            title: `Mark node ${nodeName} out of service (non-graceful node shutdown)`,
-            description: `Once you have confirmed the machine is powered off, taint it node.kubernetes.io/out-of-service=nodeshutdown:NoExecute: the pods there are deleted and their volumes detached at once, and ${pod.metadata.name} is recreated elsewhere. Remove the taint after the node is repaired.`,
-            automated: true,
-            target: { kind: 'Node', name: nodeName },
-          },
+          ...(node.state === 'Deleted'
+            ? []
+            : [
+                {
+                  id: 'out-of-service-taint' as const,
+                  title: `Mark node ${nodeName} out of service (non-graceful node shutdown)`,
+                  description: `Once you have confirmed the machine is powered off, taint it node.kubernetes.io/out-of-service=nodeshutdown:NoExecute: the pods there are deleted and their volumes detached at once, and ${pod.metadata.name} is recreated elsewhere. Remove the taint after the node is repaired.`,
+                  automated: true,
+                  target: { kind: 'Node', name: nodeName },
+                },
+              ]),
           {
             id: 'force-delete-pod',
             title: `Force-delete pod ${pod.metadata.name}`,

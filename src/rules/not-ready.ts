@@ -11,7 +11,7 @@
 import { statusConverged } from '../diagnosis.js';
 import { desiredReplicas, eventCount, ordinalStart, podName, podOrdinal } from '../snapshot/view.js';
 import { whyNotReady } from './facts.js';
-import { absenceEvidence, eventEvidence, fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js';
+import { absenceEvidence, confidenceFor, eventEvidence, fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js';
 
 export const notReadyUnexplained: Rule = {
   id: 'pod-not-ready',
@@ -19,7 +19,9 @@ export const notReadyUnexplained: Rule = {
   rank: 90,
   evaluate({ view, sts }) {
     const out: Finding[] = [];
-    const base = { rule: 'pod-not-ready', statefulSet: stsRef({ view, sts }), confidence: 'high' as const };
+    // The fallback says no other rule recognises a cause: with events, nodes, claims, volumes or
+    // classes unread, another rule may simply not have been able to see it.
+    const base = { rule: 'pod-not-ready', statefulSet: stsRef({ view, sts }), confidence: confidenceFor(view, 'events', 'nodes', 'persistentvolumeclaims', 'persistentvolumes', 'storageclasses') };
     const pods = view.podsOf(sts);
     for (const pod of pods) {
       const why = whyNotReady(view, pod);
@@ -39,7 +41,7 @@ export const notReadyUnexplained: Rule = {
     const start = ordinalStart(sts);
     const missing: number[] = [];
     for (let o = start; o < start + desiredReplicas(sts); o++) if (!present.has(o)) missing.push(o);
-    if (missing.length && out.length === 0) {
+    if (missing.length && out.length === 0 && view.canSee('pods')) {
       const failures = view.eventsFor(sts, 'StatefulSet').filter((e) => e.type === 'Warning').slice(0, 3);
       out.push({
         ...base,

@@ -10,7 +10,7 @@
  */
 import { desiredReplicas, isOrderedReady, isPodReady, isTerminating, ordinalStart, podName, podOrdinal } from '../snapshot/view.js';
 import { whyNotReady } from './facts.js';
-import { absenceEvidence, fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js';
+import { absenceEvidence, confidenceFor, fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js';
 
 export const orderedReadyStall: Rule = {
   id: 'ordered-ready-stall',
@@ -74,7 +74,8 @@ export const orderedReadyStall: Rule = {
           commands: [`kubectl -n ${view.snapshot.namespace} edit sts ${sts.metadata.name}`],
         },
       ],
-      confidence: 'high',
+      // Why the blocker is not Ready often comes from its events (probe failures).
+      confidence: confidenceFor(view, 'events'),
       details: { blocker: blocker.metadata.name, blockerOrdinal, reason: why?.reason, missingOrdinals: stranded },
     };
     return [f];

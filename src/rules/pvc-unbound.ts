@@ -11,11 +11,18 @@
  * - Warning `VolumeMismatch` `Cannot bind to requested volume %q: %s`
  * - Warning `ClaimLost` (phase Lost) `Bound claim has lost its PersistentVolume. Data on the volume is lost!`
  * Events are matched by reason, never by source (external provisioners report under their own name).
+ * A WaitForFirstConsumer claim whose pod the scheduler rejects for a reason that is not about
+ * storage (e.g. `Insufficient cpu`) is not reported: the root cause is `unschedulable`, which
+ * quotes the claim's `WaitForPodScheduled`.
+ * A missing claim quotes the StatefulSet's Warning `FailedCreate` `create Claim <claim> for Pod
+ * <pod> in StatefulSet <sts> failed error: ...` when there is one (1.36: `Create Claim ...`).
  */
 import type { PersistentVolumeClaim, Pod, StorageClass } from '../snapshot/types.js';
 import { ageSeconds, formatAge, podOrdinal, type SnapshotView } from '../snapshot/view.js';
 import { podEvents } from './facts.js';
+import { parseCreateFailure } from './pod-creation-denied.js';
 import { absenceEvidence, confidenceFor, eventEvidence, fieldEvidence, ref, stsRef, type Evidence, type Finding, type RecoveryOption, type Rule } from './types.js';
+import { parseSchedulingMessage, type ScheduleReasonCategory } from './unschedulable.js';
 
 /** Why a claim is not bound. */
 export type UnboundCause =
@@ -40,7 +47,12 @@ interface Cause {
   words: string;
   evidence: Evidence[];
   recoveries: RecoveryOption[];
+  /** True when the claim only waits (WaitForFirstConsumer) for a pod the scheduler rejects for a non-storage reason. */
+  explainedElsewhere?: boolean;
 }
+
+/** Scheduler reasons that are about storage: with these, the unbound claim is the root cause. */
+const STORAGE_CATEGORIES = new Set<ScheduleReasonCategory>(['unbound-claims', 'volume-binding', 'volume-node-affinity']);
 
 function classify(view: SnapshotView, claim: PersistentVolumeClaim, pod: Pod | undefined): Cause {
   const events = view.eventsFor(claim, 'PersistentVolumeClaim');
@@ -136,12 +148,19 @@ function classify(view: SnapshotView, claim: PersistentVolumeClaim, pod: Pod | u
     if (wait) evidence.push(eventEvidence(wait));
     const sched = pod ? podEvents(view, pod, 'FailedScheduling')[0] : undefined;
     if (sched) evidence.push(eventEvidence(sched));
-    return {
+    // The claim only waits for its pod. When the scheduler rejects the pod for a reason that is
+    // not about storage (Insufficient cpu, taints, ...), that is the root cause, reported by rule
+    // `unschedulable` (which quotes this claim's wait): this claim is not a finding of its own.
+    const parsed = sched ? parseSchedulingMessage(sched.message ?? '') : undefined;
+    const elsewhere = parsed !== undefined && !STORAGE_CATEGORIES.has(parsed.dominant.category);
+    const c: Cause = {
       cause: 'waiting-for-pod-scheduling',
       words: `its StorageClass binds on first use, and ${pod ? `pod ${pod.metadata.name} cannot be scheduled${sched ? `: ${sched.message}` : ''}` : 'no pod uses it yet'}`,
       evidence,
       recoveries: [],
     };
+    if (elsewhere) c.explainedElsewhere = true;
+    return c;
   }
   const binding = latest('FailedBinding');
   if (binding) {
@@ -149,6 +168,9 @@ function classify(view: SnapshotView, claim: PersistentVolumeClaim, pod: Pod | u
     return { cause: 'no-matching-volume', words: `no PersistentVolume matches it: ${binding.message}`, evidence, recoveries: [rebuild] };
   }
   evidence.push(fieldEvidence(claim, 'PersistentVolumeClaim', 'status.phase', claim.status?.phase ?? 'Pending'));
+  // Not being able to read events or classes is not the same as there being none.
+  const unread = (['events', 'storageclasses'] as const).filter((r) => !view.canSee(r));
+  if (unread.length) return { cause: 'unknown', words: `the cause is unknown: ${unread.join(' and ')} could not be read`, evidence, recoveries: [] };
   return { cause: 'unknown', words: 'no event explains why', evidence, recoveries: [] };
 }
 
@@ -165,22 +187,30 @@ export const pvcUnbound: Rule = {
         if (!claim) {
           if (!view.canSee('persistentvolumeclaims')) continue;
           const sched = podEvents(view, pod, 'FailedScheduling').find((e) => (e.message ?? '').includes(claimName));
+          // The controller's own attempt to create it, refused (e.g. storage quota): newest first.
+          const denied = view.eventsFor(sts, 'StatefulSet').find((e) => e.reason === 'FailedCreate' && parseCreateFailure(e.message ?? '')?.claim === claimName);
+          const deniedWhy = denied ? parseCreateFailure(denied.message ?? '') : undefined;
           out.push({
             rule: 'pvc-unbound',
             severity: 'critical',
             statefulSet: stsRef({ view, sts }),
             subject: { kind: 'PersistentVolumeClaim', namespace: view.snapshot.namespace, name: claimName },
-            summary: `Claim ${claimName} of pod ${pod.metadata.name} does not exist`,
+            summary: `Claim ${claimName} of pod ${pod.metadata.name} does not exist${deniedWhy ? `: the API server refuses to create it (${deniedWhy.cause})` : ''}`,
             explanation: `Pod ${pod.metadata.name} mounts claim ${claimName}, which does not exist. The StatefulSet controller creates missing claims of Pending pods; if it cannot, its FailedCreate events on the StatefulSet say why (for example a storage quota).`,
-            evidence: [absenceEvidence({ kind: 'PersistentVolumeClaim', namespace: view.snapshot.namespace, name: claimName }, `PersistentVolumeClaim ${claimName} does not exist`), ...(sched ? [eventEvidence(sched)] : [])],
+            evidence: [
+              absenceEvidence({ kind: 'PersistentVolumeClaim', namespace: view.snapshot.namespace, name: claimName }, `PersistentVolumeClaim ${claimName} does not exist`),
+              ...(denied ? [eventEvidence(denied)] : []),
+              ...(sched ? [eventEvidence(sched)] : []),
+            ],
             recoveries: [],
             confidence: 'high',
-            details: { claim: claimName, pod: pod.metadata.name, cause: 'claim-missing' },
+            details: { claim: claimName, pod: pod.metadata.name, cause: 'claim-missing', ...(deniedWhy ? { creationDenied: deniedWhy.cause, error: deniedWhy.error } : {}) },
           });
           continue;
         }
         if (claim.status?.phase === 'Bound') continue;
         const c = classify(view, claim, pod);
+        if (c.explainedElsewhere) continue;
         out.push({
           rule: 'pvc-unbound',
           severity: 'critical',

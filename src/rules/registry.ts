@@ -9,9 +9,20 @@ import { pvcUnbound } from './pvc-unbound.js';
 import { imagePull } from './image-pull.js';
 import { orderedReadyStall } from './ordered-ready-stall.js';
 import { notReadyUnexplained } from './not-ready.js';
+import { crashLoop } from './crash-loop.js';
+import { probeFailing } from './probe-failing.js';
+import { containerConfigError } from './container-config-error.js';
+import { scaleDownBlocked } from './scale-down-blocked.js';
+import { rolloutStuck } from './rollout-stuck.js';
+import { unschedulable } from './unschedulable.js';
+import { podCreationDenied } from './pod-creation-denied.js';
+import { headlessServiceMissing } from './headless-service-missing.js';
+import { retentionRisk } from './retention-risk.js';
+import { volumeNodeAffinity } from './volume-node-affinity.js';
+import { multiAttach } from './multi-attach.js';
 
 /** Every rule, in no particular order (reports sort by rank). */
-export const RULES: Rule[] = [nodeLost, pvcUnbound, imagePull, orderedReadyStall, notReadyUnexplained];
+export const RULES: Rule[] = [nodeLost, pvcUnbound, imagePull, orderedReadyStall, notReadyUnexplained, crashLoop, probeFailing, containerConfigError, scaleDownBlocked, rolloutStuck, volumeNodeAffinity, multiAttach, unschedulable, podCreationDenied, headlessServiceMissing, retentionRisk];
 
 /**
  * Runs every rule over every StatefulSet in the snapshot. Findings are ordered by rule rank

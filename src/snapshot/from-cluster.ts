@@ -8,7 +8,9 @@
  *   GET  /version
  *
  * A read that fails with 403/404 becomes a Gap in the Snapshot; only a failure to read the
- * StatefulSet itself is fatal.
+ * StatefulSet itself is fatal (401, 403, unreachable: one sentence, exit code 2). With `-A`
+ * (collectAllNamespaces) one LIST of StatefulSets in all namespaces, the cluster-scoped reads
+ * once, and the namespaced LISTs per namespace that holds a matching StatefulSet.
  */
 import { ApiError, NotFoundError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
@@ -42,7 +44,10 @@ export interface CollectOptions {
   context?: string;
 }
 
-const paths: Record<Exclude<ResourceName, 'statefulsets'>, (ns: string) => string> = {
+type NamespacedResource = 'pods' | 'persistentvolumeclaims' | 'events' | 'services' | 'controllerrevisions' | 'resourcequotas';
+type ClusterResource = 'nodes' | 'persistentvolumes' | 'storageclasses' | 'volumeattachments';
+
+const paths: Record<NamespacedResource | ClusterResource, (ns: string) => string> = {
   pods: (ns) => `/api/v1/namespaces/${ns}/pods`,
   persistentvolumeclaims: (ns) => `/api/v1/namespaces/${ns}/persistentvolumeclaims`,
   events: (ns) => `/api/v1/namespaces/${ns}/events`,
@@ -55,61 +60,73 @@ const paths: Record<Exclude<ResourceName, 'statefulsets'>, (ns: string) => strin
   volumeattachments: () => `/apis/storage.k8s.io/v1/volumeattachments`,
 };
 
-/**
- * Reads a Snapshot from the cluster.
- * @throws NotFoundError when the named StatefulSet does not exist; ApiError when the API server
- *   cannot be reached or the StatefulSet cannot be read (e.g. 401, 403).
- */
-export async function collectFromCluster(client: KubeClient, opts: CollectOptions): Promise<Snapshot> {
-  const ns = opts.namespace;
-  const enc = encodeURIComponent;
-  let statefulSets: StatefulSet[];
-  if (opts.name) {
-    try {
-      statefulSets = [await client.get<StatefulSet>(`/apis/apps/v1/namespaces/${enc(ns)}/statefulsets/${enc(opts.name)}`)];
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) throw new NotFoundError(`StatefulSet "${opts.name}" not found in namespace "${ns}".`);
-      throw err;
-    }
-    statefulSets[0]!.apiVersion ??= 'apps/v1';
-    statefulSets[0]!.kind ??= 'StatefulSet';
-  } else {
-    statefulSets = await client.list<StatefulSet>(`/apis/apps/v1/namespaces/${enc(ns)}/statefulsets`, { labelSelector: opts.labelSelector });
-  }
+const enc = encodeURIComponent;
 
-  const gaps: Gap[] = [];
-  const read = async <T>(resource: Exclude<ResourceName, 'statefulsets'>, query: Record<string, string | undefined> = {}): Promise<T[]> => {
-    try {
-      return await client.list<T>(paths[resource](enc(ns)), query);
-    } catch (err) {
-      if (err instanceof ApiError && err.status !== undefined && [401, 403, 404].includes(err.status)) {
-        gaps.push({
-          resource,
-          reason: err.status === 404 ? 'not-found' : 'forbidden',
-          message: `${resource}: ${err.status === 404 ? 'not served by this cluster' : 'forbidden'} (${err.message})`,
-        });
-        return [];
-      }
-      throw err;
+/**
+ * Turns a failed read of the StatefulSets themselves into one sentence: these reads are the
+ * only fatal ones. 401: credentials rejected; 403: forbidden; others pass through.
+ */
+function statefulSetReadError(err: unknown, what: string): unknown {
+  if (!(err instanceof ApiError) || err.status === undefined) return err;
+  const detail = err.message.replace(/^\S+ \S+: /, '');
+  if (err.status === 401) return new ApiError(`The API server rejected the credentials (401 Unauthorized) while reading ${what}: the kubeconfig's token or client certificate is not valid or has expired.`, 401, { cause: err });
+  if (err.status === 403) return new ApiError(`Forbidden to read ${what} (403): ${detail.replace(/^403 Forbidden: /, '').replace(/\.?$/, '.')}`, 403, { cause: err });
+  return err;
+}
+
+/** Lists one resource; a 403/404 becomes a Gap (pushed to `gaps`) and an empty list. */
+async function readOrGap<T>(client: KubeClient, resource: NamespacedResource | ClusterResource, ns: string, gaps: Gap[], query: Record<string, string | undefined> = {}): Promise<T[]> {
+  try {
+    return await client.list<T>(paths[resource](enc(ns)), query);
+  } catch (err) {
+    if (err instanceof ApiError && err.status !== undefined && [403, 404].includes(err.status)) {
+      gaps.push({
+        resource,
+        reason: err.status === 404 ? 'not-found' : 'forbidden',
+        message: `${resource}: ${err.status === 404 ? 'not served by this cluster' : 'forbidden'} (${err.message})`,
+      });
+      return [];
     }
-  };
+    throw err;
+  }
+}
+
+interface ClusterReads {
+  nodes: Node[];
+  persistentVolumes: PersistentVolume[];
+  storageClasses: StorageClass[];
+  volumeAttachments: VolumeAttachment[];
+  gaps: Gap[];
+  version: string | undefined;
+}
+
+/** The cluster-scoped reads (nodes, PVs, classes, attachments) and GET /version: 5 requests. */
+async function readClusterScoped(client: KubeClient): Promise<ClusterReads> {
+  const gaps: Gap[] = [];
+  const [nodes, persistentVolumes, storageClasses, volumeAttachments, version] = await Promise.all([
+    readOrGap<Node>(client, 'nodes', '', gaps),
+    readOrGap<PersistentVolume>(client, 'persistentvolumes', '', gaps),
+    readOrGap<StorageClass>(client, 'storageclasses', '', gaps),
+    readOrGap<VolumeAttachment>(client, 'volumeattachments', '', gaps),
+    client.get<{ gitVersion?: string }>('/version').catch(() => undefined),
+  ]);
+  return { nodes, persistentVolumes, storageClasses, volumeAttachments, gaps, version: version?.gitVersion };
+}
+
+/** The namespaced reads for `statefulSets` of namespace `ns`: 6 LISTs, independent of replicas. */
+async function readNamespace(client: KubeClient, ns: string, statefulSets: StatefulSet[], cluster: Promise<ClusterReads>, opts: { now?: string | undefined; context?: string | undefined }): Promise<Snapshot> {
+  const gaps: Gap[] = [];
   // With one StatefulSet, pods and revisions are listed by its selector; otherwise the whole namespace.
   const selector = statefulSets.length === 1 ? selectorString(statefulSets[0]!.spec.selector) : undefined;
-  const [pods, persistentVolumeClaims, events, services, controllerRevisions, resourceQuotas, nodes, persistentVolumes, storageClasses, volumeAttachments, version] =
-    await Promise.all([
-      read<Pod>('pods', { labelSelector: selector }),
-      read<PersistentVolumeClaim>('persistentvolumeclaims'),
-      read<KubeEvent>('events'),
-      read<Service>('services'),
-      read<ControllerRevision>('controllerrevisions', { labelSelector: selector }),
-      read<ResourceQuota>('resourcequotas'),
-      read<Node>('nodes'),
-      read<PersistentVolume>('persistentvolumes'),
-      read<StorageClass>('storageclasses'),
-      read<VolumeAttachment>('volumeattachments'),
-      client.get<{ gitVersion?: string }>('/version').catch(() => undefined),
-    ]);
-
+  const [pods, persistentVolumeClaims, events, services, controllerRevisions, resourceQuotas] = await Promise.all([
+    readOrGap<Pod>(client, 'pods', ns, gaps, { labelSelector: selector }),
+    readOrGap<PersistentVolumeClaim>(client, 'persistentvolumeclaims', ns, gaps),
+    readOrGap<KubeEvent>(client, 'events', ns, gaps),
+    readOrGap<Service>(client, 'services', ns, gaps),
+    readOrGap<ControllerRevision>(client, 'controllerrevisions', ns, gaps, { labelSelector: selector }),
+    readOrGap<ResourceQuota>(client, 'resourcequotas', ns, gaps),
+  ]);
+  const c = await cluster;
   const snapshot: Snapshot = {
     schemaVersion: 1,
     source: { type: 'cluster', server: client.server, requests: client.requests },
@@ -122,15 +139,74 @@ export async function collectFromCluster(client: KubeClient, opts: CollectOption
     services,
     controllerRevisions,
     resourceQuotas,
-    nodes,
-    persistentVolumes,
-    storageClasses,
-    volumeAttachments,
-    gaps,
+    nodes: c.nodes,
+    persistentVolumes: c.persistentVolumes,
+    storageClasses: c.storageClasses,
+    volumeAttachments: c.volumeAttachments,
+    gaps: [...gaps, ...c.gaps],
   };
   if (opts.context && snapshot.source.type === 'cluster') snapshot.source.context = opts.context;
-  if (version?.gitVersion && snapshot.source.type === 'cluster') snapshot.source.serverVersion = version.gitVersion;
+  if (c.version && snapshot.source.type === 'cluster') snapshot.source.serverVersion = c.version;
   return trimSnapshot(snapshot);
+}
+
+function withKind(sts: StatefulSet): StatefulSet {
+  sts.apiVersion ??= 'apps/v1';
+  sts.kind ??= 'StatefulSet';
+  return sts;
+}
+
+/**
+ * Reads a Snapshot from the cluster: 12 requests (GET or LIST of the StatefulSets, 6 namespaced
+ * LISTs, 4 cluster-scoped LISTs, GET /version), issued in parallel after the first.
+ * @throws NotFoundError when the named StatefulSet does not exist; ApiError when the API server
+ *   cannot be reached or the StatefulSet cannot be read (e.g. 401, 403).
+ */
+export async function collectFromCluster(client: KubeClient, opts: CollectOptions): Promise<Snapshot> {
+  const ns = opts.namespace;
+  let statefulSets: StatefulSet[];
+  if (opts.name) {
+    try {
+      statefulSets = [withKind(await client.get<StatefulSet>(`/apis/apps/v1/namespaces/${enc(ns)}/statefulsets/${enc(opts.name)}`))];
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) throw new NotFoundError(`StatefulSet "${opts.name}" not found in namespace "${ns}".`);
+      throw statefulSetReadError(err, `StatefulSet "${opts.name}" in namespace "${ns}"`);
+    }
+  } else {
+    try {
+      statefulSets = (await client.list<StatefulSet>(`/apis/apps/v1/namespaces/${enc(ns)}/statefulsets`, { labelSelector: opts.labelSelector })).map(withKind);
+    } catch (err) {
+      throw statefulSetReadError(err, `the StatefulSets of namespace "${ns}"`);
+    }
+  }
+  const cluster = readClusterScoped(client);
+  return readNamespace(client, ns, statefulSets, cluster, opts);
+}
+
+/**
+ * `-A`: LISTs the StatefulSets of every namespace (optionally by label selector), then reads
+ * one Snapshot per namespace that has any. Requests: 1 + 5 cluster-scoped + 6 per such
+ * namespace, independent of replicas. Returns [] when no StatefulSet matches.
+ * @throws ApiError when the API server cannot be reached or listing StatefulSets cluster-wide
+ *   is not allowed.
+ */
+export async function collectAllNamespaces(client: KubeClient, opts: Omit<CollectOptions, 'namespace' | 'name'>): Promise<Snapshot[]> {
+  let all: StatefulSet[];
+  try {
+    all = (await client.list<StatefulSet>('/apis/apps/v1/statefulsets', { labelSelector: opts.labelSelector })).map(withKind);
+  } catch (err) {
+    throw statefulSetReadError(err, 'StatefulSets in all namespaces');
+  }
+  const byNs = new Map<string, StatefulSet[]>();
+  for (const s of all) {
+    const ns = s.metadata.namespace ?? 'default';
+    byNs.set(ns, [...(byNs.get(ns) ?? []), s]);
+  }
+  if (byNs.size === 0) return [];
+  const cluster = readClusterScoped(client);
+  const now = opts.now ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const namespaces = [...byNs.keys()].sort();
+  return Promise.all(namespaces.map((ns) => readNamespace(client, ns, byNs.get(ns)!, cluster, { now, context: opts.context })));
 }
 
 /** Exposed for tests: every object kind a live collection reads. */

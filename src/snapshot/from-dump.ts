@@ -4,10 +4,12 @@
  *  - `sts-doctor snapshot` output (a List with an `stsDoctor` header: now, namespace, gaps);
  *  - a `kubectl cluster-info dump --output-directory` tree (every .json/.yaml file in it);
  *  - `-` for standard input.
- * "Now" is `--now`, else the header's, else the newest timestamp in the dump.
+ * "Now" is `--now`, else the header's, else the newest timestamp in the dump. One Snapshot per
+ * namespace in scope (`-n`, the header's, the only one; with `-A` every namespace holding a
+ * matching StatefulSet). What the dump does not show was read becomes an `absent` Gap.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { DumpError, NotFoundError, UsageError } from '../errors.js';
 import type { Gap, KubeObject, ResourceName, Snapshot, StatefulSet } from './types.js';
 import { trimSnapshot } from './normalize.js';
@@ -27,6 +29,8 @@ export interface DumpOptions {
   namespace?: string | undefined;
   labelSelector?: string | undefined;
   now?: string | undefined;
+  /** `-A`: one Snapshot per namespace that holds a matching StatefulSet. */
+  allNamespaces?: boolean | undefined;
 }
 
 const KIND_TO_RESOURCE: Record<string, ResourceName> = {
@@ -57,30 +61,48 @@ const RESOURCE_FIELD: Record<ResourceName, keyof Snapshot> = {
   volumeattachments: 'volumeAttachments',
 };
 
+const CLUSTER_SCOPED: ResourceName[] = ['nodes', 'persistentvolumes', 'storageclasses', 'volumeattachments'];
+
+/** The header value of `namespace` in an all-namespaces snapshot (`snapshot -A`). */
+export const ALL_NAMESPACES = '*';
+
+/** What a dump holds, before it is cut into Snapshots. */
+interface ParsedDump {
+  objects: KubeObject[];
+  header: DumpHeader | undefined;
+  /**
+   * Resources the dump shows were read, even with no item: every kind in it, and the item kind
+   * of typed lists (`PodList`, as `kubectl get pods -o json` and `cluster-info dump` write).
+   */
+  seen: Set<ResourceName>;
+  /** True when the files look like `kubectl cluster-info dump` output (a nodes.json beside namespace directories). */
+  clusterInfo: boolean;
+}
+
 /**
  * Reads a dump into a Snapshot for StatefulSet `name` (or all StatefulSets in the namespace).
  * @throws DumpError for an unreadable or malformed dump; NotFoundError when the StatefulSet is
- *   not in it; UsageError when the namespace is ambiguous.
+ *   not in it; UsageError when the namespace is ambiguous or `allNamespaces` is set (use
+ *   {@link snapshotsFromDump}).
  */
 export async function snapshotFromDump(path: string, opts: DumpOptions): Promise<Snapshot> {
-  const docs = await readDocuments(path);
-  const objects: KubeObject[] = [];
-  let header: DumpHeader | undefined;
-  for (const { doc, file } of docs) {
-    if (doc === null || doc === undefined) continue;
-    if (typeof doc !== 'object' || Array.isArray(doc)) throw new DumpError(`${file}: expected Kubernetes objects, found ${Array.isArray(doc) ? 'a bare list' : typeof doc}.`);
-    const d = doc as { kind?: string; items?: unknown[]; stsDoctor?: DumpHeader; metadata?: unknown };
-    if (d.stsDoctor) header = d.stsDoctor;
-    if (Array.isArray(d.items)) {
-      const itemKind = d.kind?.endsWith('List') && d.kind !== 'List' ? d.kind.slice(0, -4) : undefined;
-      for (const item of d.items) objects.push(checkObject(item, file, itemKind));
-    } else if (d.kind) {
-      objects.push(checkObject(d, file));
-    } else {
-      throw new DumpError(`${file}: expected Kubernetes objects (with kind and metadata), found a document without "kind".`);
-    }
-  }
-  if (objects.length === 0) throw new DumpError(`${path}: the dump holds no Kubernetes objects.`);
+  if (opts.allNamespaces) throw new UsageError('-A/--all-namespaces is not supported here.');
+  const [snapshot] = await snapshotsFromDump(path, opts);
+  return snapshot!;
+}
+
+/**
+ * Reads a dump into Snapshots: one for the namespace in scope (`-n`, the header's, or the only
+ * one holding a matching StatefulSet), or with `allNamespaces` one per namespace that holds a
+ * matching StatefulSet (possibly none). Resources the dump does not show were read become
+ * `absent` gaps, so the rules treat them as unknown, never as missing.
+ * @throws DumpError for an unreadable or malformed dump or one without StatefulSets;
+ *   NotFoundError when the named StatefulSet is not in it; UsageError when the namespace is
+ *   ambiguous or the selector cannot be parsed.
+ */
+export async function snapshotsFromDump(path: string, opts: DumpOptions): Promise<Snapshot[]> {
+  if (opts.allNamespaces && opts.name) throw new UsageError('A StatefulSet name cannot be combined with -A/--all-namespaces; pass -n instead.');
+  const { objects, header, seen, clusterInfo } = await readDump(path);
 
   const byResource = new Map<ResourceName, KubeObject[]>();
   for (const o of objects) {
@@ -91,59 +113,112 @@ export async function snapshotFromDump(path: string, opts: DumpOptions): Promise
     byResource.set(r, list);
   }
   const allSets = (byResource.get('statefulsets') ?? []) as StatefulSet[];
-  if (allSets.length === 0) throw new DumpError(`${path}: the dump holds no StatefulSet.`);
-
-  let namespace = opts.namespace ?? header?.namespace;
-  if (!namespace) {
-    const candidates = opts.name ? allSets.filter((s) => s.metadata.name === opts.name) : allSets;
-    const namespaces = [...new Set(candidates.map((s) => s.metadata.namespace ?? 'default'))];
-    if (namespaces.length > 1) throw new UsageError(`The dump holds StatefulSets in several namespaces (${namespaces.join(', ')}); pass -n.`);
-    namespace = namespaces[0] ?? 'default';
-  }
-  const ns = namespace;
-  const inNs = <T extends KubeObject>(list: T[]): T[] => list.filter((o) => (o.metadata.namespace ?? ns) === ns);
-  let statefulSets = inNs(allSets);
-  if (opts.name) {
-    statefulSets = statefulSets.filter((s) => s.metadata.name === opts.name);
-    if (statefulSets.length === 0) {
-      const known = inNs(allSets).map((s) => s.metadata.name);
-      throw new NotFoundError(`StatefulSet "${opts.name}" is not in the dump for namespace "${ns}"${known.length ? ` (it has: ${known.join(', ')})` : ''}.`);
+  if (allSets.length === 0) {
+    if (clusterInfo) {
+      throw new DumpError(
+        `${path} is a kubectl cluster-info dump, which does not include StatefulSets: add them with "kubectl get statefulsets -n <namespace> -o json > ${join(path, '<namespace>', 'statefulsets.json')}", or use sts-doctor snapshot.`,
+      );
     }
-  } else if (opts.labelSelector) {
-    const sel = parseSelector(opts.labelSelector);
-    statefulSets = statefulSets.filter((s) => selectorMatches(sel, s.metadata.labels));
+    throw new DumpError(`${path}: the dump holds no StatefulSet.`);
+  }
+  const selector = opts.labelSelector ? parseSelector(opts.labelSelector) : undefined;
+  const nsOf = (o: KubeObject, fallback: string): string => o.metadata.namespace ?? fallback;
+
+  let namespaces: string[];
+  if (opts.allNamespaces) {
+    namespaces = [...new Set(allSets.filter((s) => !selector || selectorMatches(selector, s.metadata.labels)).map((s) => nsOf(s, 'default')))].sort();
+  } else {
+    let namespace = opts.namespace ?? (header?.namespace && header.namespace !== ALL_NAMESPACES ? header.namespace : undefined);
+    if (!namespace) {
+      const named = opts.name ? allSets.filter((s) => s.metadata.name === opts.name) : allSets;
+      const candidates = named.length ? named : allSets;
+      const found = [...new Set(candidates.map((s) => nsOf(s, 'default')))].sort();
+      if (found.length > 1) throw new UsageError(`The dump holds StatefulSets in several namespaces (${found.join(', ')}); pass -n <namespace> or -A.`);
+      namespace = found[0] ?? 'default';
+    }
+    namespaces = [namespace];
   }
 
-  const gaps: Gap[] = header ? [...header.gaps] : [];
-  const snapshot: Snapshot = {
-    schemaVersion: 1,
-    source: { type: 'dump', path },
-    now: opts.now ?? header?.now ?? newestTimestamp(objects) ?? new Date(0).toISOString(),
-    namespace: ns,
-    statefulSets,
-    pods: [],
-    persistentVolumeClaims: [],
-    events: [],
-    services: [],
-    controllerRevisions: [],
-    resourceQuotas: [],
-    nodes: [],
-    persistentVolumes: [],
-    storageClasses: [],
-    volumeAttachments: [],
-    gaps,
-  };
-  const clusterScoped: ResourceName[] = ['nodes', 'persistentvolumes', 'storageclasses', 'volumeattachments'];
-  for (const [resource, field] of Object.entries(RESOURCE_FIELD) as [ResourceName, keyof Snapshot][]) {
-    if (resource === 'statefulsets') continue;
-    const list = byResource.get(resource);
-    if (!list) {
-      if (!header && !gaps.some((g) => g.resource === resource)) gaps.push({ resource, reason: 'absent', message: `${resource}: not in the dump` });
-      continue;
+  const now = opts.now ?? header?.now ?? newestTimestamp(objects) ?? new Date(0).toISOString().replace(/\.\d+Z$/, 'Z');
+  return namespaces.map((ns) => {
+    const inNs = <T extends KubeObject>(list: T[]): T[] => list.filter((o) => nsOf(o, ns) === ns);
+    let statefulSets = inNs(allSets);
+    if (opts.name) {
+      statefulSets = statefulSets.filter((s) => s.metadata.name === opts.name);
+      if (statefulSets.length === 0) {
+        const known = inNs(allSets).map((s) => s.metadata.name);
+        throw new NotFoundError(`StatefulSet "${opts.name}" is not in the dump for namespace "${ns}"${known.length ? ` (it has: ${known.join(', ')})` : ''}.`);
+      }
+    } else if (selector) {
+      statefulSets = statefulSets.filter((s) => selectorMatches(selector, s.metadata.labels));
     }
-    (snapshot as unknown as Record<string, KubeObject[]>)[field] = clusterScoped.includes(resource) ? list : inNs(list);
+    const gaps: Gap[] = header ? header.gaps.map((g) => ({ ...g })) : [];
+    const snapshot: Snapshot = {
+      schemaVersion: 1,
+      source: { type: 'dump', path },
+      now,
+      namespace: ns,
+      statefulSets,
+      pods: [],
+      persistentVolumeClaims: [],
+      events: [],
+      services: [],
+      controllerRevisions: [],
+      resourceQuotas: [],
+      nodes: [],
+      persistentVolumes: [],
+      storageClasses: [],
+      volumeAttachments: [],
+      gaps,
+    };
+    for (const [resource, field] of Object.entries(RESOURCE_FIELD) as [ResourceName, keyof Snapshot][]) {
+      if (resource === 'statefulsets') continue;
+      const list = byResource.get(resource) ?? [];
+      if (!seen.has(resource) && !header && !gaps.some((g) => g.resource === resource)) {
+        gaps.push({ resource, reason: 'absent', message: `${resource}: not in the dump` });
+      }
+      (snapshot as unknown as Record<string, KubeObject[]>)[field] = CLUSTER_SCOPED.includes(resource) ? list : inNs(list);
+    }
+    return trimSnapshot(snapshot);
+  });
+}
+
+/** Reads every document of the dump and checks that each is a Kubernetes object or list. */
+async function readDump(path: string): Promise<ParsedDump> {
+  const docs = await readDocuments(path);
+  const objects: KubeObject[] = [];
+  const seen = new Set<ResourceName>();
+  let header: DumpHeader | undefined;
+  let sawDocument = false;
+  for (const { doc, file } of docs) {
+    if (doc === null || doc === undefined) continue;
+    sawDocument = true;
+    if (typeof doc !== 'object' || Array.isArray(doc)) {
+      throw new DumpError(`${file}: expected Kubernetes objects (with kind and metadata), found ${Array.isArray(doc) ? 'a bare list' : `a ${typeof doc}`}.`);
+    }
+    const d = doc as { kind?: unknown; items?: unknown; stsDoctor?: DumpHeader; metadata?: unknown };
+    if (d.stsDoctor) header = d.stsDoctor;
+    const kind = typeof d.kind === 'string' ? d.kind : undefined;
+    if (Array.isArray(d.items) || (kind?.endsWith('List') && (d.items === null || d.items === undefined))) {
+      const itemKind = kind?.endsWith('List') && kind !== 'List' ? kind.slice(0, -4) : undefined;
+      if (itemKind && KIND_TO_RESOURCE[itemKind]) seen.add(KIND_TO_RESOURCE[itemKind]);
+      for (const item of (d.items as unknown[] | null | undefined) ?? []) {
+        const o = checkObject(item, file, itemKind);
+        objects.push(o);
+        if (KIND_TO_RESOURCE[o.kind ?? '']) seen.add(KIND_TO_RESOURCE[o.kind!]!);
+      }
+    } else if (kind) {
+      const o = checkObject(d, file);
+      objects.push(o);
+      if (KIND_TO_RESOURCE[kind]) seen.add(KIND_TO_RESOURCE[kind]);
+    } else {
+      throw new DumpError(`${file}: expected Kubernetes objects (with kind and metadata), found a document without "kind".`);
+    }
   }
-  return trimSnapshot(snapshot);
+  if (!sawDocument) throw new DumpError(`${path}: the dump is empty.`);
+  if (objects.length === 0) throw new DumpError(`${path}: the dump holds no Kubernetes objects.`);
+  const clusterInfo = path !== '-' && docs.some((d) => basename(d.file) === 'nodes.json') && docs.some((d) => basename(d.file) === 'pods.json' && d.file !== join(path, 'pods.json'));
+  return { objects, header, seen, clusterInfo };
 }
 
 function checkObject(item: unknown, file: string, kind?: string): KubeObject {

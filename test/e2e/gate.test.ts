@@ -1,5 +1,10 @@
 // The CI gate on the real control plane: `wait` until healthy, `-o junit` / `-o github`.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { clusterEnv, kubeconfigPath, repoRoot } from '../scenarios/cluster.mjs';
 import { deleteNamespace, deployQuiz, scenarios } from '../scenarios/quiz.mjs';
 import { namespaceFor, runCli } from './helpers.js';
 
@@ -36,6 +41,17 @@ describe('wait and CI formats', () => {
 
     const gh = await runCli(['diagnose', 'quiz', '-n', ns, '-o', 'github']);
     expect(gh.stdout).toMatch(/^::error title=sts-doctor ordered-ready-stall [^:]+::quiz-0 is not Ready/m);
+  });
+
+  it('runs as a kubectl plugin: kubectl sts-doctor finds kubectl-sts_doctor on PATH', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sts-doctor-plugin-'));
+    symlinkSync(join(repoRoot, 'bin', 'sts-doctor.js'), join(dir, 'kubectl-sts_doctor'));
+    const res = spawnSync(clusterEnv().STS_DOCTOR_KUBECTL!, ['sts-doctor', 'diagnose', 'quiz', '-n', created[0]!, '-o', 'json'], {
+      env: { PATH: `${dir}:${process.env.PATH}`, HOME: '/nonexistent', KUBECONFIG: kubeconfigPath() },
+      encoding: 'utf8',
+    });
+    expect(res.status, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout).statefulSets[0].name).toBe('quiz');
   });
 
   it('rejects a bad duration with one sentence and exit 2', async () => {

@@ -170,7 +170,7 @@ export const scenarios = {
   'image-pull': {
     async setup(ns) {
       const image = 'registry.sts-doctor.test/library/mongo:does-not-exist';
-      await deployQuiz(ns, { mongoImage: image, podLabels: { [`${FAULT_LABEL}/image-pull`]: 'not-found' } });
+      await deployQuiz(ns, { mongoImage: image, podLabels: { [`${FAULT_LABEL}/image-pull`]: 'not-found', [`${FAULT_LABEL}/container`]: 'mongo' } });
       await waitFor('quiz-0 in ImagePullBackOff', () => {
         const p = quizPods(ns)['quiz-0'];
         return (p?.status?.containerStatuses ?? []).some((c) => c.state?.waiting?.reason === 'ImagePullBackOff') && eventsOf(ns, p.metadata.uid).some((e) => e.reason === 'Failed');

@@ -23,6 +23,12 @@ function quizWith(ns, opts, editSts, more = {}) {
   return objects;
 }
 
+/** Scenarios that wait for Ready pods create them all at once: fewer KWOK round trips. */
+/** @type {import('./quiz.mjs').QuizOptions} */
+const PARALLEL = { podManagementPolicy: 'Parallel' };
+/** How long to wait for Ready pods: KWOK's stages lag when the shared cluster is busy deleting namespaces. */
+export const HEALTHY_TIMEOUT = 420_000;
+
 /** Sets `resources.requests` on every container of the StatefulSet's template. */
 function requestEverywhere(sts, requests) {
   for (const c of sts.spec.template.spec.containers) c.resources = { requests };
@@ -138,7 +144,9 @@ export const schedulingScenarios = {
       await waitQuota(ns, 'storage');
       apply(localStorage(ns, 3));
       apply(quizObjects(ns));
-      const ev = await waitFailedCreate(ns, /^create Claim .*exceeded quota: storage/);
+      const ev = await waitFailedCreate(ns, /^create Claim .*exceeded quota: storage/i);
+      // The Pod event that repeats it (`failed to create PVC ...`) follows in the same sync.
+      await waitFailedCreate(ns, /^create Pod quiz-0 .*failed to create PVC/i);
       return { pod: 'quiz-0', claim: 'db-data-quiz-0', quota: 'storage', message: ev.message };
     },
   },
@@ -160,8 +168,8 @@ export const schedulingScenarios = {
     async setup(ns) {
       await createNamespace(ns);
       apply(localStorage(ns, 3));
-      apply(quizWith(ns, {}, () => {}, { withoutHeadless: true }));
-      await waitHealthy(ns);
+      apply(quizWith(ns, PARALLEL, () => {}, { withoutHeadless: true }));
+      await waitHealthy(ns, 3, HEALTHY_TIMEOUT);
       return { service: 'quiz-pods' };
     },
   },
@@ -171,8 +179,8 @@ export const schedulingScenarios = {
     async setup(ns) {
       await createNamespace(ns);
       apply(localStorage(ns, 3));
-      apply(quizWith(ns, {}, () => {}, { headless: (svc) => delete svc.spec.clusterIP }));
-      await waitHealthy(ns);
+      apply(quizWith(ns, PARALLEL, () => {}, { headless: (svc) => delete svc.spec.clusterIP }));
+      await waitHealthy(ns, 3, HEALTHY_TIMEOUT);
       const svc = getJson(['-n', ns, 'service', 'quiz-pods']);
       return { service: 'quiz-pods', clusterIP: svc.spec.clusterIP };
     },
@@ -183,8 +191,8 @@ export const schedulingScenarios = {
     async setup(ns) {
       await createNamespace(ns);
       apply(localStorage(ns, 3, 'Delete'));
-      apply(quizWith(ns, {}, (sts) => (sts.spec.persistentVolumeClaimRetentionPolicy = { whenDeleted: 'Retain', whenScaled: 'Delete' })));
-      await waitHealthy(ns);
+      apply(quizWith(ns, PARALLEL, (sts) => (sts.spec.persistentVolumeClaimRetentionPolicy = { whenDeleted: 'Retain', whenScaled: 'Delete' })));
+      await waitHealthy(ns, 3, HEALTHY_TIMEOUT);
       return { claims: ['db-data-quiz-0', 'db-data-quiz-1', 'db-data-quiz-2'] };
     },
   },
@@ -194,11 +202,11 @@ export const schedulingScenarios = {
     async setup(ns) {
       await createNamespace(ns);
       apply(localStorage(ns, 3));
-      apply(quizObjects(ns));
-      await waitHealthy(ns);
+      apply(quizObjects(ns, PARALLEL));
+      await waitHealthy(ns, 3, HEALTHY_TIMEOUT);
       kubectl(['-n', ns, 'scale', 'statefulset', 'quiz', '--replicas=2']);
-      await waitFor('quiz-2 gone', () => !quizPods(ns)['quiz-2']);
-      await waitHealthy(ns, 2);
+      await waitFor('quiz-2 gone', () => !quizPods(ns)['quiz-2'], HEALTHY_TIMEOUT);
+      await waitHealthy(ns, 2, HEALTHY_TIMEOUT);
       return { claim: 'db-data-quiz-2', volume: `${ns}-pv-2` };
     },
   },

@@ -1,0 +1,117 @@
+// npm run bench: start-up and cost of `sts-doctor diagnose` on the real control plane.
+//
+// For quiz with 3 and with 50 Ready replicas (podManagementPolicy Parallel, pre-bound local PVs
+// on the stable nodes), runs the built CLI as a user runs it, in a fresh process each time:
+//
+//   node bin/sts-doctor.js diagnose quiz -n <ns> -o json
+//
+// and reports the median, min and max wall time of >= 7 cold runs (after one warm-up run that
+// fills the OS file cache), the peak RSS (GNU time's %M, else process.resourceUsage() in an
+// --import wrapper), and the number of API requests (Diagnosis.source.requests). Prints a table
+// and the results as JSON (`--out FILE` writes the JSON to FILE; `--json` prints only JSON).
+// Exits 1 when the 3-replica targets (< 300 ms median, < 120 MB peak RSS) are missed.
+//
+// Options: --runs N (default 9, minimum 7), --replicas 3,50, --keep (leave the namespaces).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clusterUp, kubeconfigPath, repoRoot } from '../test/scenarios/cluster.mjs';
+import { deployScaledQuiz, dropNamespace } from '../test/scenarios/reading.mjs';
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const value = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
+};
+const runs = Math.max(7, Number(value('--runs', '9')));
+const sizes = value('--replicas', '3,50').split(',').map(Number);
+const out = value('--out', undefined);
+const TARGET = { replicas: 3, medianMs: 300, peakRssMB: 120 };
+
+const bin = join(repoRoot, 'bin', 'sts-doctor.js');
+const GNU_TIME = ['/usr/bin/time', '/bin/time'].find((p) => existsSync(p) && spawnSync(p, ['-f', '%M', 'true'], { encoding: 'utf8' }).status === 0);
+// Without GNU time: report the child's own peak RSS from process.resourceUsage() at exit.
+const wrapper = join(mkdtempSync(join(tmpdir(), 'sts-doctor-bench-')), 'rss.mjs');
+writeFileSync(wrapper, "process.on('exit', () => process.stderr.write(`\\nSTS_DOCTOR_MAXRSS_KB=${process.resourceUsage().maxRSS}\\n`));\n");
+
+/** One cold run: wall time in ms, peak RSS in KB, parsed stdout. */
+function once(ns) {
+  const cli = ['diagnose', 'quiz', '-n', ns, '-o', 'json'];
+  const env = { PATH: process.env.PATH, HOME: '/nonexistent', KUBECONFIG: kubeconfigPath(), NO_COLOR: '1' };
+  const [cmd, argv] = GNU_TIME ? [GNU_TIME, ['-f', 'STS_DOCTOR_MAXRSS_KB=%M', process.execPath, bin, ...cli]] : [process.execPath, ['--import', wrapper, bin, ...cli]];
+  const t0 = process.hrtime.bigint();
+  const res = spawnSync(cmd, argv, { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if ((res.status !== 0 && res.status !== 1) || !res.stdout.trim()) throw new Error(`diagnose failed (${res.status ?? res.signal}): ${res.stderr || res.error?.message}`);
+  const rss = Number(/STS_DOCTOR_MAXRSS_KB=(\d+)/.exec(res.stderr)?.[1] ?? NaN);
+  return { ms, rssKB: rss, diagnosis: JSON.parse(res.stdout) };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const round = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+/** Deploys, measures, reports; returns the exit code. */
+async function main() {
+  if (!existsSync(join(repoRoot, 'dist', 'cli.js'))) {
+    console.error('bench: dist/ is missing; run npm run build first (npm run bench does).');
+    return 2;
+  }
+  clusterUp();
+  const id = Date.now().toString(36);
+  const results = [];
+  const namespaces = [];
+  try {
+    for (const n of sizes) {
+      const ns = `bench-quiz-${n}-${id}`;
+      namespaces.push(ns);
+      process.stderr.write(`bench: deploying quiz with ${n} replicas in ${ns}...\n`);
+      await deployScaledQuiz(ns, n);
+      once(ns); // warm-up: file cache, API server caches
+      const samples = [];
+      for (let i = 0; i < runs; i++) samples.push(once(ns));
+      const requests = [...new Set(samples.map((s) => s.diagnosis.source.requests))];
+      const ready = samples[0].diagnosis.statefulSets[0].replicas.ready;
+      results.push({
+        replicas: n,
+        ready,
+        runs,
+        wallMs: { median: round(median(samples.map((s) => s.ms))), min: round(Math.min(...samples.map((s) => s.ms))), max: round(Math.max(...samples.map((s) => s.ms))) },
+        peakRssMB: round(Math.max(...samples.map((s) => s.rssKB)) / 1024),
+        requests: requests.length === 1 ? requests[0] : requests,
+      });
+    }
+  } finally {
+    if (!flag('--keep')) for (const ns of namespaces) dropNamespace(ns);
+  }
+
+  const report = {
+    command: 'node bin/sts-doctor.js diagnose quiz -n <ns> -o json',
+    node: process.version,
+    cpus: cpus().length,
+    rssSource: GNU_TIME ? `${GNU_TIME} -f %M` : 'process.resourceUsage().maxRSS',
+    date: new Date().toISOString(),
+    target: TARGET,
+    results,
+  };
+  const small = results.find((r) => r.replicas === TARGET.replicas);
+  report.targetMet = small ? small.wallMs.median < TARGET.medianMs && small.peakRssMB < TARGET.peakRssMB : null;
+
+  if (out) writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  if (flag('--json')) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else {
+    const rows = [['REPLICAS', 'READY', 'RUNS', 'MEDIAN ms', 'MIN ms', 'MAX ms', 'PEAK RSS MB', 'REQUESTS']];
+    for (const r of results) rows.push([r.replicas, r.ready, r.runs, r.wallMs.median, r.wallMs.min, r.wallMs.max, r.peakRssMB, r.requests].map(String));
+    const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+    for (const row of rows) process.stdout.write(`${row.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd()}\n`);
+    process.stdout.write(`\n${cpus().length} CPUs, Node ${process.version}; target for ${TARGET.replicas} replicas: median < ${TARGET.medianMs} ms, peak RSS < ${TARGET.peakRssMB} MB: ${report.targetMet ? 'met' : 'NOT met'}\n`);
+    if (!out) process.stdout.write(`\n${JSON.stringify(report, null, 2)}\n`);
+  }
+  return report.targetMet === false ? 1 : 0;
+}
+
+process.exitCode = await main();

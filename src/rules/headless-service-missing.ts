@@ -1,0 +1,109 @@
+/**
+ * `headless-service-missing`: `spec.serviceName` names no Service, a Service that is not
+ * headless, or one whose selector does not select the StatefulSet's pods. Per-pod DNS names
+ * (`<pod>.<serviceName>.<ns>.svc`) then do not exist, and peers that find each other by them
+ * (replica sets, quorums) never form.
+ *
+ * Kubernetes source: the StatefulSet controller never checks `spec.serviceName`
+ * (pkg/controller/statefulset sets only the pods' `subdomain`), so there is no event; the DNS
+ * records come from the headless Service (`spec.clusterIP: None`) and its EndpointSlices.
+ * `serviceName` is optional from 1.33: when it is unset there is nothing to check. A Service
+ * read that was not possible (forbidden) gives no finding, never "missing". Version-independent
+ * (reads spec fields only).
+ */
+import type { Service } from '../snapshot/types.js';
+import { absenceEvidence, fieldEvidence, ref, stsRef, type Evidence, type Finding, type RecoveryOption, type Rule } from './types.js';
+
+/** Whether `selector` (a Service's plain map selector) selects pods carrying `labels`. */
+function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+/** A manifest for the headless Service the StatefulSet expects. */
+function manifest(name: string, ns: string, labels: Record<string, string>, ports: Service['spec']['ports']): string {
+  const sel = Object.entries(labels).map(([k, v]) => `    ${k}: "${v}"`).join('\n');
+  const p = (ports ?? []).map((x) => `  - name: ${x.name ?? `port-${x.port}`}\n    port: ${x.port}`).join('\n') || '  - name: placeholder\n    port: 80';
+  return `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n  namespace: ${ns}\nspec:\n  clusterIP: None\n  publishNotReadyAddresses: true\n  selector:\n${sel}\n  ports:\n${p}`;
+}
+
+export const headlessServiceMissing: Rule = {
+  id: 'headless-service-missing',
+  title: 'Governing headless Service missing or wrong',
+  rank: 70,
+  evaluate({ view, sts }) {
+    const name = sts.spec.serviceName;
+    if (!name || !view.canSee('services')) return [];
+    const ns = view.snapshot.namespace;
+    const svc = view.snapshot.services.find((s) => s.metadata.name === name);
+    const podLabels = sts.spec.template.metadata?.labels ?? sts.spec.selector.matchLabels ?? {};
+    const base = { rule: 'headless-service-missing', severity: 'warning' as const, statefulSet: stsRef({ view, sts }), confidence: 'high' as const };
+    const serviceNameEvidence = fieldEvidence(sts, 'StatefulSet', 'spec.serviceName', name, undefined, 'spec');
+    const dns = `${sts.metadata.name}-0.${name}.${ns}.svc`;
+    const createIt: RecoveryOption = {
+      id: 'manual',
+      title: `Create the headless Service ${name}`,
+      description: 'Safe: no pod changes. The pods get their DNS names as soon as the Service selects them (publishNotReadyAddresses lets not-yet-Ready peers find each other).',
+      automated: false,
+      commands: [`kubectl apply -f - <<'EOF'\n${manifest(name, ns, podLabels, svc?.spec.ports)}\nEOF`],
+    };
+    if (!svc) {
+      return [
+        {
+          ...base,
+          subject: { kind: 'Service', namespace: ns, name },
+          summary: `Service ${name} (spec.serviceName) does not exist: the pods have no DNS names such as ${dns}`,
+          explanation: `StatefulSet ${sts.metadata.name} names ${name} as its governing Service, but there is no Service ${name} in namespace ${ns}. The controller does not check this and records no event; the pods run, but their stable DNS names do not resolve, so peers that find each other by name cannot.`,
+          evidence: [serviceNameEvidence, absenceEvidence({ kind: 'Service', namespace: ns, name }, `Service ${name} does not exist`)],
+          recoveries: [createIt],
+          details: { service: name, problem: 'missing' },
+        },
+      ];
+    }
+    const out: Finding[] = [];
+    const clusterIP = svc.spec.clusterIP;
+    if (clusterIP !== 'None') {
+      const evidence: Evidence[] = [serviceNameEvidence, fieldEvidence(svc, 'Service', 'spec.clusterIP', clusterIP ?? '(unset)', undefined, 'spec')];
+      out.push({
+        ...base,
+        subject: ref(svc, 'Service'),
+        summary: `Service ${name} is not headless (clusterIP ${clusterIP ?? 'unset'}): the pods have no DNS names such as ${dns}`,
+        explanation: `The governing Service of a StatefulSet must be headless (spec.clusterIP: None) for the cluster DNS to publish one record per pod. Service ${name} has a cluster IP, so only the Service name resolves (to a load-balanced virtual IP), not ${dns}. spec.clusterIP cannot be changed to None in place: delete and recreate the Service.`,
+        evidence,
+        recoveries: [
+          {
+            ...createIt,
+            title: `Recreate ${name} as a headless Service`,
+            description: 'spec.clusterIP is immutable: delete the Service and create it again with clusterIP: None. Clients of the old virtual IP lose it; if something needs a load-balanced address, give that its own Service under another name.',
+            commands: [`kubectl -n ${ns} delete service ${name}`, ...createIt.commands!],
+          },
+        ],
+        details: { service: name, problem: 'not-headless', clusterIP: clusterIP ?? null },
+      });
+    }
+    const selector = svc.spec.selector;
+    if (selector && Object.keys(selector).length > 0 && !selects(selector, podLabels)) {
+      out.push({
+        ...base,
+        subject: ref(svc, 'Service'),
+        summary: `Service ${name} does not select the pods of ${sts.metadata.name}: its selector ${Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',')} does not match their labels`,
+        explanation: `Per-pod DNS records exist only for pods the governing Service selects. The selector of Service ${name} does not match the labels of the StatefulSet's pod template, so no pod of ${sts.metadata.name} gets a DNS name.`,
+        evidence: [
+          serviceNameEvidence,
+          fieldEvidence(svc, 'Service', 'spec.selector', Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(','), undefined, 'spec'),
+          fieldEvidence(sts, 'StatefulSet', 'spec.template.metadata.labels', Object.entries(podLabels).map(([k, v]) => `${k}=${v}`).join(','), undefined, 'spec'),
+        ],
+        recoveries: [
+          {
+            id: 'manual',
+            title: `Fix the selector of Service ${name}`,
+            description: 'Safe: no pod changes. Set the Service selector to labels the pods carry.',
+            automated: false,
+            commands: [`kubectl -n ${ns} patch service ${name} --type=json -p '${JSON.stringify([{ op: 'replace', path: '/spec/selector', value: podLabels }])}'`],
+          },
+        ],
+        details: { service: name, problem: 'selector-mismatch', selector },
+      });
+    }
+    return out;
+  },
+};

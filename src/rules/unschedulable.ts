@@ -1,0 +1,358 @@
+/**
+ * `unschedulable`: a pod of the StatefulSet is Pending because the scheduler finds no node for
+ * it, with the scheduler's reasons parsed and the dominant one named.
+ *
+ * Kubernetes sources: pkg/scheduler/framework/types.go (`FitError.Error`), pkg/scheduler/schedule_one.go
+ * (Warning `FailedScheduling`, condition `PodScheduled=False` reason `Unschedulable`). The
+ * aggregated message is
+ *   `0/N nodes are available: <count> <reason>, <count> <reason>. preemption: 0/N nodes are available: ...`
+ * with the entries sorted as strings (`10 ...` before `2 ...`), so it is parsed by regex, never by
+ * position. When a PreFilter plugin fails there are no counts:
+ *   `0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: ...`
+ * 1.34+ may add DRA text after the reasons (`no new claims to deallocate`), and 1.36 appends
+ * ` not found` to the PreFilter form; both are ignored. Reason wording accepted (1.29–1.36):
+ * - `Insufficient <resource>`, `Too many pods` (plugins NodeResourcesFit)
+ * - `node(s) had untolerated taint {key: value}` (up to 1.34.x) and `node(s) had untolerated
+ *   taint(s)` (1.35+, late 1.34 patches); the pre-1.25 `node(s) had taint {..}, that the pod didn't tolerate`
+ * - `node(s) didn't match Pod's node affinity/selector`
+ * - `pod has unbound immediate PersistentVolumeClaims`, `persistentvolumeclaim "<n>" not found`,
+ *   `persistentvolumeclaim "<n>" is being deleted`
+ * - `node(s) had volume node affinity conflict` (up to 1.32), `node(s) didn't match
+ *   PersistentVolume's node affinity` (1.33+)
+ * - `node(s) didn't find available persistent volumes to bind`, `node(s) did not have enough free storage`
+ * - `node(s) were unschedulable` (cordoned)
+ * - anything else is classified `other` and still listed.
+ *
+ * Not reported when the dominant reason is an unbound claim of the pod or no volume to bind it
+ * to, while a claim of the pod is not Bound (`pvc-unbound` explains it), nor when it is the volume's node affinity and the volume's nodes are lost
+ * (`volume-node-affinity` explains it). When the volume pins the pod to nodes that are fine, the
+ * dominant reason is taken among the others (what fails on those nodes). Ranks after
+ * `volume-node-affinity` (20) and `pvc-unbound` (30).
+ */
+import type { Node, Pod } from '../snapshot/types.js';
+import { condition, podOrdinal, type SnapshotView } from '../snapshot/view.js';
+import { nodeState, podEvents } from './facts.js';
+import { eventEvidence, fieldEvidence, ref, stsRef, type Evidence, type Finding, type RecoveryOption, type Rule } from './types.js';
+
+/** What kind of obstacle a scheduler reason is. */
+export type ScheduleReasonCategory =
+  | 'insufficient-resources'
+  | 'too-many-pods'
+  | 'taint'
+  | 'node-affinity'
+  | 'unbound-claims'
+  | 'volume-node-affinity'
+  | 'volume-binding'
+  | 'cordoned'
+  | 'pod-affinity'
+  | 'other';
+
+/** One entry of the aggregated message: `<count> <reason>`, or a PreFilter reason without a count. */
+export interface ScheduleReason {
+  /** Nodes that failed for this reason; undefined for a PreFilter reason (it applies to every node). */
+  count?: number;
+  /** The reason exactly as the scheduler wrote it. */
+  reason: string;
+  category: ScheduleReasonCategory;
+  /** For `Insufficient <resource>`: the resource (`cpu`, `memory`, `nvidia.com/gpu`). */
+  resource?: string;
+}
+
+/** A parsed `FailedScheduling` message. */
+export interface SchedulingFailure {
+  /** N of `0/N nodes are available`. */
+  nodes: number;
+  reasons: ScheduleReason[];
+  /** The reason that blocks the most nodes (a PreFilter reason blocks all); ties go to the first in {@link CATEGORY_PRIORITY}. */
+  dominant: ScheduleReason;
+  /** The text after `preemption:`, if any. */
+  preemption?: string;
+}
+
+/** Tie-break order for the dominant reason: the more specific and actionable first. */
+const CATEGORY_PRIORITY: ScheduleReasonCategory[] = [
+  'unbound-claims',
+  'volume-node-affinity',
+  'volume-binding',
+  'insufficient-resources',
+  'too-many-pods',
+  'node-affinity',
+  'pod-affinity',
+  'cordoned',
+  'taint',
+  'other',
+];
+
+/** Classifies one scheduler reason text. */
+export function classifyScheduleReason(reason: string): Pick<ScheduleReason, 'category' | 'resource'> {
+  const insufficient = /^Insufficient (\S+)/.exec(reason);
+  if (insufficient) return { category: 'insufficient-resources', resource: insufficient[1]! };
+  if (/^Too many pods/i.test(reason)) return { category: 'too-many-pods' };
+  if (/unbound immediate PersistentVolumeClaims|^persistentvolumeclaim "[^"]*" (not found|is being deleted)/i.test(reason)) return { category: 'unbound-claims' };
+  if (/volume node affinity conflict|didn't match PersistentVolume's node affinity/i.test(reason)) return { category: 'volume-node-affinity' };
+  if (/didn't find available persistent volumes to bind|did not have enough free storage/i.test(reason)) return { category: 'volume-binding' };
+  if (/untolerated taint|had taints? .*didn't tolerate/i.test(reason)) return { category: 'taint' };
+  if (/didn't match Pod's node affinity/i.test(reason)) return { category: 'node-affinity' };
+  if (/were unschedulable|node\(s\) (was|were) cordoned/i.test(reason)) return { category: 'cordoned' };
+  if (/pod affinity|pod anti-affinity|anti-affinity rules/i.test(reason)) return { category: 'pod-affinity' };
+  return { category: 'other' };
+}
+
+/**
+ * Parses the scheduler's aggregated `FailedScheduling` message (see the module comment for the
+ * forms). Returns undefined when the message is not a `0/N nodes are available:` message (for
+ * example a `running PreBind plugin ...` scheduler error).
+ */
+export function parseSchedulingMessage(message: string): SchedulingFailure | undefined {
+  const head = /^\s*0\/(\d+) nodes are available:\s*/.exec(message);
+  if (!head) return undefined;
+  const nodes = Number(head[1]);
+  let rest = message.slice(head[0].length);
+  let preemption: string | undefined;
+  const pre = /[,.]?\s*preemption:\s*/.exec(rest);
+  if (pre) {
+    preemption = rest.slice(pre.index + pre[0].length).trim();
+    rest = rest.slice(0, pre.index);
+  }
+  const reasons: ScheduleReason[] = [];
+  if (/^\d+ /.test(rest)) {
+    // `<count> <reason>` entries separated by `, ` (a reason may itself contain dots, e.g. a
+    // taint key node.kubernetes.io/unreachable): each ends before `, <digit>` or at `.` + space/end.
+    const entry = /(?:^|, )(\d+) (.+?)(?=, \d+ |\.(?:\s|$)|$)/g;
+    for (let m = entry.exec(rest); m; m = entry.exec(rest)) {
+      reasons.push({ count: Number(m[1]), reason: m[2]!, ...classifyScheduleReason(m[2]!) });
+    }
+  } else {
+    const reason = /^(.+?)\.(?:\s|$)/.exec(rest)?.[1] ?? rest.trim();
+    if (reason) reasons.push({ reason, ...classifyScheduleReason(reason) });
+  }
+  if (reasons.length === 0) return undefined;
+  const weight = (r: ScheduleReason): number => r.count ?? nodes + 1;
+  const dominant = [...reasons].sort((a, b) => weight(b) - weight(a) || CATEGORY_PRIORITY.indexOf(a.category) - CATEGORY_PRIORITY.indexOf(b.category))[0]!;
+  const out: SchedulingFailure = { nodes, reasons, dominant };
+  if (preemption) out.preemption = preemption;
+  return out;
+}
+
+/**
+ * A Kubernetes quantity (`500m`, `2`, `1Gi`, `1e3`) as a number in base units (cores, bytes);
+ * undefined when it cannot be parsed.
+ */
+export function parseQuantity(q: string | undefined): number | undefined {
+  if (q === undefined) return undefined;
+  const m = /^([+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)([a-zA-Z]*)$/.exec(String(q).trim());
+  if (!m) return undefined;
+  const factors: Record<string, number> = {
+    '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+    Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5, Ei: 1024 ** 6,
+  };
+  const f = factors[m[2]!];
+  return f === undefined ? undefined : Number(m[1]) * f;
+}
+
+/** A quantity in base units written back the way Kubernetes users read it (`64`, `500m`, `2Gi`). */
+export function formatQuantity(value: number, resource: string): string {
+  if (resource === 'cpu') return Number.isInteger(value) ? String(value) : `${Math.round(value * 1000)}m`;
+  if (resource === 'memory' || resource.endsWith('storage')) {
+    for (const [unit, f] of [['Ti', 1024 ** 4], ['Gi', 1024 ** 3], ['Mi', 1024 ** 2], ['Ki', 1024]] as const) {
+      if (value >= f && Number.isInteger(value / f)) return `${value / f}${unit}`;
+    }
+    for (const [unit, f] of [['Gi', 1024 ** 3], ['Mi', 1024 ** 2]] as const) if (value >= f) return `${(value / f).toFixed(1)}${unit}`;
+  }
+  return String(value);
+}
+
+/**
+ * The effective request of a pod for one resource, as the scheduler computes it: the sum over
+ * the containers (request, else limit), or the largest init container's if that is larger.
+ * Undefined when no container asks for it.
+ */
+export function podRequest(pod: Pod, resource: string): number | undefined {
+  const one = (c: Pod['spec']['containers'][number]): number | undefined => parseQuantity(c.resources?.requests?.[resource] ?? c.resources?.limits?.[resource]);
+  const main = pod.spec.containers.map(one).filter((v): v is number => v !== undefined);
+  const init = (pod.spec.initContainers ?? []).map(one).filter((v): v is number => v !== undefined);
+  if (main.length === 0 && init.length === 0) return undefined;
+  return Math.max(main.reduce((a, b) => a + b, 0), ...init);
+}
+
+function largestAllocatable(nodes: Node[], resource: string): { node: Node; value: number } | undefined {
+  let best: { node: Node; value: number } | undefined;
+  for (const node of nodes) {
+    const v = parseQuantity(node.status?.allocatable?.[resource]);
+    if (v !== undefined && (!best || v > best.value)) best = { node, value: v };
+  }
+  return best;
+}
+
+/**
+ * Whether the nodes the pod's volumes are pinned to (PV node affinity `kubernetes.io/hostname In`)
+ * are all lost (not Ready, cordoned, deleted): true/false, or undefined when no volume of the
+ * pod is pinned to named nodes or the nodes cannot be read.
+ */
+function pinnedNodesLost(view: SnapshotView, pod: Pod): boolean | undefined {
+  let any = false;
+  for (const { claim } of view.claimsOf(pod)) {
+    const pv = claim ? view.volumeOf(claim) : undefined;
+    const names = (pv?.spec.nodeAffinity?.required?.nodeSelectorTerms ?? []).flatMap((t) => (t.matchExpressions ?? []).filter((e) => e.key === 'kubernetes.io/hostname' && e.operator === 'In').flatMap((e) => e.values ?? []));
+    if (names.length === 0) continue;
+    const states = names.map((n) => nodeState(view, n));
+    if (states.some((s) => s.state === 'Unknown')) return undefined;
+    any = true;
+    if (states.every((s) => s.state !== 'Ready' || s.cordoned)) return true;
+  }
+  return any ? false : undefined;
+}
+
+const CATEGORY_WORDS: Record<ScheduleReasonCategory, string> = {
+  'insufficient-resources': 'not enough free resources on any node',
+  'too-many-pods': 'the nodes run their maximum number of pods',
+  taint: 'the nodes have taints the pod does not tolerate',
+  'node-affinity': "no node matches the pod's nodeSelector / node affinity",
+  'unbound-claims': 'a claim of the pod is not bound',
+  'volume-node-affinity': "its volume is pinned (PV node affinity) to nodes it cannot run on",
+  'volume-binding': 'no node has a free PersistentVolume for its claim',
+  cordoned: 'the nodes are cordoned (unschedulable)',
+  'pod-affinity': 'pod affinity / anti-affinity rules exclude the nodes',
+  other: 'the scheduler rejects every node',
+};
+
+function recoveriesFor(view: SnapshotView, pod: Pod, category: ScheduleReasonCategory, resource: string | undefined, stsName: string): RecoveryOption[] {
+  const ns = view.snapshot.namespace;
+  const deletePod: RecoveryOption = {
+    id: 'delete-pod',
+    title: `Delete the Pending pod ${pod.metadata.name} after fixing the template`,
+    description: 'A fixed pod template does not replace a pod that was already created: under OrderedReady the controller waits on it forever. It never ran, so deleting it loses nothing; the controller recreates it from the current revision.',
+    automated: true,
+    target: ref(pod, 'Pod'),
+  };
+  switch (category) {
+    case 'insufficient-resources':
+      return [
+        {
+          id: 'manual',
+          title: `Lower the ${resource ?? 'resource'} request of the pod template, or add capacity`,
+          description: `No node has enough allocatable ${resource ?? 'resources'} left for the pod's request. Lower the request in the StatefulSet's template, free capacity, or add a larger node.`,
+          automated: false,
+          commands: [`kubectl -n ${ns} set resources statefulset/${stsName} --requests=${resource ?? 'cpu'}=<amount>`, `kubectl describe nodes | grep -A8 'Allocated resources'`],
+        },
+        deletePod,
+      ];
+    case 'taint':
+      return [
+        {
+          id: 'manual',
+          title: 'Remove the taint, or tolerate it in the pod template',
+          description: 'The nodes carry taints the pod does not tolerate. A node.kubernetes.io/* taint means the node is unhealthy or unschedulable: fix the node. Otherwise add a matching toleration to the template.',
+          automated: false,
+          commands: [`kubectl get nodes -o custom-columns=NAME:.metadata.name,TAINTS:.spec.taints`],
+        },
+        deletePod,
+      ];
+    case 'node-affinity':
+      return [
+        {
+          id: 'manual',
+          title: 'Fix the nodeSelector / node affinity, or label a node to match',
+          description: "No node carries the labels the pod's nodeSelector or required node affinity asks for.",
+          automated: false,
+          commands: [`kubectl -n ${ns} get statefulset ${stsName} -o jsonpath='{.spec.template.spec.nodeSelector}{.spec.template.spec.affinity}'`, 'kubectl get nodes --show-labels'],
+        },
+        deletePod,
+      ];
+    case 'cordoned':
+      return [{ id: 'manual', title: 'Uncordon a node', description: 'The nodes are marked unschedulable (cordoned).', automated: false, commands: ['kubectl get nodes', 'kubectl uncordon <node>'] }];
+    default:
+      return [];
+  }
+}
+
+export const unschedulable: Rule = {
+  id: 'unschedulable',
+  title: 'Pod cannot be scheduled',
+  rank: 35,
+  evaluate({ view, sts }) {
+    const out: Finding[] = [];
+    for (const pod of view.podsOf(sts)) {
+      if (podOrdinal(sts, pod.metadata.name) === undefined || pod.spec.nodeName || pod.metadata.deletionTimestamp) continue;
+      if (pod.status?.phase && pod.status.phase !== 'Pending') continue;
+      const scheduled = condition(pod.status?.conditions, 'PodScheduled');
+      if (scheduled?.status !== 'False' || scheduled.reason !== 'Unschedulable') continue;
+      // The newest FailedScheduling that is the aggregated message (events are newest first).
+      const events = podEvents(view, pod, 'FailedScheduling');
+      const event = events.find((e) => parseSchedulingMessage(e.message ?? ''));
+      const message = event?.message ?? scheduled.message ?? '';
+      const parsed = parseSchedulingMessage(message);
+      const evidence: Evidence[] = [fieldEvidence(pod, 'Pod', 'status.conditions[PodScheduled]', `False Unschedulable: ${scheduled.message ?? ''}`.trim(), scheduled.lastTransitionTime ?? undefined)];
+      if (event) evidence.push(eventEvidence(event));
+      if (parsed?.dominant.category === 'volume-node-affinity') {
+        // Pinned by its volume: if the volume's nodes are lost, `volume-node-affinity` (rank 20)
+        // explains it; if they are fine, the real obstacle is what fails on them (the other reasons).
+        const lost = pinnedNodesLost(view, pod);
+        const others = parsed.reasons.filter((r) => r.category !== 'volume-node-affinity');
+        if (lost !== false || others.length === 0) continue;
+        parsed.dominant = [...others].sort((a, b) => (b.count ?? 0) - (a.count ?? 0) || CATEGORY_PRIORITY.indexOf(a.category) - CATEGORY_PRIORITY.indexOf(b.category))[0]!;
+      }
+      const category = parsed?.dominant.category ?? 'other';
+      if ((category === 'unbound-claims' || category === 'volume-binding') && view.canSee('persistentvolumeclaims')) {
+        // pvc-unbound names the claim and why it is not bound; do not report the symptom twice.
+        const claims = view.claimsOf(pod);
+        if (claims.some((c) => !c.claim || c.claim.status?.phase !== 'Bound')) continue;
+      }
+      const details: Record<string, unknown> = {
+        pod: pod.metadata.name,
+        nodes: parsed?.nodes ?? null,
+        dominant: parsed ? { category, reason: parsed.dominant.reason, count: parsed.dominant.count ?? null } : null,
+        reasons: parsed?.reasons.map((r) => ({ count: r.count ?? null, reason: r.reason, category: r.category, ...(r.resource ? { resource: r.resource } : {}) })) ?? [],
+      };
+      if (parsed?.preemption) details.preemption = parsed.preemption;
+      let words = parsed ? CATEGORY_WORDS[category] : 'the scheduler finds no node for it';
+      const resource = parsed?.dominant.resource;
+      if (category === 'insufficient-resources' && resource) {
+        const requested = podRequest(pod, resource);
+        const largest = largestAllocatable(view.snapshot.nodes, resource);
+        if (requested !== undefined) {
+          details.request = { resource, requested: formatQuantity(requested, resource), ...(largest ? { largestAllocatable: formatQuantity(largest.value, resource), node: largest.node.metadata.name } : {}) };
+          const tooBig = largest !== undefined && requested > largest.value;
+          words = `it requests ${formatQuantity(requested, resource)} ${resource}${tooBig ? `, more than any node can offer (the largest, ${largest.node.metadata.name}, has ${formatQuantity(largest.value, resource)} allocatable)` : ', more than any node has free'}`;
+          evidence.push(fieldEvidence(pod, 'Pod', `spec.containers[*].resources.requests.${resource}`, pod.spec.containers.map((c) => `${c.name}=${c.resources?.requests?.[resource] ?? c.resources?.limits?.[resource] ?? '0'}`).join(', '), undefined, 'spec'));
+          if (largest) evidence.push(fieldEvidence(largest.node, 'Node', `status.allocatable.${resource}`, largest.node.status!.allocatable![resource]!));
+        } else {
+          words = `no node has enough free ${resource}`;
+        }
+      } else if (category === 'node-affinity' && pod.spec.nodeSelector) {
+        const sel = Object.entries(pod.spec.nodeSelector).map(([k, v]) => `${k}=${v}`).join(',');
+        words = `no node has the labels of its nodeSelector ${sel}`;
+        evidence.push(fieldEvidence(pod, 'Pod', 'spec.nodeSelector', sel, undefined, 'spec'));
+      }
+      // WaitForFirstConsumer claims that wait for this pod: context (pvc-unbound leaves them to this rule).
+      const waiting: string[] = [];
+      for (const { claim } of view.claimsOf(pod)) {
+        if (!claim || claim.status?.phase === 'Bound') continue;
+        const claimEvents = view.eventsFor(claim, 'PersistentVolumeClaim');
+        const wait = claimEvents.find((e) => e.reason === 'WaitForPodScheduled') ?? claimEvents.find((e) => e.reason === 'WaitForFirstConsumer');
+        if (!wait) continue;
+        waiting.push(claim.metadata.name);
+        evidence.push(eventEvidence(wait));
+      }
+      if (waiting.length) details.waitingClaims = waiting;
+      const breakdown = parsed ? parsed.reasons.map((r) => `${r.count ?? 'all'}: ${r.reason}`).join('; ') : message;
+      out.push({
+        rule: 'unschedulable',
+        severity: 'critical',
+        statefulSet: stsRef({ view, sts }),
+        subject: ref(pod, 'Pod'),
+        summary: `Pod ${pod.metadata.name} cannot be scheduled: ${words}`,
+        explanation:
+          `The scheduler found no node for pod ${pod.metadata.name}${parsed ? ` (0 of ${parsed.nodes} nodes fit)` : ''}. ` +
+          `Reasons by node count: ${breakdown}. The main obstacle: ${words}.` +
+          (parsed?.preemption ? ` Preemption: ${parsed.preemption}` : '') +
+          (waiting.length ? ` Claim${waiting.length > 1 ? 's' : ''} ${waiting.join(', ')} bind${waiting.length > 1 ? '' : 's'} only once the pod is scheduled (WaitForFirstConsumer): ${waiting.length > 1 ? 'they are' : 'it is'} waiting for this pod, not the cause.` : ''),
+        evidence,
+        recoveries: recoveriesFor(view, pod, category, resource, sts.metadata.name),
+        confidence: view.canSee('events') ? 'high' : 'low',
+        details,
+      });
+    }
+    return out;
+  },
+};

@@ -1,0 +1,88 @@
+// End to end through a real terminal: `sts-doctor recover quiz` in a tmux pane, driven with
+// send-keys and read with capture-pane, against the real control plane. Skipped only when tmux
+// is not installed.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { kubeconfigPath, repoRoot, waitFor } from '../scenarios/cluster.mjs';
+import { deleteNamespace, isReady, quizPods } from '../scenarios/quiz.mjs';
+import { deployStalled, fixReadinessTemplate, objectVersions, recoveryEvents } from '../scenarios/recovery.mjs';
+import { namespaceFor } from './helpers.js';
+
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+const session = `sts-doctor-recovery-${process.pid}`;
+const created: string[] = [];
+
+function tmux(...args: string[]): string {
+  const r = spawnSync('tmux', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The pane's text, wrapped lines joined. */
+const screen = (): string => tmux('capture-pane', '-p', '-J', '-t', session, '-S', '-300');
+
+function start(ns: string): void {
+  const cmd = `cd ${repoRoot} && KUBECONFIG=${kubeconfigPath()} NO_COLOR=1 HOME=/nonexistent node ${join('bin', 'sts-doctor.js')} recover quiz -n ${ns} --timeout 120s --audit-log /dev/null; echo EXIT=$?; sleep 600`;
+  tmux('new-session', '-d', '-s', session, '-x', '220', '-y', '60', cmd);
+}
+
+const keys = (...k: string[]): string => tmux('send-keys', '-t', session, ...k);
+const until = async (what: string, re: RegExp, timeoutMs = 60_000): Promise<string> => (await waitFor(`${what} on the terminal`, () => (re.test(screen()) ? screen() : undefined), timeoutMs))!;
+
+/** Presses Down until the selected line (❯) of the list below `header` matches `re`. */
+async function select(header: RegExp, re: RegExp): Promise<void> {
+  for (let i = 0; i < 10; i++) {
+    const lines = screen().split('\n');
+    const start = lines.map((l) => header.test(l)).lastIndexOf(true);
+    const selected = lines.slice(start).find((l) => l.includes('❯'));
+    if (selected && re.test(selected)) return;
+    keys('Down');
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`no entry matching ${re} under ${header}:\n${screen()}`);
+}
+
+afterAll(() => {
+  if (hasTmux) spawnSync('tmux', ['kill-session', '-t', session]);
+  if (!process.env.STS_DOCTOR_KEEP_NAMESPACES) for (const ns of created) deleteNamespace(ns);
+});
+
+describe.skipIf(!hasTmux)('recover through a real terminal (tmux)', () => {
+  it('Esc cancels with nothing written; then pick the stall, read the plan, confirm: all 3 Ready', async () => {
+    const ns = namespaceFor('recovery-tty');
+    created.push(ns);
+    await deployStalled(ns);
+    fixReadinessTemplate(ns);
+    const before = objectVersions(ns);
+
+    start(ns);
+    await until('the finding list', /Which problem do you want to fix\?/);
+    keys('Escape');
+    const cancelled = await until('the exit', /EXIT=\d/);
+    expect(cancelled).toContain('Cancelled: nothing was written.');
+    expect(cancelled).toContain('EXIT=1');
+    expect(objectVersions(ns)).toEqual(before);
+    tmux('kill-session', '-t', session);
+
+    start(ns);
+    await until('the finding list', /Which problem do you want to fix\?/);
+    await select(/Which problem do you want to fix\?/, /ordered-ready-stall Pod\/quiz-0/);
+    keys('Enter');
+    await until('the recovery list', /How do you want to recover from ordered-ready-stall quiz-0\?/);
+    await select(/How do you want to recover/, /delete quiz-0/);
+    keys('Enter');
+    const plan = await until('the plan', /Go on with this plan\?/);
+    expect(plan).toContain('Plan: Delete pod quiz-0 so it is recreated from the current template');
+    expect(plan).toMatch(/DELETE \/api\/v1\/namespaces\/\S+\/pods\/quiz-0/);
+    keys('y');
+    await until('the confirmation', /Delete pod quiz-0\? \(y\/N/);
+    keys('y');
+    const done = await until('the exit', /EXIT=\d/, 150_000);
+    expect(done).toMatch(/StatefulSet \S+\/quiz is healthy: 3\/3 ready/);
+    expect(done).toContain('EXIT=0');
+    const pods = quizPods(ns);
+    expect(Object.values(pods).filter((p) => isReady(p))).toHaveLength(3);
+    expect(recoveryEvents(ns)).toHaveLength(1);
+  });
+});

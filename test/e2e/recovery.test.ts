@@ -1,0 +1,275 @@
+// End to end: `sts-doctor recover` on the real control plane. Each test puts quiz into a failure
+// produced by the real controllers (or KWOK's kubelet-side fault stages), runs the built CLI as a
+// user does, and proves through the API that the StatefulSet comes back — or that nothing was
+// written when nothing should be.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getJson, kubeconfigPath, kubectl, waitFor } from '../scenarios/cluster.mjs';
+import { FAULT_LABEL, NODES, deleteNamespace, isReady, quizPods } from '../scenarios/quiz.mjs';
+import {
+  RECOVERY_NODE,
+  deployBadRollout,
+  deployBlockedScaleDown,
+  deployMovable,
+  deployPinned,
+  deployStalled,
+  failRecoveryNode,
+  fixReadinessTemplate,
+  hasOutOfServiceTaint,
+  objectVersions,
+  recoverRecoveryNode,
+  recoveryEvents,
+} from '../scenarios/recovery.mjs';
+import { namespaceFor, recordFixture, runCli } from './helpers.js';
+import { runRecover, type RecoverIO } from '../../src/commands/recover.js';
+import type { Prompter } from '../../src/ui/prompter.js';
+import type { Pod } from '../../src/snapshot/types.js';
+
+const created: string[] = [];
+afterAll(() => {
+  if (!process.env.STS_DOCTOR_KEEP_NAMESPACES) for (const ns of created) deleteNamespace(ns);
+});
+
+function newNamespace(scenario: string): string {
+  const ns = namespaceFor(`recovery-${scenario}`);
+  created.push(ns);
+  return ns;
+}
+
+const auditFile = (): string => join(mkdtempSync(join(tmpdir(), 'sts-doctor-audit-')), 'audit.jsonl');
+const auditLines = (file: string): Record<string, unknown>[] =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+function readyCondition(p: Pod): { status: string; lastTransitionTime?: string } | undefined {
+  return p.status?.conditions?.find((c) => c.type === 'Ready');
+}
+
+describe('recover: safety', () => {
+  it('(g) without a TTY and without --yes nothing is written (checked against the API)', async () => {
+    const ns = newNamespace('no-tty');
+    await deployStalled(ns);
+    const before = objectVersions(ns);
+
+    const list = await runCli(['recover', 'quiz', '-n', ns]);
+    expect(list.code).toBe(1);
+    expect(list.stdout).toContain('ordered-ready-stall Pod/quiz-0');
+    expect(list.stdout).toContain(`$ sts-doctor recover quiz -n ${ns} --action delete-pod --pod quiz-0 --yes`);
+    expect(list.stderr).toContain('nothing was written');
+
+    const noYes = await runCli(['recover', 'quiz', '-n', ns, '--action', 'delete-pod', '--pod', 'quiz-0']);
+    expect(noYes.code).toBe(1);
+    expect(noYes.stdout).toContain('Plan: Delete pod quiz-0');
+    expect(noYes.stderr).toContain('nothing was written');
+
+    const dry = await runCli(['recover', 'quiz', '-n', ns, '--action', 'delete-pod', '--pod', 'quiz-0', '--dry-run=server']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('Dry run (server-side, dryRun=All): all 1 calls accepted; nothing was written.');
+    expect(dry.stderr).toContain('"dryRun":true');
+
+    const yesNoAction = await runCli(['recover', 'quiz', '-n', ns, '--yes']);
+    expect(yesNoAction.code).toBe(2);
+
+    // A force delete of a pod whose node is Ready is refused by the planner.
+    const force = await runCli(['recover', 'quiz', '-n', ns, '--action', 'force-delete-pod', '--pod', 'quiz-0', '--yes']);
+    expect(force.code).toBe(2);
+    expect(force.stderr).toMatch(/Node kwok-node-0 of pod quiz-0 is Ready/);
+
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(objectVersions(ns)).toEqual(before);
+    expect(recoveryEvents(ns)).toEqual([]);
+  }, 400_000);
+
+  it('(f) a race: the pod is replaced between plan and execution; the executor refuses (409), re-diagnoses, deletes nothing', async () => {
+    const ns = newNamespace('race');
+    await deployStalled(ns);
+    const old = quizPods(ns)['quiz-0'] as Pod;
+    let replacement: Pod | undefined;
+    // The user reads the plan; meanwhile someone deletes quiz-0 and the controller recreates it.
+    const racing: Prompter = {
+      interactive: true,
+      chooseFinding: async () => undefined,
+      chooseRecovery: async () => undefined,
+      showPlan: async () => {
+        kubectl(['-n', ns, 'delete', 'pod', 'quiz-0', '--wait=false']);
+        replacement = await waitFor('quiz-0 recreated with a new uid', () => {
+          const p = quizPods(ns)['quiz-0'] as Pod | undefined;
+          return p && p.metadata.uid !== old.metadata.uid && !p.metadata.deletionTimestamp ? p : undefined;
+        });
+        return true;
+      },
+      confirm: async () => true,
+      confirmName: async () => true,
+    };
+    const outLines: string[] = [];
+    const errLines: string[] = [];
+    const io: RecoverIO = { out: (s) => outLines.push(s), err: (s) => errLines.push(s), prompter: racing };
+    const code = await runRecover('quiz', { kubeconfig: kubeconfigPath(), namespace: ns, action: 'delete-pod', pod: 'quiz-0', timeout: '30s' }, io);
+    const out = outLines.join('');
+    expect(code, out + errLines.join('')).toBe(3);
+    expect(out).toContain('Refused at step 1');
+    expect(out).toMatch(/409|Precondition failed/);
+    expect(out).toContain(`Pod quiz-0 was replaced: the plan was for uid ${old.metadata.uid}, the object now has uid ${replacement!.metadata.uid}. It was not touched.`);
+    expect(out).toContain('The diagnosis now:');
+    // Only the dry run was sent, and it was refused.
+    const audit = errLines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(audit.map((a) => [a.dryRun, a.result, a.status])).toEqual([[true, 'conflict', 409]]);
+    await new Promise((r) => setTimeout(r, 3000));
+    const now = quizPods(ns)['quiz-0'] as Pod;
+    expect(now.metadata.uid).toBe(replacement!.metadata.uid);
+    expect(now.metadata.deletionTimestamp).toBeUndefined();
+    expect(recoveryEvents(ns)).toEqual([]);
+  }, 400_000);
+});
+
+describe('recover: OrderedReady stall, bad rollout, blocked scale-down', () => {
+  it('(c) OrderedReady stall: fix the template, delete the stuck pod, all 3 Ready in order', async () => {
+    const ns = newNamespace('stall');
+    await deployStalled(ns);
+    fixReadinessTemplate(ns);
+    const stuck = quizPods(ns)['quiz-0'] as Pod;
+    const audit = auditFile();
+    const res = await runCli(['recover', 'quiz', '-n', ns, '--action', 'delete-pod', '--pod', 'quiz-0', '--yes', '--timeout', '120s', '--audit-log', audit]);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.stdout).toContain(`Delete pod quiz-0 (uid ${stuck.metadata.uid}`);
+    expect(res.stdout).toMatch(/StatefulSet \S+\/quiz is healthy: 3\/3 ready/);
+    expect(res.stderr).toMatch(/pod quiz-0: Ready on/);
+    const pods = quizPods(ns) as Record<string, Pod>;
+    expect(pods['quiz-0']!.metadata.uid).not.toBe(stuck.metadata.uid);
+    // In order: each pod was created only after its predecessor became Ready.
+    for (const [prev, next] of [
+      ['quiz-0', 'quiz-1'],
+      ['quiz-1', 'quiz-2'],
+    ] as const) {
+      expect(isReady(pods[next])).toBe(true);
+      expect(Date.parse(pods[next]!.metadata.creationTimestamp!)).toBeGreaterThanOrEqual(Date.parse(readyCondition(pods[prev]!)!.lastTransitionTime!));
+    }
+    const lines = auditLines(audit);
+    expect(lines.map((l) => [l.method, l.dryRun, l.result])).toEqual([
+      ['DELETE', true, 'ok'],
+      ['DELETE', false, 'ok'],
+    ]);
+    expect(lines[1]).toMatchObject({ recovery: 'delete-pod', object: { kind: 'Pod', name: 'quiz-0', uid: stuck.metadata.uid } });
+    const events = recoveryEvents(ns);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ involvedObject: { kind: 'StatefulSet', name: 'quiz' }, source: { component: 'sts-doctor' }, type: 'Normal' });
+  }, 400_000);
+
+  it('(d) image pull on a new revision: rollback plus delete, all Ready on the old revision', async () => {
+    const ns = newNamespace('rollback');
+    const { goodRevision, badRevision } = await deployBadRollout(ns);
+    await recordFixture('recovery-bad-rollout', ns);
+    const res = await runCli(['recover', 'quiz', '-n', ns, '--action', 'rollback', '--yes', '--timeout', '120s']);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.stdout).toContain(`Update revision ${badRevision}`);
+    expect(res.stdout).toContain('mongo=registry.sts-doctor.test/library/mongo:does-not-exist');
+    expect(res.stdout).toMatch(/Delete pod quiz-2 \(uid .*\), stuck on revision/);
+    expect(res.stdout).toContain(`kubectl -n ${ns} rollout undo statefulset/quiz --to-revision=1`);
+    const sts = getJson(['-n', ns, 'statefulset', 'quiz']);
+    expect(sts.status).toMatchObject({ currentRevision: goodRevision, updateRevision: goodRevision, readyReplicas: 3 });
+    expect(sts.spec.template.spec.containers.find((c: { name: string }) => c.name === 'mongo').image).toBe('mongo:5');
+    const pods = quizPods(ns) as Record<string, Pod>;
+    for (const p of Object.values(pods)) expect(p.metadata.labels?.['controller-revision-hash']).toBe(goodRevision);
+    expect(recoveryEvents(ns)).toHaveLength(2);
+  }, 400_000);
+
+  it('(e) blocked scale-down: the blocker is named; once it is Ready the scale-down completes', async () => {
+    const ns = newNamespace('scale-down');
+    await deployBlockedScaleDown(ns);
+    const named = await runCli(['recover', 'quiz', '-n', ns]);
+    expect(named.code).toBe(1);
+    // A finding names the blocker quiz-0.
+    expect(named.stdout.split('\n').some((l) => /^(CRITICAL|WARNING) /.test(l) && l.includes('quiz-0')), named.stdout).toBe(true);
+    // Watch (manual recovery: sts-doctor writes nothing) while the blocker is made Ready.
+    const before = objectVersions(ns);
+    const watching = runCli(['recover', 'quiz', '-n', ns, '--action', 'manual', '--timeout', '90s']);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(objectVersions(ns)).toEqual(before);
+    kubectl(['-n', ns, 'label', 'pod', 'quiz-0', `${FAULT_LABEL}/readiness-`]);
+    const res = await watching;
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.stdout).toContain('quiz-0');
+    expect(res.stdout).toMatch(/StatefulSet \S+\/quiz is healthy: 2\/2 ready/);
+    expect(Object.keys(quizPods(ns)).sort()).toEqual(['quiz-0', 'quiz-1']);
+    expect(recoveryEvents(ns)).toEqual([]);
+  }, 400_000);
+});
+
+describe(`recover: node ${RECOVERY_NODE} lost`, () => {
+  const nsTaint = newNamespace('oos-taint');
+  const nsForce = newNamespace('force-delete');
+  const nsPvc = newNamespace('pvc-rebuild');
+
+  beforeAll(async () => {
+    await Promise.all([deployMovable(nsTaint), deployMovable(nsForce), deployPinned(nsPvc)]);
+    await failRecoveryNode([nsTaint, nsForce, nsPvc]);
+  }, 400_000);
+
+  afterAll(async () => {
+    await recoverRecoveryNode();
+  }, 200_000);
+
+  it('(a) force delete: shows the heartbeat and the two-copies risk; quiz-1 recreated and Ready on another node', async () => {
+    const old = quizPods(nsForce)['quiz-1'] as Pod;
+    const res = await runCli(['recover', 'quiz', '-n', nsForce, '--action', 'force-delete-pod', '--pod', 'quiz-1', '--yes', '--timeout', '120s']);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.stdout).toMatch(new RegExp(`Node ${RECOVERY_NODE} stopped reporting \\(Ready=Unknown\\) \\(NodeStatusUnknown: Kubelet stopped posting node status.\\); last heartbeat \\S+, \\S+ ago`));
+    expect(res.stdout).toContain('two copies of this identity will run at once');
+    expect(res.stdout).toContain('kubectl -n ' + nsForce + ' delete pod quiz-1 --grace-period=0 --force');
+    const p = quizPods(nsForce)['quiz-1'] as Pod;
+    expect(p.metadata.uid).not.toBe(old.metadata.uid);
+    expect(NODES).toContain(p.spec.nodeName);
+    expect(isReady(p)).toBe(true);
+  }, 400_000);
+
+  it('(b) local PV on the lost node: delete PVC and pod, a new claim binds on a live node, quiz-1 Ready', async () => {
+    // First the stuck pod goes (force delete); its replacement is then Pending on the PV's node affinity.
+    const first = await runCli(['recover', 'quiz', '-n', nsPvc, '--action', 'force-delete-pod', '--pod', 'quiz-1', '--yes', '--timeout', '0']);
+    expect(first.code, first.stdout + first.stderr).toBe(1);
+    await waitFor('quiz-1 Pending on volume node affinity', () => {
+      const p = quizPods(nsPvc)['quiz-1'] as Pod | undefined;
+      const c = p?.status?.conditions?.find((x) => x.type === 'PodScheduled');
+      return !p?.metadata.deletionTimestamp && c?.status === 'False' && /node affinity/.test(c.message ?? '');
+    });
+    await recordFixture('recovery-pv-node-lost', nsPvc);
+    const oldClaim = getJson(['-n', nsPvc, 'pvc', 'db-data-quiz-1']);
+    const res = await runCli(['recover', 'quiz', '-n', nsPvc, '--action', 'delete-pvc-and-pod', '--pod', 'quiz-1', '--yes', '--timeout', '120s']);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.stdout).toContain(`PVC db-data-quiz-1: Bound, 1Gi, PV ${nsPvc}-pv-1 (reclaim policy Retain)`);
+    expect(res.stdout).toContain('whenDeleted=Retain, whenScaled=Retain');
+    expect(res.stdout).toContain(`PV ${nsPvc}-pv-1 is pinned to ${RECOVERY_NODE}`);
+    expect(res.stdout).toContain('data of replica quiz-1');
+    expect(res.stderr).toContain('PVC db-data-quiz-1 is gone');
+    const claim = getJson(['-n', nsPvc, 'pvc', 'db-data-quiz-1']);
+    expect(claim.metadata.uid).not.toBe(oldClaim.metadata.uid);
+    expect(claim.status.phase).toBe('Bound');
+    expect(claim.spec.volumeName).toBe(`${nsPvc}-pv-spare`);
+    const p = quizPods(nsPvc)['quiz-1'] as Pod;
+    expect(p.spec.nodeName).toBe(NODES[2]);
+    expect(isReady(p)).toBe(true);
+  }, 400_000);
+
+  it('(a) out-of-service taint: quiz-1 recreated and Ready on another node; the taint is removed after repair', async () => {
+    const old = quizPods(nsTaint)['quiz-1'] as Pod;
+    const res = await runCli(['recover', 'quiz', '-n', nsTaint, '--action', 'out-of-service-taint', '--node', RECOVERY_NODE, '--yes', '--timeout', '150s']);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.stdout).toContain(`kubectl taint node ${RECOVERY_NODE} node.kubernetes.io/out-of-service=nodeshutdown:NoExecute`);
+    expect(res.stdout).toContain(`--action remove-out-of-service-taint --node ${RECOVERY_NODE}`);
+    const p = quizPods(nsTaint)['quiz-1'] as Pod;
+    expect(p.metadata.uid).not.toBe(old.metadata.uid);
+    expect(NODES).toContain(p.spec.nodeName);
+    expect(isReady(p)).toBe(true);
+    expect(hasOutOfServiceTaint()).toBe(true);
+
+    await recoverRecoveryNode({ removeTaint: false });
+    // Repaired: Ready, and the node lifecycle controller has lifted its unreachable/not-ready taints.
+    await waitFor('kwok-node-5 without unreachable taints', () => !(getJson(['node', RECOVERY_NODE]).spec.taints ?? []).some((t: { key: string }) => /unreachable|not-ready/.test(t.key)));
+    const removed = await runCli(['recover', 'quiz', '-n', nsTaint, '--action', 'remove-out-of-service-taint', '--node', RECOVERY_NODE, '--yes', '--timeout', '60s']);
+    expect(removed.code, removed.stdout + removed.stderr).toBe(0);
+    expect(hasOutOfServiceTaint()).toBe(false);
+  }, 400_000);
+});
