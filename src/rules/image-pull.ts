@@ -83,7 +83,21 @@ export const imagePull: Rule = {
         if (cause === 'unauthorized') {
           evidence.push(fieldEvidence(pod, 'Pod', 'spec.imagePullSecrets', secrets.length ? secrets.join(', ') : '(none)', undefined, 'spec'));
         }
-        const recoveries: RecoveryOption[] = [
+        // Has the template moved on since this pod was created (the image fixed already)?
+        const templateImage = [...(sts.spec.template.spec.initContainers ?? []), ...sts.spec.template.spec.containers].find((c) => c.name === w.status.name)?.image;
+        const fixed = templateImage !== undefined && templateImage !== image;
+        const recoveries: RecoveryOption[] = fixed
+          ? [
+              {
+                id: 'delete-pod',
+                title: `Delete ${pod.metadata.name}: the template already uses "${templateImage}"`,
+                description: `The pod template now has image "${templateImage}" for container ${w.status.name}, but ${pod.metadata.name} was created from an older template. The controller does not replace a pod that never became Ready (kubernetes#67250): delete it and it is recreated from the current template (its PVCs are kept).`,
+                automated: true,
+                target: ref(pod, 'Pod'),
+              },
+            ]
+          : [];
+        if (!fixed) recoveries.push(
           {
             id: 'manual',
             title: cause === 'unauthorized' ? 'Give the pods credentials for the registry' : 'Fix the image reference in the pod template',
@@ -102,8 +116,9 @@ export const imagePull: Rule = {
                   ]
                 : [`kubectl -n ${pod.metadata.namespace} set image sts/${sts.metadata.name} ${w.status.name}=<image:tag>`, `kubectl -n ${pod.metadata.namespace} delete pod ${pod.metadata.name}`],
           },
-        ];
-        if (view.revisionsOf(sts).length > 1) {
+        );
+        if (fixed) evidence.push(fieldEvidence(sts, 'StatefulSet', `spec.template.spec.containers[${w.status.name}].image`, templateImage, undefined, 'spec'));
+        if (!fixed && view.revisionsOf(sts).length > 1) {
           recoveries.push({
             id: 'rollback',
             title: 'Roll back to the previous revision and delete the stuck pod',
@@ -125,7 +140,7 @@ export const imagePull: Rule = {
           recoveries,
           // The 1.32+ waiting message names the cause by itself; older kubelets leave it to the events.
           confidence: view.canSee('events') || pullCause(reason, [w.status.state!.waiting!.message ?? '']) !== 'unknown' ? 'high' : 'low',
-          details: { container: w.status.name, image, reason, cause, imagePullSecrets: secrets },
+          details: { container: w.status.name, image, reason, cause, imagePullSecrets: secrets, ...(fixed ? { templateImage } : {}) },
         });
       }
     }

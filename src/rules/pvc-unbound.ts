@@ -22,7 +22,7 @@ import { ageSeconds, formatAge, podOrdinal, type SnapshotView } from '../snapsho
 import { podEvents } from './facts.js';
 import { parseCreateFailure } from './pod-creation-denied.js';
 import { absenceEvidence, confidenceFor, eventEvidence, fieldEvidence, ref, stsRef, type Evidence, type Finding, type RecoveryOption, type Rule } from './types.js';
-import { parseSchedulingMessage, type ScheduleReasonCategory } from './unschedulable.js';
+import { parseSchedulingMessage, type ScheduleReasonCategory } from './scheduling-message.js';
 
 /** Why a claim is not bound. */
 export type UnboundCause =

@@ -23,7 +23,8 @@
  */
 import type { KubeEvent, NodeSelectorTerm, PersistentVolume, PersistentVolumeClaim, Pod } from '../snapshot/types.js';
 import { condition, selectorMatches, type SnapshotView } from '../snapshot/view.js';
-import { nodeState, parseFailedScheduling, podEvents, type NodeState } from './facts.js';
+import { nodeState, podEvents, type NodeState } from './facts.js';
+import { parseSchedulingMessage } from './scheduling-message.js';
 import { confidenceFor, eventEvidence, fieldEvidence, ref, stsRef, type Evidence, type Finding, type RecoveryOption, type Rule } from './types.js';
 
 /** The volume-affinity reason, as 1.29–1.32 and 1.33+ word it. */
@@ -121,7 +122,7 @@ export const volumeNodeAffinity: Rule = {
       const evidence: Evidence[] = [];
       if (event) evidence.push(eventEvidence(event));
       else evidence.push(fieldEvidence(pod, 'Pod', 'status.conditions[PodScheduled]', `${scheduled?.reason ?? ''}: ${message}`, scheduled?.lastTransitionTime ?? undefined));
-      const parsed = parseFailedScheduling(message);
+      const parsed = parseSchedulingMessage(message);
 
       if (!blocking) {
         out.push({

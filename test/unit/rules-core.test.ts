@@ -151,3 +151,15 @@ describe('image-pull (recorded)', () => {
     expect(f.details).toMatchObject({ cause: 'not-found' });
   });
 });
+
+describe('image-pull after the template was fixed (recorded rollout-stuck)', () => {
+  it('proposes deleting the pod rather than fixing the image again', async () => {
+    const d = await diagnoseFixture('workload-rollout-stuck');
+    const f = d.findings.find((x) => x.rule === 'image-pull')!;
+    const details = f.details as { image: string; templateImage?: string };
+    expect(details.templateImage).toBeDefined();
+    expect(details.templateImage).not.toBe(details.image);
+    expect(f.recoveries.map((r) => r.id)).toEqual(['delete-pod']);
+    expect(f.evidence.some((e) => e.type === 'spec' && e.text === details.templateImage)).toBe(true);
+  });
+});

@@ -3,7 +3,8 @@
 // Kubernetes versions write them (kubernetes-signals.md sections 2, 7, 8, 11).
 import { describe, expect, it } from 'vitest';
 import { parseCreateFailure } from '../../src/rules/pod-creation-denied.js';
-import { formatQuantity, parseQuantity, parseSchedulingMessage } from '../../src/rules/unschedulable.js';
+import { formatQuantity, parseQuantity } from '../../src/rules/unschedulable.js';
+import { parseSchedulingMessage } from '../../src/rules/scheduling-message.js';
 import type { Finding } from '../../src/rules/types.js';
 import type { Snapshot } from '../../src/snapshot/types.js';
 import { diagnoseFixture, loadFixture, rewordEvents } from './fixtures.js';

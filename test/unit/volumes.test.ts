@@ -3,7 +3,7 @@
 // (STS_DOCTOR_RECORD=1), and the same snapshots reworded as other Kubernetes versions word them.
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/diagnosis.js';
-import { parseFailedScheduling } from '../../src/rules/facts.js';
+import { parseSchedulingMessage } from '../../src/rules/scheduling-message.js';
 import { attachEventVolume, isMultiAttachMessage } from '../../src/rules/multi-attach.js';
 import type { Finding } from '../../src/rules/types.js';
 import { VOLUME_AFFINITY_REASON } from '../../src/rules/volume-node-affinity.js';
@@ -30,42 +30,43 @@ function to132(m: string): string {
     .replace('. no new claims to deallocate, preemption:', '. preemption:');
 }
 
-describe('parseFailedScheduling', () => {
+describe('parseSchedulingMessage on the volume messages', () => {
+  const reasons = (m: string): { count?: number; reason: string; category: string }[] | undefined =>
+    parseSchedulingMessage(m)?.reasons.map(({ count, reason, category }) => ({ ...(count === undefined ? {} : { count }), reason, category }));
+
   it('parses the 1.36 message recorded here, with the DRA post-filter text', () => {
     const m =
       "0/6 nodes are available: 1 node(s) had untolerated taint(s), 5 node(s) didn't match PersistentVolume's node affinity. no new claims to deallocate, preemption: 0/6 nodes are available: 6 Preemption is not helpful for scheduling.";
-    expect(parseFailedScheduling(m)).toEqual({
-      nodes: 6,
-      reasons: [
-        { count: 1, reason: 'node(s) had untolerated taint(s)' },
-        { count: 5, reason: "node(s) didn't match PersistentVolume's node affinity" },
-      ],
-      postFilter: 'no new claims to deallocate, preemption: 0/6 nodes are available: 6 Preemption is not helpful for scheduling.',
-      preemption: '0/6 nodes are available: 6 Preemption is not helpful for scheduling.',
-    });
+    const p = parseSchedulingMessage(m)!;
+    expect(p.nodes).toBe(6);
+    expect(reasons(m)).toEqual([
+      { count: 1, reason: 'node(s) had untolerated taint(s)', category: 'taint' },
+      { count: 5, reason: "node(s) didn't match PersistentVolume's node affinity", category: 'volume-node-affinity' },
+    ]);
+    expect(p.dominant.category).toBe('volume-node-affinity');
+    expect(p.preemption).toBe('0/6 nodes are available: 6 Preemption is not helpful for scheduling.');
   });
 
   it('keeps the dots of an old taint key inside one reason', () => {
     const m = '0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 2 node(s) had volume node affinity conflict. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.';
-    expect(parseFailedScheduling(m)?.reasons).toEqual([
-      { count: 1, reason: 'node(s) had untolerated taint {node.kubernetes.io/unreachable: }' },
-      { count: 2, reason: 'node(s) had volume node affinity conflict' },
+    expect(reasons(m)).toEqual([
+      { count: 1, reason: 'node(s) had untolerated taint {node.kubernetes.io/unreachable: }', category: 'taint' },
+      { count: 2, reason: 'node(s) had volume node affinity conflict', category: 'volume-node-affinity' },
     ]);
   });
 
   it('does not read counts by position (10 sorts before 2)', () => {
-    expect(parseFailedScheduling('0/12 nodes are available: 10 Insufficient cpu, 2 node(s) were unschedulable.')?.reasons).toEqual([
-      { count: 10, reason: 'Insufficient cpu' },
-      { count: 2, reason: 'node(s) were unschedulable' },
+    expect(reasons('0/12 nodes are available: 10 Insufficient cpu, 2 node(s) were unschedulable.')).toEqual([
+      { count: 10, reason: 'Insufficient cpu', category: 'insufficient-resources' },
+      { count: 2, reason: 'node(s) were unschedulable', category: 'cordoned' },
     ]);
   });
 
   it('gives a PreFilter failure as one reason without a count, and rejects other messages', () => {
-    expect(parseFailedScheduling('0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims.')).toEqual({
-      nodes: 3,
-      reasons: [{ reason: 'pod has unbound immediate PersistentVolumeClaims' }],
-    });
-    expect(parseFailedScheduling('running PreBind plugin "VolumeBinding": binding volumes: context deadline exceeded')).toBeUndefined();
+    const m = '0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims.';
+    expect(parseSchedulingMessage(m)?.nodes).toBe(3);
+    expect(reasons(m)).toEqual([{ reason: 'pod has unbound immediate PersistentVolumeClaims', category: 'unbound-claims' }]);
+    expect(parseSchedulingMessage('running PreBind plugin "VolumeBinding": binding volumes: context deadline exceeded')).toBeUndefined();
   });
 });
 
@@ -81,7 +82,7 @@ describe('volume-node-affinity (recorded: quiz-1 recreated, its local PV pinned 
     // The lost node fails on its taint, the others on the volume's node affinity (or on whatever
     // else the shared cluster had at recording time, e.g. a full node's "Too many pods").
     const reasons = f.details!.reasons as { count: number; reason: string }[];
-    expect(reasons).toContainEqual({ count: 1, reason: 'node(s) had untolerated taint(s)' });
+    expect(reasons).toContainEqual({ count: 1, reason: 'node(s) had untolerated taint(s)', category: 'taint' });
     expect(reasons.some((r) => r.reason === "node(s) didn't match PersistentVolume's node affinity" && r.count >= 1)).toBe(true);
     expect(reasons.reduce((n, r) => n + r.count, 0)).toBe(6);
     expect(f.summary).toBe(`Pod quiz-1 cannot be scheduled: its volume ${f.details!.pv as string} (claim db-data-quiz-1) can only be used on kwok-node-4, and node kwok-node-4 is unreachable (Ready=Unknown)`);
@@ -111,7 +112,7 @@ describe('volume-node-affinity (recorded: quiz-1 recreated, its local PV pinned 
     const f = one(diagnose(s).findings, 'volume-node-affinity');
     expect(f.details).toMatchObject({ nodes: ['kwok-node-4'], nodeStates: { 'kwok-node-4': 'Unreachable' } });
     const reasons = f.details!.reasons as { count: number; reason: string }[];
-    expect(reasons).toContainEqual({ count: 1, reason: 'node(s) had untolerated taint {node.kubernetes.io/unreachable: }' });
+    expect(reasons).toContainEqual({ count: 1, reason: 'node(s) had untolerated taint {node.kubernetes.io/unreachable: }', category: 'taint' });
     expect(reasons.some((r) => r.reason === 'node(s) had volume node affinity conflict')).toBe(true);
   });
 
