@@ -1,6 +1,6 @@
 // Running the built CLI (bin/sts-doctor.js, as a user runs it) against the test cluster.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubeconfigPath, repoRoot } from '../scenarios/cluster.mjs';
 import type { Diagnosis } from '../../src/diagnosis.js';
@@ -40,15 +40,18 @@ export async function diagnoseJson(ns: string, name = 'quiz', extra: string[] = 
 
 /**
  * With STS_DOCTOR_RECORD=1, saves `sts-doctor snapshot` of the scenario as a unit-test
- * fixture in test/fixtures/<scenario>.yaml (recorded from the real control plane).
+ * fixture in test/fixtures/<scenario>.yaml, or examples/<scenario>.yaml when it is one of the
+ * examples (recorded from the real control plane).
  */
 export async function recordFixture(scenario: string, ns: string): Promise<void> {
   if (!process.env.STS_DOCTOR_RECORD) return;
   const res = await runCli(['snapshot', 'quiz', '-n', ns]);
   if (res.code !== 0) throw new Error(`snapshot failed: ${res.stderr}`);
+  // A recording that serves as a user-facing example is kept up to date in examples/.
+  const example = join(repoRoot, 'examples', `${scenario}.yaml`);
   const dir = join(repoRoot, 'test', 'fixtures');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${scenario}.yaml`), res.stdout);
+  writeFileSync(existsSync(example) ? example : join(dir, `${scenario}.yaml`), res.stdout);
 }
 
 /** A fresh namespace name for one test. */

@@ -1,6 +1,8 @@
 // Unit-test fixtures: snapshots recorded from the real control plane by the end-to-end tests
-// (STS_DOCTOR_RECORD=1), read back through the same dump reader `diagnose --from` uses.
-import { readFileSync } from 'node:fs';
+// (STS_DOCTOR_RECORD=1), read back through the same dump reader `diagnose --from` uses. The
+// recordings that serve as the user-facing examples (one per rule) live in examples/; the
+// rest in test/fixtures/. A fixture is named by its file name, wherever it lives.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { diagnose, type Diagnosis } from '../../src/diagnosis.js';
@@ -8,10 +10,12 @@ import { snapshotFromDump } from '../../src/snapshot/from-dump.js';
 import type { KubeEvent, Snapshot } from '../../src/snapshot/types.js';
 
 export const fixturesDir = join(import.meta.dirname, '..', 'fixtures');
+export const examplesDir = join(import.meta.dirname, '..', '..', 'examples');
 
-/** The path of a recorded fixture. */
+/** The path of a recorded fixture: examples/<name>.yaml if there is one, else test/fixtures/<name>.yaml. */
 export function fixturePath(name: string): string {
-  return join(fixturesDir, `${name}.yaml`);
+  const example = join(examplesDir, `${name}.yaml`);
+  return existsSync(example) ? example : join(fixturesDir, `${name}.yaml`);
 }
 
 /** A recorded fixture as a Snapshot. */
