@@ -79,7 +79,8 @@ export function whyNotReady(view: SnapshotView, pod: Pod): NotReadyReason | unde
     const evs = podEvents(view, pod, 'Failed', 'BackOff', 'InspectFailed', 'ErrImageNeverPull', 'FailedMount').slice(0, 2);
     return {
       reason: w.reason!,
-      text: `container ${waiting.status.name} is waiting: ${w.reason}${w.message ? ` (${w.message})` : ''}`,
+      // The waiting message (often the runtime's long error) is in the evidence, not the sentence.
+      text: `container ${waiting.status.name} is waiting with ${w.reason}`,
       evidence: [waitingEvidence(pod, waiting), ...evs.map(eventEvidence)],
     };
   }

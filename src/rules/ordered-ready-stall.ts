@@ -38,6 +38,7 @@ export const orderedReadyStall: Rule = {
     const stranded = missing.filter((o) => o > blockerOrdinal);
     if (stranded.length === 0) return [];
     const why = whyNotReady(view, blocker);
+    const readinessFailure = !why || /readiness probe|NotReady|ContainersNotReady/.test(why.reason);
     const names = stranded.map((o) => podName(sts, o));
     const ready = sts.status?.readyReplicas ?? 0;
     const f: Finding = {
@@ -49,7 +50,8 @@ export const orderedReadyStall: Rule = {
       explanation:
         `StatefulSet ${sts.metadata.name} uses podManagementPolicy OrderedReady: the controller creates pods one at a time and waits for each to be Running and Ready before creating the next. ` +
         `${blocker.metadata.name} is not Ready because ${why?.text ?? 'it is not Ready'}, so ordinals ${stranded.join(', ')} are not created (${ready}/${want} replicas ready). ` +
-        'The controller records no event for this wait. If readiness depends on the missing peers (a quorum), this is a deadlock. ' +
+        'The controller records no event for this wait. ' +
+        (readinessFailure ? 'If readiness depends on the missing peers (a quorum), this is a deadlock. ' : '') +
         'Fixing the pod template does not replace the blocked pod: after the fix, delete it so it is recreated from the new revision.',
       evidence: [
         fieldEvidence(sts, 'StatefulSet', 'spec.podManagementPolicy', sts.spec.podManagementPolicy ?? 'OrderedReady (default)', undefined, 'spec'),
@@ -65,14 +67,15 @@ export const orderedReadyStall: Rule = {
           automated: true,
           target: ref(blocker, 'Pod'),
         },
-        {
-          id: 'manual',
+        // Only a readiness failure can be the quorum deadlock; a pod that cannot start is fixed elsewhere.
+        ...(readinessFailure ? [{
+          id: 'manual' as const,
           title: 'Make readiness independent of the peers that do not exist yet',
           description:
             'If the readiness probe needs a quorum of replicas, it can never pass under OrderedReady. Point the readiness probe at a local check, or recreate the StatefulSet with podManagementPolicy: Parallel (the field is immutable: delete with --cascade=orphan, then apply).',
           automated: false,
           commands: [`kubectl -n ${view.snapshot.namespace} edit sts ${sts.metadata.name}`],
-        },
+        }] : []),
       ],
       // Why the blocker is not Ready often comes from its events (probe failures).
       confidence: confidenceFor(view, 'events'),

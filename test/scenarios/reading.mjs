@@ -95,6 +95,3 @@ export function writeKubeconfig({ token, namespace, server }) {
   writeFileSync(path, JSON.stringify(config), { mode: 0o600 });
   return path;
 }
-
-/** Scenarios of this area for scripts/record-examples.mjs: none beyond quiz's (they need no example). */
-export const scenarios = {};

@@ -5,7 +5,7 @@ import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/diagnosis.js';
 import { OUT_OF_SERVICE_TAINT, PlanError, findingsOffering, planRecovery, recoverCommand, renderPlan, type PlanRequest } from '../../src/recovery/plan.js';
-import { describeChanges, parseDuration } from '../../src/commands/recover.js';
+import { describeChanges, outOfServiceLeftovers, parseDuration } from '../../src/commands/recover.js';
 import { isConflict } from '../../src/recovery/execute.js';
 import { ApiError } from '../../src/errors.js';
 import type { Snapshot } from '../../src/snapshot/types.js';
@@ -150,6 +150,19 @@ describe('plans on recorded snapshots', () => {
     changed.pods.find((p) => p.metadata.name === 'quiz-0')!.metadata.uid = 'new-uid';
     expect(describeChanges(plan, changed)).toEqual([`Pod quiz-0 was replaced: the plan was for uid ${old}, the object now has uid new-uid. It was not touched.`]);
     expect(describeChanges(plan, snapshot)).toEqual(['Pod quiz-0 is unchanged.']);
+  });
+
+  it('a node left with the out-of-service taint is offered remove-out-of-service-taint as its own step, which plans a conditional patch', async () => {
+    const s = await loadFixture('healthy');
+    const node = s.nodes.find((n) => n.metadata.name === 'kwok-node-0')!;
+    expect(outOfServiceLeftovers(s, s.statefulSets[0]!)).toEqual([]);
+    node.spec = { ...(node.spec ?? {}), taints: [{ ...OUT_OF_SERVICE_TAINT }] };
+    const [f] = outOfServiceLeftovers(s, s.statefulSets[0]!);
+    expect(f).toMatchObject({ subject: { kind: 'Node', name: 'kwok-node-0' }, summary: expect.stringContaining('is Ready again'), recoveries: [{ id: 'remove-out-of-service-taint' }] });
+    const plan = planRecovery(new SnapshotView(s), s.statefulSets[0]!, { recovery: 'remove-out-of-service-taint', finding: f });
+    const ops = plan.steps[0]!.call!.body as { op: string; path: string; value: unknown }[];
+    expect(ops.map((o) => `${o.op} ${o.path}`)).toEqual(['test /metadata/uid', 'test /spec/taints', 'replace /spec/taints']);
+    expect(ops[2]!.value).toEqual([]);
   });
 
   it('parseDuration', () => {

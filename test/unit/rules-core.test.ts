@@ -81,7 +81,16 @@ describe('ordered-ready-stall (recorded: quiz-0 readiness probe fails)', () => {
     expect(f.subject.name).toBe('quiz-0');
     expect(f.details).toMatchObject({ blocker: 'quiz-0', missingOrdinals: [1, 2], reason: 'readiness probe failing' });
     expect(f.evidence.find((e) => e.label === 'Warning Unhealthy')!.text).toMatch(/^Readiness probe failed: /);
-    expect(f.recoveries[0]!.id).toBe('delete-pod');
+    expect(f.recoveries.map((r) => r.id)).toEqual(['delete-pod', 'manual']);
+    expect(f.explanation).toMatch(/quorum/);
+  });
+
+  it('offers no readiness change when the blocker cannot even start (image pull)', async () => {
+    const d = await diagnoseFixture('image-pull');
+    const f = one(d.findings, 'ordered-ready-stall');
+    expect(f.details).toMatchObject({ reason: 'ImagePullBackOff', missingOrdinals: [1, 2] });
+    expect(f.recoveries.map((r) => r.id)).toEqual(['delete-pod']);
+    expect(f.explanation).not.toMatch(/quorum/);
   });
 
   it('accepts the probe-errored wording', async () => {
