@@ -17,9 +17,9 @@ import { diagnose, type Diagnosis } from '../diagnosis.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Finding, RecoveryId, RecoveryOption } from '../rules/types.js';
 import type { Snapshot, StatefulSet } from '../snapshot/types.js';
-import { SnapshotView } from '../snapshot/view.js';
+import { SnapshotView, formatAge } from '../snapshot/view.js';
 import { executePlan, type AuditRecord } from '../recovery/execute.js';
-import { findingsOffering, planRecovery, recoverCommand, renderPlan, type Plan } from '../recovery/plan.js';
+import { OUT_OF_SERVICE_TAINT, findingsOffering, planRecovery, recoverCommand, renderPlan, type Plan } from '../recovery/plan.js';
 import { verifyRecovery } from '../recovery/verify.js';
 import { createPrompter, isInteractive, type Prompter } from '../ui/prompter.js';
 import { requestTimeoutMs } from './options.js';
@@ -86,6 +86,40 @@ function listFindings(findings: Finding[], sts: StatefulSet): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * The follow-up step of `out-of-service-taint`, offered as its own choice: for each node that
+ * still carries the out-of-service taint, a warning whose only recovery is
+ * `remove-out-of-service-taint` (once the node is Ready again, that is the next step).
+ */
+export function outOfServiceLeftovers(snapshot: Snapshot, sts: StatefulSet): Finding[] {
+  return snapshot.nodes
+    .filter((n) => (n.spec?.taints ?? []).some((t) => t.key === OUT_OF_SERVICE_TAINT.key))
+    .map((n) => {
+      const ready = n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+      const f: Finding = {
+        rule: 'out-of-service-taint',
+        severity: 'warning',
+        statefulSet: { kind: 'StatefulSet', namespace: sts.metadata.namespace, name: sts.metadata.name, uid: sts.metadata.uid },
+        subject: { kind: 'Node', name: n.metadata.name, uid: n.metadata.uid },
+        summary: `Node ${n.metadata.name} still has the ${OUT_OF_SERVICE_TAINT.key} taint${ready ? ' and is Ready again' : ''}`,
+        explanation: `The taint was set for a non-graceful node shutdown. ${ready ? 'The node is Ready again: remove the taint so that pods can be scheduled there.' : 'Remove it once the node is repaired and Ready.'}`,
+        evidence: [],
+        recoveries: [
+          {
+            id: 'remove-out-of-service-taint',
+            title: `Remove the out-of-service taint from node ${n.metadata.name}`,
+            description: ready ? 'The node is Ready again.' : 'Only once the node is repaired.',
+            automated: true,
+            target: { kind: 'Node', name: n.metadata.name },
+          },
+        ],
+        confidence: 'high',
+        details: { node: n.metadata.name },
+      };
+      return f;
+    });
+}
+
 /** What changed between the plan's objects and a new snapshot, one line each. */
 export function describeChanges(plan: Plan, snapshot: Snapshot): string[] {
   const lines: string[] = [];
@@ -140,7 +174,7 @@ export async function runRecover(name: string, opts: RecoverOptions, io: Recover
   const view = new SnapshotView(snapshot);
   const sts = snapshot.statefulSets.find((s) => s.metadata.name === name)!;
   const d = diagnose(snapshot);
-  const findings = findingsOf(d, name);
+  const findings = [...findingsOf(d, name), ...outOfServiceLeftovers(snapshot, sts)];
   const interactive = (io.prompter !== undefined || isInteractive()) && !opts.yes && opts.dryRun === undefined;
 
   let prompter: Prompter | undefined;
@@ -160,22 +194,39 @@ export async function runRecover(name: string, opts: RecoverOptions, io: Recover
     }
     const finding = await prompter.chooseFinding(findings);
     if (!finding) return declined(out);
+    if (finding.recoveries.length === 0) {
+      out(`sts-doctor knows no recovery for ${finding.rule} ${finding.subject.kind}/${finding.subject.name}; the evidence in \`sts-doctor diagnose ${name}\` says what the cluster reports. Nothing was written.`);
+      return ExitCode.Findings;
+    }
     const option: RecoveryOption | undefined = await prompter.chooseRecovery(finding, finding.recoveries);
     if (!option) return declined(out);
     request = { recovery: option.id, finding };
   } else {
     const recovery = opts.action as RecoveryId;
-    const offered = findingsOffering(d.findings, sts, recovery, { pod: opts.pod, node: opts.node });
+    const offered = findingsOffering(findings, sts, recovery, { pod: opts.pod, node: opts.node });
     request = { recovery, finding: offered[0]?.finding, pod: opts.pod, node: opts.node };
-    if (!offered.length && recovery !== 'manual' && recovery !== 'remove-out-of-service-taint')
+    if (!offered.length && recovery !== 'manual')
       err(`sts-doctor: no finding offers ${recovery}${opts.pod ? ` for pod ${opts.pod}` : ''}${opts.node ? ` for node ${opts.node}` : ''}; planning it from the current state anyway (its own safety checks apply).`);
   }
 
   const plan = planRecovery(view, sts, request, d.findings);
-  out(renderPlan(plan));
+  if (plan.node) {
+    const lease = await leaseFact(client, plan.node);
+    if (lease) plan.facts.splice(1, 0, lease);
+  }
+  // On a terminal the prompter shows the plan before asking; otherwise it is the report.
+  const asking = interactive && opts.dryRun === undefined;
+  if (!asking) out(renderPlan(plan));
 
   if (!plan.automated) {
-    if (opts.dryRun !== undefined || timeoutMs === 0) return ExitCode.Findings;
+    if (opts.dryRun !== undefined || timeoutMs === 0) {
+      if (asking) out(renderPlan(plan));
+      return ExitCode.Findings;
+    }
+    if (asking) {
+      prompter ??= io.prompter ?? (await createPrompter({ interactive: true, yes: false }));
+      if (!(await prompter.showPlan(renderPlan(plan)))) return declined(out);
+    }
     err(`sts-doctor writes nothing for manual steps; waiting up to ${Math.round(timeoutMs / 1000)} s for StatefulSet ${name} to become healthy once they are carried out...`);
     return verifyAndReport(io, client, config.namespace, name, timeoutMs, collect);
   }
@@ -215,6 +266,23 @@ export async function runRecover(name: string, opts: RecoverOptions, io: Recover
     return dd.statefulSets.find((s) => s.name === name)?.healthy ? ExitCode.Ok : ExitCode.Findings;
   }
   return verifyAndReport(io, client, config.namespace, name, timeoutMs, collect);
+}
+
+/**
+ * The last renewal of a node's Lease (kube-node-lease), the kubelet's heartbeat since 1.17, as a
+ * fact: `Lease kube-node-lease/<node> ... last renewed <time>, <age> ago.` Undefined when it
+ * cannot be read (forbidden, no lease).
+ */
+async function leaseFact(client: import('../kube/client.js').KubeClient, node: string): Promise<string | undefined> {
+  try {
+    const lease = await client.get<{ spec?: { renewTime?: string; leaseDurationSeconds?: number } }>(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${encodeURIComponent(node)}`);
+    const t = lease.spec?.renewTime;
+    if (!t) return undefined;
+    const age = Math.max(0, Math.round((Date.now() - Date.parse(t)) / 1000));
+    return `Lease kube-node-lease/${node} (the kubelet's heartbeat) last renewed ${t.replace(/\.\d+Z$/, 'Z')}, ${formatAge(age)} ago${lease.spec?.leaseDurationSeconds ? ` (lease duration ${lease.spec.leaseDurationSeconds}s)` : ''}.`;
+  } catch {
+    return undefined;
+  }
 }
 
 function declined(out: (s: string) => void): number {

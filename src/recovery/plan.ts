@@ -74,6 +74,8 @@ export interface Plan {
   commands: string[];
   /** What to do afterwards (e.g. remove the out-of-service taint once the node is repaired). */
   followUp: string[];
+  /** The node whose state the plan rests on (a lost node), if any: the command adds its Lease renewal to the facts. */
+  node?: string;
 }
 
 /** The plan cannot be made: the recovery does not fit the current state. One sentence. */
@@ -213,6 +215,7 @@ function planForceDelete(view: SnapshotView, sts: StatefulSet, req: PlanRequest)
     ],
     commands: [],
     followUp: [],
+    node,
   };
 }
 
@@ -270,6 +273,7 @@ function planOutOfService(view: SnapshotView, sts: StatefulSet, req: PlanRequest
     ],
     commands: [],
     followUp: [`Once node ${name} is repaired and Ready again, remove the taint: sts-doctor recover ${sts.metadata.name} -n ${ns(view, sts)} --action remove-out-of-service-taint --node ${name}`],
+    node: name,
   };
 }
 

@@ -2,11 +2,11 @@
 // produced by the real controllers (or KWOK's kubelet-side fault stages), runs the built CLI as a
 // user does, and proves through the API that the StatefulSet comes back — or that nothing was
 // written when nothing should be.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getJson, kubeconfigPath, kubectl, waitFor } from '../scenarios/cluster.mjs';
+import { getJson, kubeconfigPath, kubectl, repoRoot, waitFor } from '../scenarios/cluster.mjs';
 import { FAULT_LABEL, NODES, deleteNamespace, isReady, quizPods } from '../scenarios/quiz.mjs';
 import {
   RECOVERY_NODE,
@@ -49,7 +49,27 @@ function readyCondition(p: Pod): { status: string; lastTransitionTime?: string }
   return p.status?.conditions?.find((c) => c.type === 'Ready');
 }
 
+/** The files Node loads for `import(file)`: `file` and its static imports, transitively (esbuild's minified ESM). */
+function staticClosure(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const text = readFileSync(join(repoRoot, 'dist', file), 'utf8');
+  for (const m of text.matchAll(/(?:^|[;\n])\s*import\s*(?:[^"'()]*?from\s*)?["']\.\/([^"']+)["']/g)) staticClosure(m[1]!, seen);
+  return seen;
+}
+
 describe('recover: safety', () => {
+  it('the non-interactive path never loads ink or React (dist/: only a dynamic import reaches them)', () => {
+    const dist = readdirSync(join(repoRoot, 'dist')).filter((f) => f.endsWith('.js'));
+    const react = (f: string): boolean => readFileSync(join(repoRoot, 'dist', f), 'utf8').includes('react.transitional.element');
+    const recoverChunk = dist.find((f) => /^recover-[A-Z0-9]+\.js$/.test(f))!;
+    expect(recoverChunk).toBeDefined();
+    expect(dist.some(react)).toBe(true); // the interactive chunk exists...
+    const loaded = new Set([...staticClosure('cli.js'), ...staticClosure(recoverChunk)]);
+    expect([...loaded].filter(react)).toEqual([]); // ...but nothing a headless `recover` loads holds React.
+    expect(readFileSync(join(repoRoot, 'dist', recoverChunk), 'utf8')).toMatch(/import\("\.\/prompter-[A-Z0-9]+\.js"\)/);
+  });
+
   it('(g) without a TTY and without --yes nothing is written (checked against the API)', async () => {
     const ns = newNamespace('no-tty');
     await deployStalled(ns);
@@ -218,6 +238,7 @@ describe(`recover: node ${RECOVERY_NODE} lost`, () => {
     const res = await runCli(['recover', 'quiz', '-n', nsForce, '--action', 'force-delete-pod', '--pod', 'quiz-1', '--yes', '--timeout', '120s']);
     expect(res.code, res.stdout + res.stderr).toBe(0);
     expect(res.stdout).toMatch(new RegExp(`Node ${RECOVERY_NODE} stopped reporting \\(Ready=Unknown\\) \\(NodeStatusUnknown: Kubelet stopped posting node status.\\); last heartbeat \\S+, \\S+ ago`));
+    expect(res.stdout).toMatch(new RegExp(`Lease kube-node-lease/${RECOVERY_NODE} \\(the kubelet's heartbeat\\) last renewed \\S+, \\S+ ago`));
     expect(res.stdout).toContain('two copies of this identity will run at once');
     expect(res.stdout).toContain('kubectl -n ' + nsForce + ' delete pod quiz-1 --grace-period=0 --force');
     const p = quizPods(nsForce)['quiz-1'] as Pod;
@@ -268,6 +289,10 @@ describe(`recover: node ${RECOVERY_NODE} lost`, () => {
     await recoverRecoveryNode({ removeTaint: false });
     // Repaired: Ready, and the node lifecycle controller has lifted its unreachable/not-ready taints.
     await waitFor('kwok-node-5 without unreachable taints', () => !(getJson(['node', RECOVERY_NODE]).spec.taints ?? []).some((t: { key: string }) => /unreachable|not-ready/.test(t.key)));
+    // Offered as its own step once the node is back.
+    const offered = await runCli(['recover', 'quiz', '-n', nsTaint]);
+    expect(offered.stdout).toContain(`WARNING out-of-service-taint Node/${RECOVERY_NODE}: Node ${RECOVERY_NODE} still has the node.kubernetes.io/out-of-service taint and is Ready again`);
+    expect(offered.stdout).toContain(`$ sts-doctor recover quiz -n ${nsTaint} --action remove-out-of-service-taint --node ${RECOVERY_NODE} --yes`);
     const removed = await runCli(['recover', 'quiz', '-n', nsTaint, '--action', 'remove-out-of-service-taint', '--node', RECOVERY_NODE, '--yes', '--timeout', '60s']);
     expect(removed.code, removed.stdout + removed.stderr).toBe(0);
     expect(hasOutOfServiceTaint()).toBe(false);

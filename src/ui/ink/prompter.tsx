@@ -9,16 +9,20 @@ import type { Finding, RecoveryOption } from '../../rules/types.js';
 import type { Prompter } from '../prompter.js';
 import { Confirm, Select, TypeName } from './components.js';
 
-/** Renders `make(done)` until it calls `done(answer)`, then unmounts and returns the answer. */
-export async function ask<T>(make: (done: (answer: T) => void) => ReactElement): Promise<T> {
+/**
+ * Renders `make(done)` on stderr until it calls `done(answer)`, then erases the prompt, unmounts,
+ * writes `summary(answer)` (one line, if given) in its place, and returns the answer.
+ */
+export async function ask<T>(make: (done: (answer: T) => void) => ReactElement, summary?: (answer: T) => string | undefined): Promise<T> {
   let resolve!: (v: T) => void;
   const answer = new Promise<T>((r) => (resolve = r));
   const app = render(make((v) => resolve(v)), { stdout: process.stderr, stdin: process.stdin, exitOnCtrlC: false, patchConsole: false });
   const v = await answer;
-  // Let the final frame render before unmounting.
-  await new Promise((r) => setTimeout(r, 20));
+  app.clear();
   app.unmount();
   await app.waitUntilExit();
+  const line = summary?.(v);
+  if (line) process.stderr.write(`${line}\n`);
   return v;
 }
 
@@ -31,31 +35,47 @@ export class InkPrompter implements Prompter {
   readonly interactive = true;
 
   async chooseFinding(findings: Finding[]): Promise<Finding | undefined> {
-    const i = await ask<number | undefined>((done) => <Select message="Which problem do you want to fix?" items={findings.map((f) => ({ label: findingLabel(f), hint: f.explanation.slice(0, 200) }))} onDone={done} />);
+    const i = await ask<number | undefined>(
+      (done) => <Select message="Which problem do you want to fix?" items={findings.map((f) => ({ label: findingLabel(f), hint: f.explanation.slice(0, 200) }))} onDone={done} />,
+      (a) => (a === undefined ? undefined : `✔ Problem: ${findingLabel(findings[a]!)}`),
+    );
     return i === undefined ? undefined : findings[i];
   }
 
   async chooseRecovery(finding: Finding, options: RecoveryOption[]): Promise<RecoveryOption | undefined> {
     if (options.length === 0) return undefined;
-    const i = await ask<number | undefined>((done) => (
-      <Select
-        message={`How do you want to recover from ${finding.rule} ${finding.subject.name}?`}
-        items={options.map((o) => ({ label: `${o.title}${o.automated ? '' : ' (manual steps)'}`, hint: o.description }))}
-        onDone={done}
-      />
-    ));
+    const i = await ask<number | undefined>(
+      (done) => (
+        <Select
+          message={`How do you want to recover from ${finding.rule} ${finding.subject.name}?`}
+          items={options.map((o) => ({ label: `${o.title}${o.automated ? '' : ' (manual steps)'}`, hint: o.description }))}
+          onDone={done}
+        />
+      ),
+      (a) => (a === undefined ? undefined : `✔ Recovery: ${options[a]!.title}`),
+    );
     return i === undefined ? undefined : options[i];
   }
 
   showPlan(planText: string): Promise<boolean> {
-    return ask<boolean>((done) => <Confirm body={planText} message="Go on with this plan?" onDone={done} />);
+    // The plan stays on the screen after the answer: it is what was agreed to.
+    return ask<boolean>(
+      (done) => <Confirm body={planText} message="Go on with this plan?" onDone={done} />,
+      (a) => `${planText.trimEnd()}\n${a ? '✔' : '✖'} Go on with this plan? ${a ? 'yes' : 'no'}`,
+    );
   }
 
   confirm(question: string): Promise<boolean> {
-    return ask<boolean>((done) => <Confirm message={question} onDone={done} />);
+    return ask<boolean>(
+      (done) => <Confirm message={question} onDone={done} />,
+      (a) => `${a ? '✔' : '✖'} ${question} ${a ? 'yes' : 'no'}`,
+    );
   }
 
   confirmName(question: string, name: string): Promise<boolean> {
-    return ask<boolean>((done) => <TypeName message={`${question}:`} name={name} onDone={done} />);
+    return ask<boolean>(
+      (done) => <TypeName message={`${question}:`} name={name} onDone={done} />,
+      (a) => `${a ? '✔' : '✖'} ${question}: ${a ? name : 'not confirmed'}`,
+    );
   }
 }
