@@ -1,28 +1,12 @@
 // End to end: the quiz scenario on the real control plane, one fault at a time, each in a
 // fresh namespace; sts-doctor is run as a user runs it (bin/sts-doctor.js, a kubeconfig).
-import { afterAll, describe, expect, it } from 'vitest';
-import { deleteNamespace, scenarios } from '../scenarios/quiz.mjs';
-import { diagnoseJson, namespaceFor, recordFixture, runCli } from './helpers.js';
-import type { Finding } from '../../src/rules/types.js';
+import { describe, expect, it } from 'vitest';
+import { scenarios } from '../scenarios/quiz.mjs';
+import { diagnoseJson, onlyFinding, runCli, testNamespaces } from './helpers.js';
 
-const created: string[] = [];
-afterAll(() => {
-  if (!process.env.STS_DOCTOR_KEEP_NAMESPACES) for (const ns of created) deleteNamespace(ns);
-});
-
-async function setUp(name: keyof typeof scenarios): Promise<{ ns: string; expected: Record<string, string> }> {
-  const ns = namespaceFor(name);
-  created.push(ns);
-  const expected = (await scenarios[name].setup(ns)) as Record<string, string>;
-  await recordFixture(name, ns);
-  return { ns, expected };
-}
-
-function only(findings: Finding[], rule: string): Finding {
-  const matching = findings.filter((f) => f.rule === rule);
-  expect(matching, `findings: ${findings.map((f) => `${f.rule} ${f.subject.name}`).join(', ')}`).toHaveLength(1);
-  return matching[0]!;
-}
+const namespaces = testNamespaces();
+const setUp = (name: keyof typeof scenarios) => namespaces.scenario(scenarios, name);
+const only = onlyFinding;
 
 describe('diagnose on the real control plane', () => {
   it('healthy quiz: exit 0, no findings, three Ready replicas', async () => {

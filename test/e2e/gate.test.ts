@@ -3,20 +3,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { clusterEnv, kubeconfigPath, repoRoot } from '../scenarios/cluster.mjs';
-import { deleteNamespace, deployQuiz, scenarios } from '../scenarios/quiz.mjs';
-import { namespaceFor, runCli } from './helpers.js';
+import { deployQuiz, scenarios } from '../scenarios/quiz.mjs';
+import { runCli, testNamespaces } from './helpers.js';
 
-const created: string[] = [];
-afterAll(() => {
-  for (const ns of created) deleteNamespace(ns);
-});
+const namespaces = testNamespaces();
 
 describe('wait and CI formats', () => {
   it('wait returns 0 once a freshly deployed quiz becomes healthy, showing progress on stderr', async () => {
-    const ns = namespaceFor('gate-wait');
-    created.push(ns);
+    const ns = namespaces.fresh('gate-wait');
     await deployQuiz(ns);
     const res = await runCli(['wait', 'quiz', '-n', ns, '--timeout', '3m', '--interval', '1s', '-o', 'json']);
     expect(res.code, res.stderr).toBe(0);
@@ -26,8 +22,7 @@ describe('wait and CI formats', () => {
   });
 
   it('wait gives up with exit 1 and the diagnosis; junit and github name the failing rule', async () => {
-    const ns = namespaceFor('gate-fail');
-    created.push(ns);
+    const ns = namespaces.fresh('gate-fail');
     await scenarios['ordered-ready-stall'].setup(ns);
     const res = await runCli(['wait', 'quiz', '-n', ns, '--timeout', '4s', '--interval', '1s']);
     expect(res.code).toBe(1);
@@ -46,7 +41,7 @@ describe('wait and CI formats', () => {
   it('runs as a kubectl plugin: kubectl sts-doctor finds kubectl-sts_doctor on PATH', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sts-doctor-plugin-'));
     symlinkSync(join(repoRoot, 'bin', 'sts-doctor.js'), join(dir, 'kubectl-sts_doctor'));
-    const res = spawnSync(clusterEnv().STS_DOCTOR_KUBECTL!, ['sts-doctor', 'diagnose', 'quiz', '-n', created[0]!, '-o', 'json'], {
+    const res = spawnSync(clusterEnv().STS_DOCTOR_KUBECTL!, ['sts-doctor', 'diagnose', 'quiz', '-n', namespaces.created[0]!, '-o', 'json'], {
       env: { PATH: `${dir}:${process.env.PATH}`, HOME: '/nonexistent', KUBECONFIG: kubeconfigPath() },
       encoding: 'utf8',
     });

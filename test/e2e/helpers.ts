@@ -2,8 +2,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterAll, expect } from 'vitest';
 import { kubeconfigPath, repoRoot } from '../scenarios/cluster.mjs';
+import { deleteNamespace } from '../scenarios/quiz.mjs';
 import type { Diagnosis } from '../../src/diagnosis.js';
+import type { Finding } from '../../src/rules/types.js';
 
 export interface CliResult {
   code: number | null;
@@ -57,4 +60,45 @@ export async function recordFixture(scenario: string, ns: string): Promise<void>
 /** A fresh namespace name for one test. */
 export function namespaceFor(scenario: string): string {
   return `e2e-${scenario}-${Date.now().toString(36)}`.slice(0, 63);
+}
+
+/** The one finding of `rule`; fails the test (listing every finding) unless there is exactly one. */
+export function onlyFinding(findings: Finding[], rule: string): Finding {
+  const matching = findings.filter((f) => f.rule === rule);
+  expect(matching, `findings: ${findings.map((f) => `${f.rule} ${f.subject.name}`).join(', ')}`).toHaveLength(1);
+  return matching[0]!;
+}
+
+/** A scenario: `setup(ns)` deploys it and waits for the signal, returning what the test expects. */
+export interface Scenario {
+  setup(ns: string): Promise<unknown>;
+}
+
+/**
+ * The namespaces of one test file: `fresh(name)` makes a name and remembers it, `scenario()`
+ * also deploys a scenario there (and records its fixture with STS_DOCTOR_RECORD=1). After the
+ * file's tests, each is removed with `cleanup` (default deleteNamespace), unless
+ * STS_DOCTOR_KEEP_NAMESPACES is set.
+ */
+export function testNamespaces(cleanup: (ns: string) => unknown = deleteNamespace) {
+  const created: string[] = [];
+  afterAll(async () => {
+    if (!process.env.STS_DOCTOR_KEEP_NAMESPACES) for (const ns of [...created]) await cleanup(ns);
+  });
+  const fresh = (name: string): string => {
+    const ns = namespaceFor(name);
+    created.push(ns);
+    return ns;
+  };
+  return {
+    created,
+    fresh,
+    /** Deploys `scenarios[name]` in a fresh namespace; returns it and what the scenario expects. */
+    async scenario<E = Record<string, string>>(scenarios: Record<string, Scenario>, name: string): Promise<{ ns: string; expected: E }> {
+      const ns = fresh(name);
+      const expected = (await scenarios[name]!.setup(ns)) as E;
+      await recordFixture(name, ns);
+      return { ns, expected };
+    },
+  };
 }

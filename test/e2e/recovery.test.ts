@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson, kubeconfigPath, kubectl, repoRoot, waitFor } from '../scenarios/cluster.mjs';
-import { FAULT_LABEL, NODES, deleteNamespace, isReady, quizPods } from '../scenarios/quiz.mjs';
+import { FAULT_LABEL, NODES, isReady, quizPods } from '../scenarios/quiz.mjs';
 import {
   RECOVERY_NODE,
   deployBadRollout,
@@ -22,21 +22,13 @@ import {
   recoverRecoveryNode,
   recoveryEvents,
 } from '../scenarios/recovery.mjs';
-import { namespaceFor, recordFixture, runCli } from './helpers.js';
+import { recordFixture, runCli, testNamespaces } from './helpers.js';
 import { runRecover, type RecoverIO } from '../../src/commands/recover.js';
 import type { Prompter } from '../../src/ui/prompter.js';
 import type { Pod } from '../../src/snapshot/types.js';
 
-const created: string[] = [];
-afterAll(() => {
-  if (!process.env.STS_DOCTOR_KEEP_NAMESPACES) for (const ns of created) deleteNamespace(ns);
-});
-
-function newNamespace(scenario: string): string {
-  const ns = namespaceFor(`recovery-${scenario}`);
-  created.push(ns);
-  return ns;
-}
+const namespaces = testNamespaces();
+const newNamespace = (scenario: string): string => namespaces.fresh(`recovery-${scenario}`);
 
 const auditFile = (): string => join(mkdtempSync(join(tmpdir(), 'sts-doctor-audit-')), 'audit.jsonl');
 const auditLines = (file: string): Record<string, unknown>[] =>

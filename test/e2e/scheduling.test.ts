@@ -2,32 +2,16 @@
 // admission plugins refuse (ResourceQuota, PodSecurity) as the real StatefulSet controller
 // reports them, the governing headless Service, retention risks, and claims the real PV
 // controller cannot bind. Each test deploys quiz in a fresh namespace and runs the built CLI.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getJson } from '../scenarios/cluster.mjs';
 import { cleanup, HEALTHY_TIMEOUT, schedulingScenarios } from '../scenarios/scheduling.mjs';
-import { diagnoseJson, namespaceFor, recordFixture } from './helpers.js';
+import { diagnoseJson, onlyFinding, testNamespaces } from './helpers.js';
 import type { Finding } from '../../src/rules/types.js';
 
-const created: string[] = [];
-afterAll(() => {
-  if (!process.env.STS_DOCTOR_KEEP_NAMESPACES) for (const ns of created) cleanup(ns);
-});
-
 type Expected = Record<string, string>;
-
-async function setUp(name: string): Promise<{ ns: string; expected: Expected }> {
-  const ns = namespaceFor(name);
-  created.push(ns);
-  const expected = (await schedulingScenarios[name]!.setup(ns)) as Expected;
-  await recordFixture(name, ns);
-  return { ns, expected };
-}
-
-function only(findings: Finding[], rule: string): Finding {
-  const matching = findings.filter((f) => f.rule === rule);
-  expect(matching, `findings: ${findings.map((f) => `${f.rule} ${f.subject.name}`).join(', ')}`).toHaveLength(1);
-  return matching[0]!;
-}
+const namespaces = testNamespaces(cleanup);
+const setUp = (name: string) => namespaces.scenario<Expected>(schedulingScenarios, name);
+const only = onlyFinding;
 
 function none(findings: Finding[], rule: string): void {
   expect(findings.filter((f) => f.rule === rule).map((f) => f.summary)).toEqual([]);

@@ -3,8 +3,7 @@
 // of one file sequentially); each brings the node back in `finally`.
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupNamespace, volumeScenarios } from '../scenarios/volumes.mjs';
-import { diagnoseJson, namespaceFor, recordFixture, runCli } from './helpers.js';
-import type { Finding } from '../../src/rules/types.js';
+import { diagnoseJson, namespaceFor, onlyFinding, recordFixture, runCli } from './helpers.js';
 
 const created: string[] = [];
 /** Removes a test's namespace once its node is back (kept with STS_DOCTOR_KEEP_NAMESPACES). */
@@ -17,11 +16,7 @@ afterAll(async () => {
   if (!process.env.STS_DOCTOR_KEEP_NAMESPACES) for (const ns of [...created]) await cleanupNamespace(ns);
 });
 
-function only(findings: Finding[], rule: string): Finding {
-  const matching = findings.filter((f) => f.rule === rule);
-  expect(matching, `findings: ${findings.map((f) => `${f.rule} ${f.subject.name}`).join(', ')}`).toHaveLength(1);
-  return matching[0]!;
-}
+const only = onlyFinding;
 
 const AFFINITY_REASON = "node(s) didn't match PersistentVolume's node affinity";
 

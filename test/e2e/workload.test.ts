@@ -1,31 +1,15 @@
 // End to end: workload failures of the quiz StatefulSet on the real control plane (crash loops,
 // failing probes, missing configuration, a blocked scale-down, a stuck rolling update, image-pull
 // variants), each in a fresh namespace; sts-doctor is run as a user runs it.
-import { afterAll, describe, expect, it } from 'vitest';
-import { deleteNamespace } from '../scenarios/quiz.mjs';
+import { describe, expect, it } from 'vitest';
 import { workloadScenarios } from '../scenarios/workload.mjs';
-import { diagnoseJson, namespaceFor, recordFixture, runCli } from './helpers.js';
+import { diagnoseJson, onlyFinding, runCli, testNamespaces } from './helpers.js';
 import type { Finding } from '../../src/rules/types.js';
 
 type Name = keyof typeof workloadScenarios;
-const created: string[] = [];
-afterAll(() => {
-  if (!process.env.STS_DOCTOR_KEEP_NAMESPACES) for (const ns of created) deleteNamespace(ns);
-});
-
-async function setUp(name: Name): Promise<{ ns: string; expected: Record<string, unknown> }> {
-  const ns = namespaceFor(name);
-  created.push(ns);
-  const expected = (await workloadScenarios[name].setup(ns)) as Record<string, unknown>;
-  await recordFixture(name, ns);
-  return { ns, expected };
-}
-
-function only(findings: Finding[], rule: string): Finding {
-  const matching = findings.filter((f) => f.rule === rule);
-  expect(matching, `findings: ${findings.map((f) => `${f.rule} ${f.subject.name}`).join(', ')}`).toHaveLength(1);
-  return matching[0]!;
-}
+const namespaces = testNamespaces();
+const setUp = (name: Name) => namespaces.scenario<Record<string, unknown>>(workloadScenarios, name);
+const only = onlyFinding;
 
 const rules = (findings: Finding[]): string[] => findings.map((f) => f.rule);
 

@@ -86,22 +86,35 @@ export function localStorageObjects(ns, count, nodes = NODES) {
   ];
   for (let i = 0; i < count; i++) {
     const node = nodes[i % nodes.length];
-    objects.push({
-      apiVersion: 'v1',
-      kind: 'PersistentVolume',
-      metadata: { name: `${ns}-pv-${i}`, labels: { 'sts-doctor.test/namespace': ns } },
-      spec: {
-        capacity: { storage: '1Gi' },
-        accessModes: ['ReadWriteOnce'],
-        persistentVolumeReclaimPolicy: 'Retain',
-        storageClassName: className,
-        claimRef: { namespace: ns, name: `db-data-quiz-${i}` },
-        local: { path: `/mnt/disks/${ns}-${i}` },
+    objects.push(
+      preboundVolume(ns, i, { local: { path: `/mnt/disks/${ns}-${i}` } }, {
         nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] } },
-      },
-    });
+      }),
+    );
   }
   return objects;
+}
+
+/**
+ * A 1Gi ReadWriteOnce PV `<ns>-pv-<ordinal>` of the namespace's class (`local-<ns>`), reclaim
+ * policy Retain, pre-bound (`claimRef`) to claim db-data-quiz-<ordinal>, with the given volume
+ * source (`{ local: ... }`, `{ nfs: ... }`, `{ iscsi: ... }`) and extra spec fields.
+ */
+export function preboundVolume(ns, ordinal, source, extraSpec = {}) {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name: `${ns}-pv-${ordinal}`, labels: { 'sts-doctor.test/namespace': ns } },
+    spec: {
+      capacity: { storage: '1Gi' },
+      accessModes: ['ReadWriteOnce'],
+      persistentVolumeReclaimPolicy: 'Retain',
+      storageClassName: `local-${ns}`,
+      claimRef: { namespace: ns, name: `db-data-quiz-${ordinal}` },
+      ...source,
+      ...extraSpec,
+    },
+  };
 }
 
 /** Creates the namespace and waits for its default ServiceAccount (pods need it to be admitted). */

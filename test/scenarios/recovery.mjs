@@ -6,7 +6,7 @@
 // The only node these scenarios fail is kwok-node-5 (test/cluster/README.md, "Sharing the
 // nodes"); every scenario that fails it recovers it in its teardown.
 import { apply, clusterScript, getJson, kubectl, waitFor } from './cluster.mjs';
-import { FAULT_LABEL, NODES, createNamespace, deployQuiz, isReady, localStorageObjects, quizObjects, quizPods, waitHealthy } from './quiz.mjs';
+import { FAULT_LABEL, NODES, createNamespace, deployQuiz, isReady, localStorageObjects, preboundVolume, quizObjects, quizPods, waitHealthy } from './quiz.mjs';
 
 /** The node the recovery scenarios may fail. */
 export const RECOVERY_NODE = 'kwok-node-5';
@@ -17,19 +17,7 @@ export const OUT_OF_SERVICE = 'node.kubernetes.io/out-of-service';
  * db-data-quiz-<ordinal>, so that the replica's pod can move to any node.
  */
 export function movablePv(ns, ordinal) {
-  return {
-    apiVersion: 'v1',
-    kind: 'PersistentVolume',
-    metadata: { name: `${ns}-pv-${ordinal}`, labels: { 'sts-doctor.test/namespace': ns } },
-    spec: {
-      capacity: { storage: '1Gi' },
-      accessModes: ['ReadWriteOnce'],
-      persistentVolumeReclaimPolicy: 'Retain',
-      storageClassName: `local-${ns}`,
-      claimRef: { namespace: ns, name: `db-data-quiz-${ordinal}` },
-      nfs: { server: '127.0.0.1', path: `/exports/${ns}-${ordinal}` },
-    },
-  };
+  return preboundVolume(ns, ordinal, { nfs: { server: '127.0.0.1', path: `/exports/${ns}-${ordinal}` } });
 }
 
 /** A spare local PV of the namespace's class on `node`, not pre-bound (for a rebuilt replica). */

@@ -26,7 +26,7 @@
 //   attacher (pkg/volume/csi/csi_attacher.go) creates the VolumeAttachment and waits for
 //   `status.attached`; the scenario sets it, as the driver's external-attacher sidecar would.
 import { apply, clusterScript, getJson, kubectl, waitFor } from './cluster.mjs';
-import { FAULT_LABEL, NODES, createNamespace, deleteNamespace, deployQuiz, eventsOf, localStorageObjects, quizObjects, quizPods, waitHealthy } from './quiz.mjs';
+import { FAULT_LABEL, NODES, createNamespace, deleteNamespace, deployQuiz, eventsOf, localStorageObjects, preboundVolume, quizObjects, quizPods, waitHealthy } from './quiz.mjs';
 
 /** The one node the volume scenarios may fail. */
 export const VOLUMES_NODE = 'kwok-node-4';
@@ -135,19 +135,7 @@ const VOLUME_AFFINITY = /didn't match PersistentVolume's node affinity|had volum
 
 /** The iSCSI PV of one ordinal: RWO, no node affinity, pre-bound to claim db-data-quiz-<ordinal>. */
 export function iscsiVolume(ns, ordinal) {
-  return {
-    apiVersion: 'v1',
-    kind: 'PersistentVolume',
-    metadata: { name: `${ns}-pv-${ordinal}`, labels: { 'sts-doctor.test/namespace': ns } },
-    spec: {
-      capacity: { storage: '1Gi' },
-      accessModes: ['ReadWriteOnce'],
-      persistentVolumeReclaimPolicy: 'Retain',
-      storageClassName: `local-${ns}`,
-      claimRef: { namespace: ns, name: `db-data-quiz-${ordinal}` },
-      iscsi: { targetPortal: '127.0.0.1:3260', iqn: `iqn.2026-11.test.sts-doctor:${ns}`, lun: 0, fsType: 'ext4', readOnly: false },
-    },
-  };
+  return preboundVolume(ns, ordinal, { iscsi: { targetPortal: '127.0.0.1:3260', iqn: `iqn.2026-11.test.sts-doctor:${ns}`, lun: 0, fsType: 'ext4', readOnly: false } });
 }
 
 /** The attach-detach controller's unique name of the iSCSI volume (`kubernetes.io/iscsi/<portal>:<iqn>:<lun>`). */

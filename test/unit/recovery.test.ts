@@ -96,7 +96,7 @@ describe('plans on recorded snapshots', () => {
     expect(text).toContain(`$ kubectl -n ${snapshot.namespace} delete pod quiz-0`);
   });
 
-  it.runIf(existsSync(fixturePath('recovery-bad-rollout')))('bad rollout: rollback patches the previous revision data (strategic merge, $patch replace) with a resourceVersion, then deletes the stuck pod', async () => {
+  it('bad rollout: rollback patches the previous revision data (strategic merge, $patch replace) with a resourceVersion, then deletes the stuck pod', async () => {
     const { plan, snapshot } = await planFor('recovery-bad-rollout', { recovery: 'rollback' });
     const sts = snapshot.statefulSets[0]!;
     const call = plan.steps[0]!.call!;
@@ -108,7 +108,7 @@ describe('plans on recorded snapshots', () => {
     expect(plan.steps.slice(1).map((s) => s.call!.object.name)).toEqual(['quiz-2']);
   });
 
-  it.runIf(existsSync(fixturePath('recovery-pv-node-lost')))('replacement Pending on the lost node\'s PV: delete-pvc-and-pod deletes the claim and the Pending pod (no force)', async () => {
+  it('replacement Pending on the lost node\'s PV: delete-pvc-and-pod deletes the claim and the Pending pod (no force)', async () => {
     const { plan } = await planFor('recovery-pv-node-lost', { recovery: 'delete-pvc-and-pod', pod: 'quiz-1' });
     expect(plan.steps[1]!.call!.body).not.toHaveProperty('gracePeriodSeconds');
     expect(plan.facts.join('\n')).toMatch(/is pinned to kwok-node-5, which is Unreachable/);
