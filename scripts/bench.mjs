@@ -13,10 +13,10 @@
 //
 // Options: --runs N (default 9, minimum 7), --replicas 3,50, --keep (leave the namespaces).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { clusterUp, kubeconfigPath, repoRoot } from '../test/scenarios/cluster.mjs';
+import { clusterUp, kubeconfigPath, repoRoot, temporaryDir } from '../test/scenarios/cluster.mjs';
 import { deployScaledQuiz, dropNamespace } from '../test/scenarios/reading.mjs';
 
 const args = process.argv.slice(2);
@@ -33,7 +33,7 @@ const TARGET = { replicas: 3, medianMs: 300, peakRssMB: 120 };
 const bin = join(repoRoot, 'bin', 'sts-doctor.js');
 const GNU_TIME = ['/usr/bin/time', '/bin/time'].find((p) => existsSync(p) && spawnSync(p, ['-f', '%M', 'true'], { encoding: 'utf8' }).status === 0);
 // Without GNU time: report the child's own peak RSS from process.resourceUsage() at exit.
-const wrapper = join(mkdtempSync(join(tmpdir(), 'sts-doctor-bench-')), 'rss.mjs');
+const wrapper = join(temporaryDir('sts-doctor-bench-'), 'rss.mjs');
 writeFileSync(wrapper, "process.on('exit', () => process.stderr.write(`\\nSTS_DOCTOR_MAXRSS_KB=${process.resourceUsage().maxRSS}\\n`));\n");
 
 /** One cold run: wall time in ms, peak RSS in KB, parsed stdout. */

@@ -1,10 +1,9 @@
 // The CI gate on the real control plane: `wait` until healthy, `-o junit` / `-o github`.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { clusterEnv, kubeconfigPath, repoRoot } from '../scenarios/cluster.mjs';
+import { clusterEnv, kubeconfigPath, repoRoot, temporaryDir } from '../scenarios/cluster.mjs';
 import { deployQuiz, scenarios } from '../scenarios/quiz.mjs';
 import { runCli, testNamespaces } from './helpers.js';
 
@@ -39,7 +38,7 @@ describe('wait and CI formats', () => {
   });
 
   it('runs as a kubectl plugin: kubectl sts-doctor finds kubectl-sts_doctor on PATH', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sts-doctor-plugin-'));
+    const dir = temporaryDir('sts-doctor-plugin-');
     symlinkSync(join(repoRoot, 'bin', 'sts-doctor.js'), join(dir, 'kubectl-sts_doctor'));
     const res = spawnSync(clusterEnv().STS_DOCTOR_KUBECTL!, ['sts-doctor', 'diagnose', 'quiz', '-n', namespaces.created[0]!, '-o', 'json'], {
       env: { PATH: `${dir}:${process.env.PATH}`, HOME: '/nonexistent', KUBECONFIG: kubeconfigPath() },

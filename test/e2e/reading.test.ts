@@ -3,12 +3,11 @@
 // several StatefulSets), the request count at 3 and 50 replicas, and limited permissions (a
 // ServiceAccount that may not read events, nodes, PVs or classes), all on the real control plane.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterEnv, kubeconfigPath, kubectl } from '../scenarios/cluster.mjs';
+import { clusterEnv, kubeconfigPath, kubectl, temporaryDir } from '../scenarios/cluster.mjs';
 import { scenarios } from '../scenarios/quiz.mjs';
 import { deployScaledQuiz, dropNamespace, labelQuiz, LIMITED_RULES, limitedKubeconfig, writeKubeconfig } from '../scenarios/reading.mjs';
 import { namespaceFor, runCli, type CliResult } from './helpers.js';
@@ -26,7 +25,7 @@ function ns(tag: string): string {
   return n;
 }
 
-const work = mkdtempSync(join(tmpdir(), 'sts-doctor-reading-'));
+const work = temporaryDir('sts-doctor-reading-');
 function file(name: string, content: string): string {
   const p = join(work, name);
   writeFileSync(p, content);
@@ -167,7 +166,14 @@ describe('offline: dumps of a real namespace (image-pull scenario)', () => {
     expectOneSentence(await runCli(['diagnose', '--from', join(work, 'nothing-here.yaml')]), /Cannot read dump .*nothing-here\.yaml: no such file or directory/);
     expectOneSentence(await runCli(['diagnose', 'nosuch', '--from', good]), new RegExp(`StatefulSet "nosuch" is not in the dump for namespace "${nsA}" \\(it has: quiz\\)`));
     expectOneSentence(await runCli(['diagnose', '--from', file('pods-only.json', kubectl(['-n', nsA, 'get', 'pods', '-o', 'json']))]), /the dump holds no StatefulSet/);
-    const everywhere = file('all.json', kubectl(['get', 'statefulsets', '-A', '-o', 'json']));
+    // StatefulSets of two namespaces in one dump: this namespace's, and the same one as if it
+    // were in a second namespace (whatever else runs on the cluster).
+    const list = JSON.parse(kubectl(['-n', nsA, 'get', 'statefulsets', '-o', 'json'])) as { items: { metadata: { namespace: string } }[] };
+    const twin = JSON.parse(JSON.stringify(list.items[0]!)) as { metadata: { namespace: string; uid?: string } };
+    twin.metadata.namespace = `${nsA}-twin`;
+    delete twin.metadata.uid;
+    list.items.push(twin);
+    const everywhere = file('all.json', JSON.stringify(list));
     expectOneSentence(await runCli(['diagnose', '--from', everywhere]), /The dump holds StatefulSets in several namespaces \(.*\); pass -n <namespace> or -A/);
     expectOneSentence(await runCli(['diagnose', '--now', '2026-01-01T00:00:00Z', '-n', nsA]), /--now applies only with --from/);
     expectOneSentence(await runCli(['diagnose', '--from', good, '--now', 'yesterday']), /--now must be an RFC 3339 time/);

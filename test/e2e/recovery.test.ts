@@ -2,11 +2,10 @@
 // produced by the real controllers (or KWOK's kubelet-side fault stages), runs the built CLI as a
 // user does, and proves through the API that the StatefulSet comes back — or that nothing was
 // written when nothing should be.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getJson, kubeconfigPath, kubectl, repoRoot, waitFor } from '../scenarios/cluster.mjs';
+import { getJson, kubeconfigPath, kubectl, repoRoot, temporaryDir, waitFor } from '../scenarios/cluster.mjs';
 import { FAULT_LABEL, NODES, isReady, quizPods } from '../scenarios/quiz.mjs';
 import {
   RECOVERY_NODE,
@@ -30,7 +29,7 @@ import type { Pod } from '../../src/snapshot/types.js';
 const namespaces = testNamespaces();
 const newNamespace = (scenario: string): string => namespaces.fresh(`recovery-${scenario}`);
 
-const auditFile = (): string => join(mkdtempSync(join(tmpdir(), 'sts-doctor-audit-')), 'audit.jsonl');
+const auditFile = (): string => join(temporaryDir('sts-doctor-audit-'), 'audit.jsonl');
 const auditLines = (file: string): Record<string, unknown>[] =>
   readFileSync(file, 'utf8')
     .trim()

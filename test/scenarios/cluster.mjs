@@ -2,7 +2,8 @@
 // the demo and the benchmark. Everything here talks only to the cluster recorded in the run
 // dir (127.0.0.1); nothing here reads the user's own kubeconfig.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -103,4 +104,20 @@ export async function waitFor(what, check, timeoutMs = 120_000) {
 /** Runs a test/cluster helper script (node-fail, node-recover, ...). */
 export function clusterScript(name, ...args) {
   return execFileSync(join(clusterScripts, name), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+const temporaryDirs = [];
+process.once('exit', () => {
+  for (const dir of temporaryDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * A fresh directory under the system's temporary directory, removed when the process exits.
+ * @param {string} prefix e.g. `sts-doctor-audit-`
+ * @returns {string} its path
+ */
+export function temporaryDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temporaryDirs.push(dir);
+  return dir;
 }

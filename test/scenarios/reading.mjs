@@ -1,10 +1,9 @@
 // Scenarios and helpers for reading the cluster: scale (many replicas, for the request count and
 // the benchmark), several StatefulSets in several namespaces (scope), and limited permissions (a
 // ServiceAccount with a narrow Role and a kubeconfig holding its token).
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { apply, kubectl } from './cluster.mjs';
+import { apply, kubectl, temporaryDir } from './cluster.mjs';
 import { deleteNamespace, deployQuiz, NODES, waitHealthy } from './quiz.mjs';
 
 /**
@@ -90,7 +89,7 @@ export function writeKubeconfig({ token, namespace, server }) {
     contexts: [{ name: 'limited', context: { cluster: 'limited', user: 'limited', ...(namespace ? { namespace } : {}) } }],
     'current-context': 'limited',
   };
-  const dir = mkdtempSync(join(tmpdir(), 'sts-doctor-kubeconfig-'));
+  const dir = temporaryDir('sts-doctor-kubeconfig-');
   const path = join(dir, 'kubeconfig');
   writeFileSync(path, JSON.stringify(config), { mode: 0o600 });
   return path;

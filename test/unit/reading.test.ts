@@ -2,8 +2,8 @@
 // the snapshot List (redaction), joining diagnoses of several namespaces and their text overview,
 // rules under gaps (never "missing" because not read), and the start-up path (no ink, no React).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { temporaryDir } from '../scenarios/cluster.mjs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ import type { Snapshot } from '../../src/snapshot/types.js';
 import { fixturePath, loadFixture, rawFixture } from './fixtures.js';
 
 const repo = join(import.meta.dirname, '..', '..');
-const tmp = mkdtempSync(join(tmpdir(), 'sts-doctor-reading-unit-'));
+const tmp = temporaryDir('sts-doctor-reading-unit-');
 
 function write(name: string, content: string): string {
   const p = join(tmp, name);
