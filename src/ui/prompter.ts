@@ -4,6 +4,7 @@
  * lazily — a headless run never loads ink or React. Without a TTY the policy is deny by default:
  * nothing is asked, and nothing is written unless `--yes` was passed together with `--action`.
  */
+import isInCi from 'is-in-ci';
 import type { Finding, RecoveryOption } from '../rules/types.js';
 
 /** The questions of the recovery flow. Every method resolves `undefined`/`false` when the user cancels (Esc, Ctrl+C). */
@@ -46,9 +47,12 @@ export class NonInteractivePrompter implements Prompter {
   }
 }
 
-/** True when both stdin and stdout are terminals (a person can answer). */
-export function isInteractive(stdin: { isTTY?: boolean } = process.stdin, stdout: { isTTY?: boolean } = process.stdout): boolean {
-  return Boolean(stdin.isTTY && stdout.isTTY);
+/**
+ * True when both stdin and stdout are terminals (a person can answer) and this is not a CI run
+ * (`CI` / `CONTINUOUS_INTEGRATION` set, as ink detects it: ink would not redraw its prompts there).
+ */
+export function isInteractive(stdin: { isTTY?: boolean } = process.stdin, stdout: { isTTY?: boolean } = process.stdout, ci: boolean = isInCi): boolean {
+  return Boolean(stdin.isTTY && stdout.isTTY) && !ci;
 }
 
 /**

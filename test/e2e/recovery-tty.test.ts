@@ -23,7 +23,8 @@ function tmux(...args: string[]): string {
 const screen = (): string => tmux('capture-pane', '-p', '-J', '-t', session, '-S', '-300');
 
 function start(ns: string): void {
-  const cmd = `cd ${repoRoot} && KUBECONFIG=${kubeconfigPath()} NO_COLOR=1 HOME=/nonexistent node ${join('bin', 'sts-doctor.js')} recover quiz -n ${ns} --timeout 120s --audit-log /dev/null; echo EXIT=$?; sleep 600`;
+  // A person at a terminal: not a CI run (sts-doctor, like ink, never prompts under CI=...).
+  const cmd = `cd ${repoRoot} && env -u CI -u CONTINUOUS_INTEGRATION KUBECONFIG=${kubeconfigPath()} NO_COLOR=1 HOME=/nonexistent node ${join('bin', 'sts-doctor.js')} recover quiz -n ${ns} --timeout 120s --audit-log /dev/null; echo EXIT=$?; sleep 600`;
   tmux('new-session', '-d', '-s', session, '-x', '220', '-y', '60', cmd);
 }
 

@@ -269,3 +269,14 @@ describe('ink prompts (unstyled frames)', () => {
     ui.unmount();
   });
 });
+
+describe('isInteractive', () => {
+  it('asks only a person at a terminal, never in CI', async () => {
+    const { isInteractive } = await import('../../src/ui/prompter.js');
+    const tty = { isTTY: true };
+    expect(isInteractive(tty, tty, false)).toBe(true);
+    expect(isInteractive(tty, tty, true)).toBe(false);
+    expect(isInteractive({ isTTY: false }, tty, false)).toBe(false);
+    expect(isInteractive(tty, {}, false)).toBe(false);
+  });
+});
