@@ -117,6 +117,20 @@ export function preboundVolume(ns, ordinal, source, extraSpec = {}) {
   };
 }
 
+/**
+ * A pod affinity that allows the stable nodes and `node`, preferring `node`: a replica whose
+ * volume can move lands on `node` first, and its replacement on a stable node once `node` fails.
+ */
+export function preferNodeAffinity(node) {
+  const hostIn = (values) => ({ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values }] });
+  return {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [hostIn([...NODES, node])] },
+      preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: hostIn([node]) }],
+    },
+  };
+}
+
 /** Creates the namespace and waits for its default ServiceAccount (pods need it to be admitted). */
 export async function createNamespace(ns) {
   apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'sts-doctor.test/e2e': 'true' } } }]);

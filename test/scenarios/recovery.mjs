@@ -6,7 +6,7 @@
 // The only node these scenarios fail is kwok-node-5 (test/cluster/README.md, "Sharing the
 // nodes"); every scenario that fails it recovers it in its teardown.
 import { apply, clusterScript, getJson, kubectl, waitFor } from './cluster.mjs';
-import { FAULT_LABEL, NODES, createNamespace, deployQuiz, isReady, localStorageObjects, preboundVolume, quizObjects, quizPods, waitHealthy } from './quiz.mjs';
+import { FAULT_LABEL, NODES, createNamespace, deployQuiz, isReady, localStorageObjects, preboundVolume, preferNodeAffinity, quizObjects, quizPods, waitHealthy } from './quiz.mjs';
 
 /** The node the recovery scenarios may fail. */
 export const RECOVERY_NODE = 'kwok-node-5';
@@ -49,12 +49,7 @@ export async function deployMovable(ns) {
   apply(storage);
   const objects = quizObjects(ns);
   const sts = objects.find((o) => o.kind === 'StatefulSet');
-  sts.spec.template.spec.affinity = {
-    nodeAffinity: {
-      requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [...NODES, RECOVERY_NODE] }] }] },
-      preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [RECOVERY_NODE] }] } }],
-    },
-  };
+  sts.spec.template.spec.affinity = preferNodeAffinity(RECOVERY_NODE);
   apply(objects);
   await waitHealthy(ns);
   const node = quizPods(ns)['quiz-1'].spec.nodeName;

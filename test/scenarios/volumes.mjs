@@ -26,7 +26,7 @@
 //   attacher (pkg/volume/csi/csi_attacher.go) creates the VolumeAttachment and waits for
 //   `status.attached`; the scenario sets it, as the driver's external-attacher sidecar would.
 import { apply, clusterScript, getJson, kubectl, waitFor } from './cluster.mjs';
-import { FAULT_LABEL, NODES, createNamespace, deleteNamespace, deployQuiz, eventsOf, localStorageObjects, preboundVolume, quizObjects, quizPods, waitHealthy } from './quiz.mjs';
+import { FAULT_LABEL, NODES, createNamespace, deleteNamespace, deployQuiz, eventsOf, localStorageObjects, preboundVolume, preferNodeAffinity, quizObjects, quizPods, waitHealthy } from './quiz.mjs';
 
 /** The one node the volume scenarios may fail. */
 export const VOLUMES_NODE = 'kwok-node-4';
@@ -176,12 +176,7 @@ async function multiAttachSetup(ns, kind) {
   const sts = objects.find((o) => o.kind === 'StatefulSet');
   // Stable nodes plus kwok-node-4, preferring kwok-node-4: the first quiz-1 goes there, its
   // replacement (kwok-node-4 tainted) to a stable node. quiz-0/2 are pinned by their local PVs.
-  sts.spec.template.spec.affinity = {
-    nodeAffinity: {
-      requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [...NODES, VOLUMES_NODE] }] }] },
-      preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [VOLUMES_NODE] }] } }],
-    },
-  };
+  sts.spec.template.spec.affinity = preferNodeAffinity(VOLUMES_NODE);
   apply(objects);
   const pv = getJson(['pv', pvName]);
   const unique = kind === 'csi' ? csiUniqueName(pv) : iscsiUniqueName(pv);
