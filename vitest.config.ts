@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // The JSON report lets .ci/run print a plain `N passed, N failed` closing line.
+    reporters: ['default', ['json', { outputFile: 'test-results.json' }]],
     projects: [
       {
         test: {

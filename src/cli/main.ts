@@ -4,7 +4,7 @@
  * and usage errors never load the Kubernetes client.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, StsDoctorError, UsageError } from '../errors.js';
+import { ExitCode, StsDoctorError } from '../errors.js';
 import { VERSION } from './version.js';
 import { OUTPUT_FORMATS } from '../report/index.js';
 
@@ -22,8 +22,11 @@ function program(): Command {
     .description('Explains, with evidence, why a StatefulSet\'s pods do not start, and guides the recovery.')
     .version(VERSION, '--version', 'print the version')
     .option('--no-color', 'disable colours (also: NO_COLOR=1)')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    // Usage errors are one sentence too: `sts-doctor: unknown option '--x' (see sts-doctor --help).`
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      outputError: (s, write) => write(`sts-doctor: ${s.replace(/^error: /, '').trim().replace(/\.$/, '')} (see sts-doctor --help).\n`),
+    })
     .exitOverride();
 
   connectionFlags(
@@ -125,6 +128,5 @@ export function exitCodeFor(err: unknown): number {
   return ExitCode.Error;
 }
 
-export { UsageError };
 
 await run(process.argv);

@@ -48,6 +48,24 @@ describe('wait and CI formats', () => {
     expect(JSON.parse(res.stdout).statefulSets[0].name).toBe('quiz');
   });
 
+  it.each([
+    [['diagnose', '--bogus'], "sts-doctor: unknown option '--bogus' (see sts-doctor --help)."],
+    [['frobnicate'], "sts-doctor: unknown command 'frobnicate' (see sts-doctor --help)."],
+    [['diagnose', 'quiz', '-o', 'xml'], "sts-doctor: option '-o, --output <format>' argument 'xml' is invalid. Allowed choices are text, json, yaml, junit, github (see sts-doctor --help)."],
+    [['diagnose', 'quiz', '--context', 'nope'], 'sts-doctor: Context "nope" is not in the kubeconfig (KUBECONFIG_PATH).'],
+  ])('usage and kubeconfig errors are one sentence and exit 2: %j', async (args, message) => {
+    const res = await runCli(args);
+    expect(res.code).toBe(2);
+    expect(res.stdout).toBe('');
+    expect(res.stderr).toBe(`${message.replace('KUBECONFIG_PATH', kubeconfigPath())}\n`);
+  });
+
+  it('never falls back to localhost:8080 without a kubeconfig', async () => {
+    const res = await runCli(['diagnose', 'quiz'], { KUBECONFIG: undefined });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toBe('sts-doctor: No kubeconfig found: pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config.\n');
+  });
+
   it('rejects a bad duration with one sentence and exit 2', async () => {
     const res = await runCli(['wait', 'quiz', '-n', 'default', '--timeout', 'soon']);
     expect(res.code).toBe(2);
