@@ -2,9 +2,12 @@
  * `retention-risk`: settings and leftovers that decide whether data survives a scale-down or a
  * recovery.
  *
- * - warning `when-scaled-delete`: `spec.persistentVolumeClaimRetentionPolicy.whenScaled: Delete`
+ * - `when-scaled-delete`: `spec.persistentVolumeClaimRetentionPolicy.whenScaled: Delete`
  *   (GA 1.32, beta from 1.27): the controller deletes the claims of the ordinals a scale-down
- *   removes, and with them the volumes whose reclaim policy is Delete.
+ *   removes, and with them the volumes whose reclaim policy is Delete. A warning where that is
+ *   in play: a scale-down is pending (pods above `spec.replicas`), or a replica is unhealthy (a
+ *   recovery or a scale-down to get rid of it is likely); info on a healthy StatefulSet, whose
+ *   owners may have chosen the policy (so a CI gate on a healthy StatefulSet stays green).
  * - warning `reclaim-delete`: a claim of a replica that is not Running and Ready (or missing),
  *   i.e. one a recovery may delete, is bound to a PersistentVolume with
  *   `persistentVolumeReclaimPolicy: Delete`: deleting the claim deletes the volume and its data.
@@ -49,13 +52,18 @@ export const retentionRisk: Rule = {
 
     const policy = sts.spec.persistentVolumeClaimRetentionPolicy;
     if (policy?.whenScaled === 'Delete') {
+      const scalingDown = [...pods.keys()].some((o) => o >= start + want);
+      const unhealthy = [...Array(want).keys()].some((i) => {
+        const pod = pods.get(start + i);
+        return !pod || isTerminating(pod) || pod.status?.phase !== 'Running' || !isPodReady(pod);
+      });
       const bound = claims.filter((c) => c.pv);
       const deleting = bound.filter((c) => c.pv!.spec.persistentVolumeReclaimPolicy === 'Delete');
       const evidence: Evidence[] = [fieldEvidence(sts, 'StatefulSet', 'spec.persistentVolumeClaimRetentionPolicy', `whenDeleted: ${policy.whenDeleted ?? 'Retain'}, whenScaled: Delete`, undefined, 'spec')];
       for (const c of bound) evidence.push(fieldEvidence(c.pv!, 'PersistentVolume', 'spec.persistentVolumeReclaimPolicy', c.pv!.spec.persistentVolumeReclaimPolicy ?? 'Retain', undefined, 'spec'));
       out.push({
         ...base,
-        severity: 'warning',
+        severity: scalingDown || unhealthy ? 'warning' : 'info',
         subject: ref(sts, 'StatefulSet'),
         summary: `whenScaled: Delete: a scale-down of ${sts.metadata.name} deletes the claims of the removed replicas${deleting.length ? ` and their volumes (${deleting.map((c) => c.pv!.metadata.name).join(', ')} have reclaim policy Delete)` : ''}`,
         explanation:
@@ -75,7 +83,7 @@ export const retentionRisk: Rule = {
           },
         ],
         confidence: confidenceFor(view, 'persistentvolumeclaims', 'persistentvolumes'),
-        details: { risk: 'when-scaled-delete', whenScaled: 'Delete', whenDeleted: policy.whenDeleted ?? 'Retain', volumes: bound.map((c) => ({ claim: c.claim.metadata.name, volume: c.pv!.metadata.name, reclaimPolicy: c.pv!.spec.persistentVolumeReclaimPolicy ?? 'Retain' })) },
+        details: { risk: 'when-scaled-delete', scalingDown, unhealthy, whenScaled: 'Delete', whenDeleted: policy.whenDeleted ?? 'Retain', volumes: bound.map((c) => ({ claim: c.claim.metadata.name, volume: c.pv!.metadata.name, reclaimPolicy: c.pv!.spec.persistentVolumeReclaimPolicy ?? 'Retain' })) },
       });
     }
 

@@ -283,10 +283,11 @@ describe('headless-service-missing (recorded)', () => {
 });
 
 describe('retention-risk (recorded)', () => {
-  it('whenScaled: Delete names the claims and their Delete volumes', async () => {
+  it('whenScaled: Delete names the claims and their Delete volumes; info while the StatefulSet is healthy', async () => {
     const d = await diagnoseFixture('retention-when-scaled-delete');
     const f = one(d.findings, 'retention-risk');
-    expect(f.severity).toBe('warning');
+    expect(f.severity).toBe('info');
+    expect(f.details).toMatchObject({ scalingDown: false, unhealthy: false });
     expect(f.details).toMatchObject({ risk: 'when-scaled-delete', whenScaled: 'Delete', whenDeleted: 'Retain' });
     expect((f.details!.volumes as { claim: string; reclaimPolicy: string }[]).map((v) => [v.claim, v.reclaimPolicy])).toEqual([
       ['db-data-quiz-0', 'Delete'],
@@ -295,6 +296,17 @@ describe('retention-risk (recorded)', () => {
     ]);
     // Every replica is Ready: the reclaim policy alone is not a finding.
     expect(of(d.findings, 'retention-risk')).toHaveLength(1);
+  });
+
+  it('whenScaled: Delete is a warning once a scale-down is pending or a replica is unhealthy', async () => {
+    const scaling = one((await diagnoseFixture('retention-when-scaled-delete', (s) => void (s.statefulSets[0]!.spec.replicas = 2))).findings, 'retention-risk');
+    expect(scaling.severity).toBe('warning');
+    expect(scaling.details).toMatchObject({ scalingDown: true });
+    const broken = (await diagnoseFixture('retention-when-scaled-delete', (s) => void (s.pods = s.pods.filter((p) => p.metadata.name !== 'quiz-2')))).findings.find(
+      (f) => f.rule === 'retention-risk' && (f.details as { risk: string }).risk === 'when-scaled-delete',
+    )!;
+    expect(broken.severity).toBe('warning');
+    expect(broken.details).toMatchObject({ unhealthy: true });
   });
 
   it('a claim left by a scale-down is info; the StatefulSet stays healthy', async () => {
