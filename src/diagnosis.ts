@@ -14,7 +14,6 @@ import {
   isTerminating,
   ordinalStart,
   podName,
-  podOrdinal,
   REVISION_LABEL,
   SnapshotView,
 } from './snapshot/view.js';
@@ -119,8 +118,7 @@ function report(view: SnapshotView, sts: StatefulSet, findings: Finding[]): Stat
   const pods = view.podsOf(sts);
   const start = ordinalStart(sts);
   const want = desiredReplicas(sts);
-  const byOrdinal = new Map<number, Pod>();
-  for (const p of pods) byOrdinal.set(podOrdinal(sts, p.metadata.name)!, p);
+  const byOrdinal = view.podsByOrdinal(sts);
   const last = Math.max(start + want - 1, ...byOrdinal.keys());
   const table: ReplicaRow[] = [];
   for (let ord = start; ord <= last; ord++) table.push(row(view, sts, ord, byOrdinal.get(ord), ord >= start + want));

@@ -8,7 +8,7 @@
 import { diagnose, statusConverged, type Diagnosis } from '../diagnosis.js';
 import type { KubeClient } from '../kube/client.js';
 import type { PersistentVolumeClaim, Pod, Snapshot, StatefulSet } from '../snapshot/types.js';
-import { isPodReady, isTerminating, podBelongsTo, selectorString } from '../snapshot/view.js';
+import { claimOrdinal, isPodReady, isTerminating, podBelongsTo, selectorString } from '../snapshot/view.js';
 
 export interface VerifyOptions {
   client: KubeClient;
@@ -67,8 +67,7 @@ export async function verifyRecovery(opts: VerifyOptions): Promise<VerifyResult>
     ]);
     const own = pods.filter((p) => podBelongsTo(p, sts));
     for (const p of own) note(`pod ${p.metadata.name}`, `${podProgress(p)} (uid ${p.metadata.uid?.slice(0, 8)})`);
-    const templates = (sts.spec.volumeClaimTemplates ?? []).map((t) => `${t.metadata.name}-${sts.metadata.name}-`);
-    for (const c of claims.filter((x) => templates.some((t) => x.metadata.name.startsWith(t)))) note(`pvc ${c.metadata.name}`, `${claimProgress(c)} (uid ${c.metadata.uid?.slice(0, 8)})`);
+    for (const c of claims.filter((x) => claimOrdinal(sts, x.metadata.name))) note(`pvc ${c.metadata.name}`, `${claimProgress(c)} (uid ${c.metadata.uid?.slice(0, 8)})`);
     const s = sts.status ?? {};
     note(`statefulset ${sts.metadata.name}`, `${s.readyReplicas ?? 0}/${sts.spec.replicas ?? 1} ready, ${s.replicas ?? 0} pods, revision ${s.currentRevision ?? '?'}${s.updateRevision && s.updateRevision !== s.currentRevision ? ` → ${s.updateRevision}` : ''}`);
     const elapsed = Date.now() - start;

@@ -20,7 +20,7 @@
  * (they create no VolumeAttachment).
  */
 import type { KubeEvent, PersistentVolume, Pod } from '../snapshot/types.js';
-import { ageSeconds, formatAge, isPodReady, isTerminating, type SnapshotView } from '../snapshot/view.js';
+import { ageSeconds, formatAge, isRunningAndReady, isTerminating, type SnapshotView } from '../snapshot/view.js';
 import { nodeState, podEvents, type NodeState } from './facts.js';
 import { confidenceFor, eventEvidence, fieldEvidence, ref, stsRef, type Evidence, type Finding, type RecoveryOption, type Rule } from './types.js';
 
@@ -119,7 +119,7 @@ export const multiAttach: Rule = {
   evaluate({ view, sts }) {
     const out: Finding[] = [];
     for (const pod of view.podsOf(sts)) {
-      if (!pod.spec.nodeName || isTerminating(pod) || (pod.status?.phase === 'Running' && isPodReady(pod))) continue;
+      if (!pod.spec.nodeName || isTerminating(pod) || isRunningAndReady(pod)) continue;
       const claims = view.claimsOf(pod);
       const volumes = new Map<string, PersistentVolume>();
       for (const c of claims) {

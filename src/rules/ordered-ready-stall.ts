@@ -8,7 +8,7 @@
  * Terminating, and creates nothing above it. It emits no event and sets no status field for
  * this wait: the signal is the absence of the higher pods, plus the blocker's own state.
  */
-import { desiredReplicas, isOrderedReady, isPodReady, isTerminating, ordinalStart, podName, podOrdinal } from '../snapshot/view.js';
+import { desiredReplicas, isOrderedReady, isRunningAndReady, ordinalStart, podName, podOrdinal } from '../snapshot/view.js';
 import { whyNotReady } from './facts.js';
 import { absenceEvidence, confidenceFor, fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js';
 
@@ -20,7 +20,7 @@ export const orderedReadyStall: Rule = {
     if (!isOrderedReady(sts)) return [];
     const start = ordinalStart(sts);
     const want = desiredReplicas(sts);
-    const pods = new Map(view.podsOf(sts).map((p) => [podOrdinal(sts, p.metadata.name)!, p]));
+    const pods = view.podsByOrdinal(sts);
     const missing: number[] = [];
     for (let o = start; o < start + want; o++) if (!pods.has(o)) missing.push(o);
     if (missing.length === 0) return [];
@@ -28,7 +28,7 @@ export const orderedReadyStall: Rule = {
     let blocker;
     for (let o = start; o < Math.max(...missing); o++) {
       const p = pods.get(o);
-      if (p && (isTerminating(p) || p.status?.phase !== 'Running' || !isPodReady(p))) {
+      if (p && !isRunningAndReady(p)) {
         blocker = p;
         break;
       }

@@ -22,7 +22,7 @@
  * no message text: version-independent (1.29–1.36).
  */
 import type { PersistentVolume, PersistentVolumeClaim } from '../snapshot/types.js';
-import { desiredReplicas, isPodReady, isTerminating, ordinalStart, podName, podOrdinal } from '../snapshot/view.js';
+import { claimOrdinal, desiredReplicas, isRunningAndReady, ordinalStart, podName } from '../snapshot/view.js';
 import { absenceEvidence, confidenceFor, fieldEvidence, ref, stsRef, type Evidence, type Finding, type Rule } from './types.js';
 
 export const retentionRisk: Rule = {
@@ -35,18 +35,13 @@ export const retentionRisk: Rule = {
     const base = { rule: 'retention-risk', statefulSet: stsRef({ view, sts }) };
     const start = ordinalStart(sts);
     const want = desiredReplicas(sts);
-    const templates = (sts.spec.volumeClaimTemplates ?? []).map((t) => t.metadata.name);
-    const pods = new Map(view.podsOf(sts).map((p) => [podOrdinal(sts, p.metadata.name)!, p]));
+    const pods = view.podsByOrdinal(sts);
 
     // Every claim of the StatefulSet's templates, with its ordinal.
     const claims: { ordinal: number; claim: PersistentVolumeClaim; pv: PersistentVolume | undefined }[] = [];
     for (const c of view.snapshot.persistentVolumeClaims) {
-      for (const t of templates) {
-        const prefix = `${t}-${sts.metadata.name}-`;
-        if (!c.metadata.name.startsWith(prefix)) continue;
-        const rest = c.metadata.name.slice(prefix.length);
-        if (/^\d+$/.test(rest)) claims.push({ ordinal: Number(rest), claim: c, pv: view.volumeOf(c) });
-      }
+      const of = claimOrdinal(sts, c.metadata.name);
+      if (of) claims.push({ ordinal: of.ordinal, claim: c, pv: view.volumeOf(c) });
     }
     claims.sort((a, b) => a.ordinal - b.ordinal || a.claim.metadata.name.localeCompare(b.claim.metadata.name));
 
@@ -55,7 +50,7 @@ export const retentionRisk: Rule = {
       const scalingDown = [...pods.keys()].some((o) => o >= start + want);
       const unhealthy = [...Array(want).keys()].some((i) => {
         const pod = pods.get(start + i);
-        return !pod || isTerminating(pod) || pod.status?.phase !== 'Running' || !isPodReady(pod);
+        return !pod || !isRunningAndReady(pod);
       });
       const bound = claims.filter((c) => c.pv);
       const deleting = bound.filter((c) => c.pv!.spec.persistentVolumeReclaimPolicy === 'Delete');
@@ -91,7 +86,7 @@ export const retentionRisk: Rule = {
     const atRisk = claims.filter((c) => {
       if (c.ordinal < start || c.ordinal >= start + want || !c.pv || c.pv.spec.persistentVolumeReclaimPolicy !== 'Delete') return false;
       const pod = pods.get(c.ordinal);
-      return !pod || isTerminating(pod) || pod.status?.phase !== 'Running' || !isPodReady(pod);
+      return !pod || !isRunningAndReady(pod);
     });
     if (atRisk.length) {
       const names = atRisk.map((c) => c.claim.metadata.name);

@@ -26,16 +26,12 @@
  * name a pod. Here the pod is the one the controller's loops stop at, as described above.
  */
 import type { Pod, StatefulSet } from '../snapshot/types.js';
-import { ageSeconds, condition, desiredReplicas, isOrderedReady, isPodReady, isTerminating, ordinalStart, podOrdinal, REVISION_LABEL } from '../snapshot/view.js';
+import { ageSeconds, condition, desiredReplicas, isOrderedReady, isRunningAndReady, isTerminating, ordinalStart, podOrdinal, REVISION_LABEL } from '../snapshot/view.js';
 import { waitingContainers, whyNotReady } from './facts.js';
 import { fieldEvidence, ref, stsRef, type Evidence, type RecoveryOption, type Rule } from './types.js';
 
 /** Seconds a pod must have been not Ready, without an error signal, to count as stuck rather than starting. */
 const STARTING_GRACE_SECONDS = 60;
-
-function runningAndReady(p: Pod): boolean {
-  return p.status?.phase === 'Running' && isPodReady(p) && !isTerminating(p);
-}
 
 /** True when a not-Ready pod shows it is stuck, not merely starting: an error waiting reason, unschedulable, or not Ready for a while. */
 function looksStuck(p: Pod, now: string): boolean {
@@ -77,16 +73,16 @@ export const rolloutStuck: Rule = {
 
     let stuck: Pod | undefined;
     if (strategy.type === 'OnDelete') {
-      stuck = pods.find((p) => rev(p) !== update && !runningAndReady(p) && looksStuck(p, now));
+      stuck = pods.find((p) => rev(p) !== update && !isRunningAndReady(p) && looksStuck(p, now));
     } else if (isOrderedReady(sts)) {
-      const first = pods.find((p) => !runningAndReady(p));
+      const first = pods.find((p) => !isRunningAndReady(p));
       if (first && looksStuck(first, now)) stuck = first;
     } else {
       // Parallel: the update loop, highest ordinal first, down to the partition.
       for (const p of [...pods].reverse()) {
         if (podOrdinal(sts, p.metadata.name)! - start < strategy.partition) break;
         if (rev(p) !== update && !isTerminating(p)) break; // it would be deleted and updated: progress
-        if (!runningAndReady(p)) {
+        if (!isRunningAndReady(p)) {
           if (looksStuck(p, now)) stuck = p;
           break;
         }

@@ -16,7 +16,7 @@
  * condemned pods' presence plus the state of the pod waited on.
  */
 import type { Pod, StatefulSet } from '../snapshot/types.js';
-import { ageSeconds, condition, desiredReplicas, isOrderedReady, isPodReady, isTerminating, ordinalStart, podOrdinal } from '../snapshot/view.js';
+import { ageSeconds, condition, desiredReplicas, isOrderedReady, isPodReady, isRunningAndReady, isTerminating, ordinalStart, podOrdinal } from '../snapshot/view.js';
 import { whyNotReady } from './facts.js';
 import { fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js';
 
@@ -25,7 +25,7 @@ import { fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js'
  * Available (Ready for at least `minReadySeconds`, measured at `now`).
  */
 export function isHealthyForController(pod: Pod, sts: StatefulSet, now: string): boolean {
-  if (isTerminating(pod) || pod.status?.phase !== 'Running' || !isPodReady(pod)) return false;
+  if (!isRunningAndReady(pod)) return false;
   const min = sts.spec.minReadySeconds ?? 0;
   if (min <= 0) return true;
   const since = ageSeconds(now, condition(pod.status?.conditions, 'Ready')?.lastTransitionTime);

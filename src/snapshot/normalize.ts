@@ -3,7 +3,7 @@
  * StatefulSets under diagnosis, and drop bulky fields nobody reads.
  */
 import type { KubeObject, Snapshot } from './types.js';
-import { podBelongsTo, podOrdinal } from './view.js';
+import { claimOrdinal, podBelongsTo, podOrdinal } from './view.js';
 
 const DROPPED_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration'];
 
@@ -44,8 +44,7 @@ export function trimSnapshot(snapshot: Snapshot): Snapshot {
   snapshot.pods = snapshot.pods.filter((p) => sets.some((s) => podBelongsTo(p, s)));
   const claimNames = new Set<string>();
   for (const p of snapshot.pods) for (const v of p.spec.volumes ?? []) if (v.persistentVolumeClaim) claimNames.add(v.persistentVolumeClaim.claimName);
-  const claimPattern = sets.flatMap((s) => (s.spec.volumeClaimTemplates ?? []).map((t) => `${t.metadata.name}-${s.metadata.name}-`));
-  const isTemplateClaim = (name: string): boolean => claimPattern.some((prefix) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)));
+  const isTemplateClaim = (name: string): boolean => sets.some((s) => claimOrdinal(s, name) !== undefined);
   snapshot.persistentVolumeClaims = snapshot.persistentVolumeClaims.filter((c) => claimNames.has(c.metadata.name) || isTemplateClaim(c.metadata.name));
   const keptClaims = new Set(snapshot.persistentVolumeClaims.map((c) => c.metadata.name));
 

@@ -78,6 +78,14 @@ export function isTerminating(obj: KubeObject): boolean {
   return Boolean(obj.metadata.deletionTimestamp);
 }
 
+/**
+ * True when a pod is Running, Ready and not Terminating: the StatefulSet controller's
+ * `isRunningAndReady` (pkg/controller/statefulset/stateful_set_utils.go) for a live pod.
+ */
+export function isRunningAndReady(pod: Pod): boolean {
+  return pod.status?.phase === 'Running' && isPodReady(pod) && !isTerminating(pod);
+}
+
 /** True when `labels` satisfy a LabelSelector (matchLabels and matchExpressions). An empty selector matches everything. */
 export function selectorMatches(selector: LabelSelector | undefined, labels: Record<string, string> | undefined): boolean {
   const l = labels ?? {};
@@ -148,6 +156,19 @@ export function podName(sts: StatefulSet, ordinal: number): string {
 /** Name of the claim the controller creates for a claim template and ordinal: `<template>-<sts>-<ordinal>`. */
 export function claimName(sts: StatefulSet, template: string, ordinal: number): string {
   return `${template}-${sts.metadata.name}-${ordinal}`;
+}
+
+/**
+ * The claim template and ordinal a claim name stands for (`<template>-<sts>-<ordinal>`), or
+ * undefined when the name is not one of the StatefulSet's claims.
+ */
+export function claimOrdinal(sts: StatefulSet, name: string): { template: string; ordinal: number } | undefined {
+  for (const t of sts.spec.volumeClaimTemplates ?? []) {
+    const prefix = `${t.metadata.name}-${sts.metadata.name}-`;
+    const rest = name.startsWith(prefix) ? name.slice(prefix.length) : '';
+    if (/^\d+$/.test(rest)) return { template: t.metadata.name, ordinal: Number(rest) };
+  }
+  return undefined;
 }
 
 /** Age in seconds of `t` relative to `now` (both RFC 3339); undefined when `t` is missing. */
@@ -247,6 +268,11 @@ export class SnapshotView {
     return this.snapshot.pods
       .filter((p) => podBelongsTo(p, sts))
       .sort((a, b) => (podOrdinal(sts, a.metadata.name) ?? 0) - (podOrdinal(sts, b.metadata.name) ?? 0));
+  }
+
+  /** The pods of a StatefulSet (see podsOf) by ordinal. */
+  podsByOrdinal(sts: StatefulSet): Map<number, Pod> {
+    return new Map(this.podsOf(sts).map((p) => [podOrdinal(sts, p.metadata.name)!, p]));
   }
 
   /** The claims a pod mounts, in volume order: `[volumeName, claimName, claim | undefined]`. */
