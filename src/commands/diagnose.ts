@@ -8,6 +8,7 @@ import { render, type OutputFormat } from '../report/index.js';
 import type { Gap, Snapshot } from '../snapshot/types.js';
 import { loadSnapshots } from './load.js';
 import type { ReadOptions } from './options.js';
+import { toTimestamp } from '../snapshot/view.js';
 
 export interface DiagnoseOptions extends ReadOptions {
   output: OutputFormat;
@@ -41,7 +42,7 @@ export function diagnoseAll(snapshots: Snapshot[], allNamespaces = false): Diagn
     apiVersion: DIAGNOSIS_API_VERSION,
     kind: 'Diagnosis',
     source: first?.source ?? { type: 'cluster', server: '', requests: 0 },
-    now: first?.now ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    now: first?.now ?? toTimestamp(),
     namespace: allNamespaces ? ALL_NAMESPACES : (first?.namespace ?? ''),
     statefulSets,
     findings,

@@ -3,6 +3,7 @@
  * sentence for anything invalid.
  */
 import { UsageError } from '../errors.js';
+import { toTimestamp } from '../snapshot/view.js';
 
 /** Options common to every command that reads a StatefulSet. */
 export interface ReadOptions {
@@ -39,7 +40,7 @@ export function parseNow(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const t = Date.parse(value);
   if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}T/.test(value)) throw new UsageError(`--now must be an RFC 3339 time like 2026-11-21T05:38:34Z, not "${value}".`);
-  return new Date(t).toISOString().replace(/\.\d+Z$/, 'Z');
+  return toTimestamp(t);
 }
 
 /** Rejects option combinations that make no sense. */

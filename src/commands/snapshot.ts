@@ -8,6 +8,7 @@ import type { DumpHeader } from '../snapshot/from-dump.js';
 import { ExitCode } from '../errors.js';
 import { loadSnapshots } from './load.js';
 import type { ReadOptions } from './options.js';
+import { toTimestamp } from '../snapshot/view.js';
 
 export interface SnapshotOptions extends ReadOptions {
   output: 'yaml' | 'json';
@@ -59,7 +60,7 @@ export function snapshotToList(snapshots: Snapshot | Snapshot[], allNamespaces =
   for (const g of list.flatMap((s) => s.gaps)) if (!gaps.some((x) => x.resource === g.resource && x.message === g.message)) gaps.push(g);
   const header: DumpHeader = {
     schemaVersion: 1,
-    now: first?.now ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    now: first?.now ?? toTimestamp(),
     namespace: allNamespaces || list.length !== 1 ? ALL_NAMESPACES : first!.namespace,
     gaps,
   };

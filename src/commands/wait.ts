@@ -9,6 +9,7 @@ import { exitCodeOf } from './diagnose.js';
 import { loadSnapshot } from './load.js';
 import { parseDuration, type ReadOptions } from './options.js';
 import { UsageError } from '../errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface WaitOptions extends ReadOptions {
   output: OutputFormat;
@@ -49,7 +50,7 @@ export async function waitUntilHealthy(
     last = line;
     if (exitCodeOf(d) === 0) return { diagnosis: d, healthy: true };
     if (Date.now() + intervalMs > deadline) return { diagnosis: d, healthy: false };
-    await new Promise((r) => setTimeout(r, intervalMs));
+    await sleep(intervalMs);
   }
 }
 

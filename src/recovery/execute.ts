@@ -12,7 +12,9 @@
 import { hostname, userInfo } from 'node:os';
 import { ApiError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
+import { toTimestamp } from '../snapshot/view.js';
 import type { ApiCall, Plan, PlanStep } from './plan.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Reason of the Events sts-doctor records on the StatefulSet. */
 export const EVENT_REASON = 'StsDoctorRecovery';
@@ -59,7 +61,6 @@ export interface ExecuteOptions {
   pollMs?: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function who(): string {
   try {
@@ -172,7 +173,7 @@ async function waitGone(opts: ExecuteOptions, w: NonNullable<PlanStep['waitGone'
 /** Posts a core/v1 Event on the StatefulSet; a failure (e.g. forbidden) is a warning, not an error. */
 async function recordEvent(opts: ExecuteOptions, plan: Plan, message: string): Promise<void> {
   const sts = plan.statefulSet;
-  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const now = toTimestamp();
   const event = {
     apiVersion: 'v1',
     kind: 'Event',

@@ -9,6 +9,7 @@ import { diagnose, statusConverged, type Diagnosis } from '../diagnosis.js';
 import type { KubeClient } from '../kube/client.js';
 import type { PersistentVolumeClaim, Pod, Snapshot, StatefulSet } from '../snapshot/types.js';
 import { claimOrdinal, isPodReady, isTerminating, podBelongsTo, selectorString } from '../snapshot/view.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface VerifyOptions {
   client: KubeClient;
@@ -45,7 +46,6 @@ function claimProgress(c: PersistentVolumeClaim): string {
   return c.status?.phase === 'Bound' ? `Bound to ${c.spec.volumeName}` : (c.status?.phase ?? 'Pending');
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Polls until healthy or `timeoutMs`. Never writes.

@@ -30,7 +30,7 @@ import type {
   StorageClass,
   VolumeAttachment,
 } from './types.js';
-import { selectorString } from './view.js';
+import { selectorString, toTimestamp } from './view.js';
 import { trimSnapshot } from './normalize.js';
 
 export interface CollectOptions {
@@ -130,7 +130,7 @@ async function readNamespace(client: KubeClient, ns: string, statefulSets: State
   const snapshot: Snapshot = {
     schemaVersion: 1,
     source: { type: 'cluster', server: client.server, requests: client.requests },
-    now: opts.now ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    now: opts.now ?? toTimestamp(),
     namespace: ns,
     statefulSets,
     pods,
@@ -204,7 +204,7 @@ export async function collectAllNamespaces(client: KubeClient, opts: Omit<Collec
   }
   if (byNs.size === 0) return [];
   const cluster = readClusterScoped(client);
-  const now = opts.now ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const now = opts.now ?? toTimestamp();
   const namespaces = [...byNs.keys()].sort();
   return Promise.all(namespaces.map((ns) => readNamespace(client, ns, byNs.get(ns)!, cluster, { now, context: opts.context })));
 }

@@ -13,7 +13,7 @@ import { basename, join } from 'node:path';
 import { DumpError, NotFoundError, UsageError } from '../errors.js';
 import type { Gap, KubeObject, ResourceName, Snapshot, StatefulSet } from './types.js';
 import { trimSnapshot } from './normalize.js';
-import { selectorMatches } from './view.js';
+import { selectorMatches, toTimestamp } from './view.js';
 
 /** The header `sts-doctor snapshot` writes beside `items`. */
 export interface DumpHeader {
@@ -139,7 +139,7 @@ export async function snapshotsFromDump(path: string, opts: DumpOptions): Promis
     namespaces = [namespace];
   }
 
-  const now = opts.now ?? header?.now ?? newestTimestamp(objects) ?? new Date(0).toISOString().replace(/\.\d+Z$/, 'Z');
+  const now = opts.now ?? header?.now ?? newestTimestamp(objects) ?? toTimestamp(0);
   return namespaces.map((ns) => {
     const inNs = <T extends KubeObject>(list: T[]): T[] => list.filter((o) => nsOf(o, ns) === ns);
     let statefulSets = inNs(allSets);
@@ -364,5 +364,5 @@ export function newestTimestamp(objects: unknown[]): string | undefined {
     }
   };
   for (const o of objects) visit(o);
-  return max ? new Date(max).toISOString().replace(/\.\d+Z$/, 'Z') : undefined;
+  return max ? toTimestamp(max) : undefined;
 }

@@ -171,6 +171,11 @@ export function claimOrdinal(sts: StatefulSet, name: string): { template: string
   return undefined;
 }
 
+/** An instant (a Date or milliseconds since the epoch) as the API server writes times: RFC 3339 in UTC, whole seconds. */
+export function toTimestamp(t: Date | number = new Date()): Timestamp {
+  return new Date(t).toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
 /** Age in seconds of `t` relative to `now` (both RFC 3339); undefined when `t` is missing. */
 export function ageSeconds(now: Timestamp, t: Timestamp | undefined | null): number | undefined {
   if (!t) return undefined;
