@@ -542,17 +542,6 @@ export function planRecovery(view: SnapshotView, sts: StatefulSet, req: PlanRequ
   }
 }
 
-/** The `sts-doctor recover` command line that runs `option` of a finding non-interactively. */
-export function recoverCommand(sts: ObjectRef, option: RecoveryOption, finding?: Finding): string {
-  const parts = ['sts-doctor', 'recover', sts.name];
-  if (sts.namespace) parts.push('-n', sts.namespace);
-  parts.push('--action', option.id);
-  const t = option.target ?? finding?.subject;
-  if (t?.kind === 'Pod' && option.id !== 'rollback') parts.push('--pod', t.name);
-  if (t?.kind === 'Node') parts.push('--node', t.name);
-  parts.push('--yes');
-  return parts.join(' ');
-}
 
 /** Plain-text rendering of a plan (the same words the interactive prompt shows). */
 export function renderPlan(plan: Plan): string {

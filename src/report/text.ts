@@ -6,8 +6,9 @@
  */
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
 import type { Diagnosis, ReplicaRow, StatefulSetReport } from '../diagnosis.js';
-import type { Evidence, Finding, RecoveryOption, Severity } from '../rules/types.js';
+import type { Evidence, Finding, Severity } from '../rules/types.js';
 import { ageSeconds, formatAge } from '../snapshot/view.js';
+import { recoverCommand } from '../recovery/command.js';
 
 /** A chalk instance honouring NO_COLOR (chalk itself honours FORCE_COLOR and --no-color). */
 export function colors(env: NodeJS.ProcessEnv = process.env): ChalkInstance {
@@ -146,28 +147,12 @@ function finding(f: Finding, d: Diagnosis, c: ChalkInstance, sev: (s: Severity, 
     lines.push(`  ${c.dim('Recovery:')}`);
     for (const r of f.recoveries) {
       lines.push(`    → ${r.title}`);
-      if (r.automated) lines.push(`      ${c.cyan(`$ ${recoverCommand(f, r)}`)}`);
+      if (r.automated) lines.push(`      ${c.cyan(`$ ${recoverCommand(f.statefulSet, r, f, false)}`)}`);
       lines.push(...wrap(r.description, width - 8).map((l) => `      ${c.dim(l)}`));
       for (const cmd of r.commands ?? []) lines.push(`      ${c.cyan(`$ ${cmd}`)}`);
     }
   }
   return lines.join('\n');
-}
-
-/** The `sts-doctor recover` command line that runs an automated recovery of a finding. */
-export function recoverCommand(f: Finding, r: RecoveryOption): string {
-  const parts = ['sts-doctor recover', f.statefulSet.name];
-  if (f.statefulSet.namespace) parts.push('-n', f.statefulSet.namespace);
-  parts.push('--action', r.id);
-  if (r.target?.kind === 'Pod') parts.push('--pod', r.target.name);
-  else if (r.target?.kind === 'Node') parts.push('--node', r.target.name);
-  else if (r.target?.kind === 'PersistentVolumeClaim') parts.push('--pod', podOfClaim(f));
-  return parts.join(' ');
-}
-
-function podOfClaim(f: Finding): string {
-  const pod = (f.details as { pod?: string } | undefined)?.pod;
-  return pod ?? '<pod>';
 }
 
 function evidence(e: Evidence, now: string, c: ChalkInstance, width: number): string[] {
