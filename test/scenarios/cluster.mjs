@@ -101,6 +101,16 @@ export async function waitFor(what, check, timeoutMs = 120_000) {
   }
 }
 
+/** True when node `name` exists and its Ready condition is True. */
+export function nodeReady(name) {
+  return kubectl(['get', 'node', name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'], { allowFail: true }).trim() === 'True';
+}
+
+/** Waits until node `name` is Ready. */
+export function waitNodeReady(name, timeoutMs = 120_000) {
+  return waitFor(`node ${name} Ready`, () => nodeReady(name), timeoutMs);
+}
+
 /** Runs a test/cluster helper script (node-fail, node-recover, ...). */
 export function clusterScript(name, ...args) {
   return execFileSync(join(clusterScripts, name), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });

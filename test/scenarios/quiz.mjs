@@ -6,7 +6,7 @@
 // scheduler, node lifecycle, StatefulSet controller); only kubelet-side signals (image pulls,
 // readiness) come from the KWOK stages in test/cluster/stages, selected by the pod label
 // fault.sts-doctor.test/<kind>.
-import { apply, clusterScript, getJson, kubectl, waitFor } from './cluster.mjs';
+import { apply, clusterScript, getJson, kubectl, waitFor, waitNodeReady } from './cluster.mjs';
 
 export const FAULT_LABEL = 'fault.sts-doctor.test';
 /** The stable nodes: never failed by any scenario (test/cluster/README.md, "Sharing the nodes"). */
@@ -248,7 +248,7 @@ export const scenarios = {
     async teardown(_ns, expected) {
       if (expected?.node) {
         clusterScript('node-recover', expected.node);
-        await waitFor(`node ${expected.node} Ready`, () => getJson(['node', expected.node]).status.conditions.some((c) => c.type === 'Ready' && c.status === 'True'));
+        await waitNodeReady(expected.node);
       }
     },
   },

@@ -5,7 +5,7 @@
 //
 // The only node these scenarios fail is kwok-node-5 (test/cluster/README.md, "Sharing the
 // nodes"); every scenario that fails it recovers it in its teardown.
-import { apply, clusterScript, getJson, kubectl, waitFor } from './cluster.mjs';
+import { apply, clusterScript, getJson, kubectl, waitFor, waitNodeReady } from './cluster.mjs';
 import { FAULT_LABEL, NODES, createNamespace, deployQuiz, isReady, localStorageObjects, preboundVolume, preferNodeAffinity, quizObjects, quizPods, waitHealthy } from './quiz.mjs';
 
 /** The node the recovery scenarios may fail. */
@@ -81,7 +81,7 @@ export async function failRecoveryNode(namespaces) {
 /** Brings kwok-node-5 back, waits for it to be Ready, and removes an out-of-service taint left on it. Safe to call twice. */
 export async function recoverRecoveryNode({ removeTaint = true } = {}) {
   clusterScript('node-recover', RECOVERY_NODE);
-  await waitFor(`node ${RECOVERY_NODE} Ready`, () => getJson(['node', RECOVERY_NODE]).status.conditions.some((c) => c.type === 'Ready' && c.status === 'True'));
+  await waitNodeReady(RECOVERY_NODE);
   if (removeTaint && hasOutOfServiceTaint()) kubectl(['taint', 'node', RECOVERY_NODE, `${OUT_OF_SERVICE}-`], { allowFail: true });
 }
 

@@ -25,7 +25,7 @@
 // - multi-attach-csi: the same with a CSI PV of a driver nobody runs. The controller's CSI
 //   attacher (pkg/volume/csi/csi_attacher.go) creates the VolumeAttachment and waits for
 //   `status.attached`; the scenario sets it, as the driver's external-attacher sidecar would.
-import { apply, clusterScript, getJson, kubectl, waitFor } from './cluster.mjs';
+import { apply, clusterScript, getJson, kubectl, waitFor, waitNodeReady } from './cluster.mjs';
 import { FAULT_LABEL, NODES, createNamespace, deleteNamespace, deployQuiz, eventsOf, localStorageObjects, preboundVolume, preferNodeAffinity, quizObjects, quizPods, waitHealthy } from './quiz.mjs';
 
 /** The one node the volume scenarios may fail. */
@@ -66,12 +66,6 @@ export async function cleanupNamespace(ns) {
   deleteNamespace(ns);
 }
 
-/** True when node `name` exists and its Ready condition is True. */
-function nodeReady(name) {
-  const out = kubectl(['get', 'node', name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'], { allowFail: true }).trim();
-  return out === 'True';
-}
-
 /** True when node `name` no longer exists. */
 function nodeGone(name) {
   return kubectl(['get', 'node', name, '--ignore-not-found', '-o', 'name']).trim() === '';
@@ -93,7 +87,7 @@ export async function restoreNode(node = VOLUMES_NODE) {
     kubectl(['patch', 'node', node, '--subresource=status', '--type=merge', '-p', '{"status":{"volumesInUse":null}}'], { allowFail: true });
     clusterScript('node-recover', node);
   }
-  await waitFor(`node ${node} Ready`, () => nodeReady(node), 120_000);
+  await waitNodeReady(node);
 }
 
 /** Deploys quiz with quiz-1's local PV on kwok-node-4, waits healthy, checks the placement. */
