@@ -11,6 +11,8 @@ export const ExitCode = {
   Findings: 1,
   /** Error: bad flags, unreadable kubeconfig or dump, API unreachable, forbidden or not found. */
   Error: 2,
+  /** `recover` only: refused (the recovery does not fit the current state, or an object changed between plan and write). */
+  Refused: 3,
 } as const;
 
 /** Base class: `message` is one plain sentence for stderr. */
@@ -32,10 +34,22 @@ export class KubeconfigError extends StsDoctorError {}
 export class ApiError extends StsDoctorError {
   /** HTTP status, when the server answered. */
   readonly status: number | undefined;
-  constructor(message: string, status?: number, options?: { cause?: unknown }) {
+  /**
+   * True when trying the same read again later may succeed: the server could not be reached
+   * (refused, reset, timed out), or answered 429 or 5xx. Set by the client; loops that poll
+   * (`wait`, the recovery's verify) keep going on a transient error until their deadline.
+   */
+  readonly transient: boolean;
+  constructor(message: string, status?: number, options?: { cause?: unknown; transient?: boolean }) {
     super(message, options);
     this.status = status;
+    this.transient = options?.transient ?? (status === undefined || status === 429 || status >= 500);
   }
+}
+
+/** True when `err` is an {@link ApiError} worth retrying later (see ApiError.transient). */
+export function isTransient(err: unknown): boolean {
+  return err instanceof ApiError && err.transient;
 }
 
 /** A dump file or directory that cannot be read or does not hold Kubernetes objects. */

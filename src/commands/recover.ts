@@ -25,8 +25,8 @@ import { verifyRecovery } from '../recovery/verify.js';
 import { createPrompter, isInteractive, type Prompter } from '../ui/prompter.js';
 import { requestTimeoutMs } from './options.js';
 
-/** Exit code when the executor refused because an object changed (409 on a precondition). */
-export const EXIT_REFUSED = 3;
+/** Exit code when the recovery was refused (README, "Exit codes"). */
+export const EXIT_REFUSED = ExitCode.Refused;
 
 /** Every recovery id `--action` accepts. */
 export const ACTIONS: RecoveryId[] = ['out-of-service-taint', 'remove-out-of-service-taint', 'force-delete-pod', 'delete-pvc-and-pod', 'delete-pod', 'rollback', 'manual'];

@@ -31,6 +31,12 @@ export const PAGE_SIZE = 500;
 export class KubeClient {
   /** Requests sent so far (each page of a list counts). */
   requests = 0;
+  /**
+   * An absolute deadline (milliseconds since the epoch) that no request outlasts: each request's
+   * timeout is cut to the time left, and a request started after it fails at once with a
+   * transient ApiError. Set by commands with an overall `--timeout` (`wait`, `recover`'s watch).
+   */
+  deadline: number | undefined;
   readonly server: string;
   private readonly config: ResolvedConfig;
   private readonly timeoutMs: number;
@@ -70,12 +76,18 @@ export class KubeClient {
       headers['Content-Type'] = opts.contentType ?? (method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
       headers['Content-Length'] = String(Buffer.byteLength(body));
     }
+    let timeoutMs = this.timeoutMs;
+    if (this.deadline !== undefined) {
+      const left = this.deadline - Date.now();
+      if (left <= 0) throw new ApiError(`${method} ${url.pathname}: not sent, the deadline has passed.`, undefined, { transient: true });
+      timeoutMs = timeoutMs > 0 ? Math.min(timeoutMs, left) : left;
+    }
     this.requests++;
     let res: RawResponse;
     try {
-      res = await send(url, method, headers, body, base.agent, this.timeoutMs);
+      res = await send(url, method, headers, body, base.agent, timeoutMs);
     } catch (err) {
-      throw new ApiError(`Cannot reach the API server at ${this.server}: ${networkReason(err, this.timeoutMs)}.`, undefined, { cause: err });
+      throw new ApiError(`Cannot reach the API server at ${this.server}: ${networkReason(err, timeoutMs)}.`, undefined, { cause: err });
     }
     const text = res.text;
     if (res.status < 200 || res.status > 299) {
