@@ -9,6 +9,7 @@ import { ExitCode } from '../errors.js';
 import { loadSnapshots } from './load.js';
 import type { ReadOptions } from './options.js';
 import { toTimestamp } from '../snapshot/view.js';
+import { COLLECTED_RESOURCES } from '../snapshot/from-cluster.js';
 
 export interface SnapshotOptions extends ReadOptions {
   output: 'yaml' | 'json';
@@ -53,7 +54,7 @@ export function snapshotToList(snapshots: Snapshot | Snapshot[], allNamespaces =
       items.push(o);
     }
   };
-  for (const s of list) add([...s.statefulSets, ...s.controllerRevisions, ...s.pods, ...s.persistentVolumeClaims, ...s.services, ...s.resourceQuotas, ...s.events]);
+  for (const s of list) add([...s.statefulSets, ...s.controllerRevisions, ...s.pods, ...s.persistentVolumeClaims, ...s.services, ...s.resourceQuotas, ...s.networkPolicies, ...s.events]);
   for (const s of list) add([...s.nodes, ...s.persistentVolumes, ...s.storageClasses, ...s.volumeAttachments]);
   redact(items);
   const gaps: Gap[] = [];
@@ -63,6 +64,7 @@ export function snapshotToList(snapshots: Snapshot | Snapshot[], allNamespaces =
     now: first?.now ?? toTimestamp(),
     namespace: allNamespaces || list.length !== 1 ? ALL_NAMESPACES : first!.namespace,
     gaps,
+    read: COLLECTED_RESOURCES,
   };
   if (first) header.source = first.source;
   return { apiVersion: 'v1', kind: 'List', stsDoctor: header, items };

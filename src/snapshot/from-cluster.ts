@@ -3,7 +3,8 @@
  * parallel, independent of the number of replicas:
  *
  *   GET  the StatefulSet (or LIST the namespace's StatefulSets)
- *   LIST pods (by the selectors), PVCs, events, services, controllerrevisions, resourcequotas
+ *   LIST pods (by the selectors), PVCs, events, services, controllerrevisions, resourcequotas,
+ *        networkpolicies
  *   LIST nodes, persistentvolumes, storageclasses, volumeattachments (cluster-scoped)
  *   GET  /version
  *
@@ -18,6 +19,7 @@ import type {
   ControllerRevision,
   Gap,
   KubeEvent,
+  NetworkPolicy,
   Node,
   PersistentVolume,
   PersistentVolumeClaim,
@@ -44,7 +46,7 @@ export interface CollectOptions {
   context?: string;
 }
 
-type NamespacedResource = 'pods' | 'persistentvolumeclaims' | 'events' | 'services' | 'controllerrevisions' | 'resourcequotas';
+type NamespacedResource = 'pods' | 'persistentvolumeclaims' | 'events' | 'services' | 'controllerrevisions' | 'resourcequotas' | 'networkpolicies';
 type ClusterResource = 'nodes' | 'persistentvolumes' | 'storageclasses' | 'volumeattachments';
 
 const paths: Record<NamespacedResource | ClusterResource, (ns: string) => string> = {
@@ -54,6 +56,7 @@ const paths: Record<NamespacedResource | ClusterResource, (ns: string) => string
   services: (ns) => `/api/v1/namespaces/${ns}/services`,
   controllerrevisions: (ns) => `/apis/apps/v1/namespaces/${ns}/controllerrevisions`,
   resourcequotas: (ns) => `/api/v1/namespaces/${ns}/resourcequotas`,
+  networkpolicies: (ns) => `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`,
   nodes: () => `/api/v1/nodes`,
   persistentvolumes: () => `/api/v1/persistentvolumes`,
   storageclasses: () => `/apis/storage.k8s.io/v1/storageclasses`,
@@ -113,18 +116,19 @@ async function readClusterScoped(client: KubeClient): Promise<ClusterReads> {
   return { nodes, persistentVolumes, storageClasses, volumeAttachments, gaps, version: version?.gitVersion };
 }
 
-/** The namespaced reads for `statefulSets` of namespace `ns`: 6 LISTs, independent of replicas. */
+/** The namespaced reads for `statefulSets` of namespace `ns`: 7 LISTs, independent of replicas. */
 async function readNamespace(client: KubeClient, ns: string, statefulSets: StatefulSet[], cluster: Promise<ClusterReads>, opts: { now?: string | undefined; context?: string | undefined }): Promise<Snapshot> {
   const gaps: Gap[] = [];
   // With one StatefulSet, pods and revisions are listed by its selector; otherwise the whole namespace.
   const selector = statefulSets.length === 1 ? selectorString(statefulSets[0]!.spec.selector) : undefined;
-  const [pods, persistentVolumeClaims, events, services, controllerRevisions, resourceQuotas] = await Promise.all([
+  const [pods, persistentVolumeClaims, events, services, controllerRevisions, resourceQuotas, networkPolicies] = await Promise.all([
     readOrGap<Pod>(client, 'pods', ns, gaps, { labelSelector: selector }),
     readOrGap<PersistentVolumeClaim>(client, 'persistentvolumeclaims', ns, gaps),
     readOrGap<KubeEvent>(client, 'events', ns, gaps),
     readOrGap<Service>(client, 'services', ns, gaps),
     readOrGap<ControllerRevision>(client, 'controllerrevisions', ns, gaps, { labelSelector: selector }),
     readOrGap<ResourceQuota>(client, 'resourcequotas', ns, gaps),
+    readOrGap<NetworkPolicy>(client, 'networkpolicies', ns, gaps),
   ]);
   const c = await cluster;
   const snapshot: Snapshot = {
@@ -143,6 +147,7 @@ async function readNamespace(client: KubeClient, ns: string, statefulSets: State
     persistentVolumes: c.persistentVolumes,
     storageClasses: c.storageClasses,
     volumeAttachments: c.volumeAttachments,
+    networkPolicies,
     gaps: [...gaps, ...c.gaps],
   };
   if (opts.context && snapshot.source.type === 'cluster') snapshot.source.context = opts.context;
@@ -157,7 +162,7 @@ function withKind(sts: StatefulSet): StatefulSet {
 }
 
 /**
- * Reads a Snapshot from the cluster: 12 requests (GET or LIST of the StatefulSets, 6 namespaced
+ * Reads a Snapshot from the cluster: 13 requests (GET or LIST of the StatefulSets, 7 namespaced
  * LISTs, 4 cluster-scoped LISTs, GET /version), issued in parallel after the first.
  * @throws NotFoundError when the named StatefulSet does not exist; ApiError when the API server
  *   cannot be reached or the StatefulSet cannot be read (e.g. 401, 403).
@@ -185,7 +190,7 @@ export async function collectFromCluster(client: KubeClient, opts: CollectOption
 
 /**
  * `-A`: LISTs the StatefulSets of every namespace (optionally by label selector), then reads
- * one Snapshot per namespace that has any. Requests: 1 + 5 cluster-scoped + 6 per such
+ * one Snapshot per namespace that has any. Requests: 1 + 5 cluster-scoped + 7 per such
  * namespace, independent of replicas. Returns [] when no StatefulSet matches.
  * @throws ApiError when the API server cannot be reached or listing StatefulSets cluster-wide
  *   is not allowed.

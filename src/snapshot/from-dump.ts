@@ -22,7 +22,15 @@ export interface DumpHeader {
   namespace: string;
   source?: Snapshot['source'];
   gaps: Gap[];
+  /**
+   * The resources the snapshot read (those not in `gaps` were read in full). Written since
+   * NetworkPolicies are read; a header without it read {@link ORIGINAL_RESOURCES}.
+   */
+  read?: ResourceName[];
 }
+
+/** What `sts-doctor snapshot` read before its header listed `read`: a newer resource is absent from such a dump. */
+const ORIGINAL_RESOURCES: ResourceName[] = ['statefulsets', 'pods', 'persistentvolumeclaims', 'events', 'services', 'controllerrevisions', 'resourcequotas', 'nodes', 'persistentvolumes', 'storageclasses', 'volumeattachments'];
 
 export interface DumpOptions {
   name?: string | undefined;
@@ -45,6 +53,7 @@ const KIND_TO_RESOURCE: Record<string, ResourceName> = {
   PersistentVolume: 'persistentvolumes',
   StorageClass: 'storageclasses',
   VolumeAttachment: 'volumeattachments',
+  NetworkPolicy: 'networkpolicies',
 };
 
 const RESOURCE_FIELD: Record<ResourceName, keyof Snapshot> = {
@@ -59,6 +68,7 @@ const RESOURCE_FIELD: Record<ResourceName, keyof Snapshot> = {
   persistentvolumes: 'persistentVolumes',
   storageclasses: 'storageClasses',
   volumeattachments: 'volumeAttachments',
+  networkpolicies: 'networkPolicies',
 };
 
 const CLUSTER_SCOPED: ResourceName[] = ['nodes', 'persistentvolumes', 'storageclasses', 'volumeattachments'];
@@ -169,12 +179,14 @@ export async function snapshotsFromDump(path: string, opts: DumpOptions): Promis
       persistentVolumes: [],
       storageClasses: [],
       volumeAttachments: [],
+      networkPolicies: [],
       gaps,
     };
     for (const [resource, field] of Object.entries(RESOURCE_FIELD) as [ResourceName, keyof Snapshot][]) {
       if (resource === 'statefulsets') continue;
       const list = byResource.get(resource) ?? [];
-      if (!seen.has(resource) && !header && !gaps.some((g) => g.resource === resource)) {
+      const headerRead = header ? (header.read ?? ORIGINAL_RESOURCES).includes(resource) : false;
+      if (!seen.has(resource) && !headerRead && !gaps.some((g) => g.resource === resource)) {
         gaps.push({ resource, reason: 'absent', message: `${resource}: not in the dump` });
       }
       (snapshot as unknown as Record<string, KubeObject[]>)[field] = CLUSTER_SCOPED.includes(resource) ? list : inNs(list);

@@ -22,7 +22,7 @@ export function stripObject<T extends KubeObject>(obj: T): T {
  * Keeps the objects that concern `snapshot.statefulSets`: their pods, the claims those pods or
  * their claim templates name, events about any of these (by uid or name), revisions they own,
  * volumes bound to their claims or still unbound, and attachments of those volumes. Services,
- * quotas, nodes and storage classes are kept whole. Returns the same snapshot, trimmed.
+ * quotas, NetworkPolicies, nodes and storage classes are kept whole. Returns the same snapshot, trimmed.
  */
 export function trimSnapshot(snapshot: Snapshot): Snapshot {
   const all = [
@@ -37,6 +37,7 @@ export function trimSnapshot(snapshot: Snapshot): Snapshot {
     snapshot.persistentVolumes,
     snapshot.storageClasses,
     snapshot.volumeAttachments,
+    snapshot.networkPolicies,
   ];
   for (const list of all) for (const o of list as KubeObject[]) stripObject(o);
 

@@ -75,6 +75,8 @@ export interface Container {
   livenessProbe?: Probe;
   startupProbe?: Probe;
   volumeMounts?: { name: string; mountPath: string }[];
+  /** Declared container ports; a named port (NetworkPolicy, Service targetPort) resolves against them. */
+  ports?: { name?: string; containerPort: number; protocol?: string }[];
 }
 
 export interface Volume {
@@ -342,7 +344,8 @@ export type ResourceName =
   | 'nodes'
   | 'persistentvolumes'
   | 'storageclasses'
-  | 'volumeattachments';
+  | 'volumeattachments'
+  | 'networkpolicies';
 
 /**
  * A read sts-doctor could not make. The rules treat the matching objects as unknown, never as
@@ -383,5 +386,42 @@ export interface Snapshot {
   persistentVolumes: PersistentVolume[];
   storageClasses: StorageClass[];
   volumeAttachments: VolumeAttachment[];
+  /** The namespace's NetworkPolicies (networking.k8s.io/v1). */
+  networkPolicies: NetworkPolicy[];
   gaps: Gap[];
+}
+
+/** A networking.k8s.io/v1 NetworkPolicy: the fields src/rules/network-policy.ts reads. */
+export interface NetworkPolicy extends KubeObject {
+  spec: {
+    podSelector?: LabelSelector;
+    /** Defaulted by the API server: `["Ingress"]`, plus `"Egress"` when `egress` has rules. */
+    policyTypes?: ('Ingress' | 'Egress')[];
+    ingress?: NetworkPolicyIngressRule[];
+    egress?: NetworkPolicyEgressRule[];
+  };
+}
+
+/** One peer of a NetworkPolicy rule: pods (and namespaces) by selector, or an IP block. */
+export interface NetworkPolicyPeer {
+  podSelector?: LabelSelector;
+  namespaceSelector?: LabelSelector;
+  ipBlock?: { cidr: string; except?: string[] };
+}
+
+/** One port of a NetworkPolicy rule: protocol (default TCP), a number or named port, an optional range end. */
+export interface NetworkPolicyPort {
+  protocol?: string;
+  port?: number | string;
+  endPort?: number;
+}
+
+export interface NetworkPolicyIngressRule {
+  from?: NetworkPolicyPeer[];
+  ports?: NetworkPolicyPort[];
+}
+
+export interface NetworkPolicyEgressRule {
+  to?: NetworkPolicyPeer[];
+  ports?: NetworkPolicyPort[];
 }

@@ -122,7 +122,7 @@ describe('offline: dumps of a real namespace (image-pull scenario)', () => {
     expect(d.findings.some((f) => f.rule === 'image-pull' && f.subject.name === 'quiz-0')).toBe(true);
     // cluster-info dump has pods, events, services and nodes (even as empty lists), not the rest.
     expect(d.gaps.map((g) => [g.resource, g.reason]).sort()).toEqual(
-      ['controllerrevisions', 'persistentvolumeclaims', 'persistentvolumes', 'resourcequotas', 'storageclasses', 'volumeattachments'].map((r) => [r, 'absent']),
+      ['controllerrevisions', 'networkpolicies', 'persistentvolumeclaims', 'persistentvolumes', 'resourcequotas', 'storageclasses', 'volumeattachments'].map((r) => [r, 'absent']),
     );
     expect(d.statefulSets[0]!.table.map((row) => row.claims.map((c) => c.phase))).toEqual([['Unknown'], ['Unknown'], ['Unknown']]);
     expect(claimsAbsent(d, ['PersistentVolumeClaim', 'PersistentVolume', 'StorageClass', 'Node'])).toEqual([]);
@@ -133,7 +133,7 @@ describe('offline: dumps of a real namespace (image-pull scenario)', () => {
   });
 
   it('kubectl get ... -o yaml and -o json Lists: the same findings as the live diagnosis', async () => {
-    const resources = 'statefulsets,pods,persistentvolumeclaims,events,services,controllerrevisions,resourcequotas,nodes,persistentvolumes,storageclasses,volumeattachments';
+    const resources = 'statefulsets,pods,persistentvolumeclaims,events,services,controllerrevisions,resourcequotas,networkpolicies,nodes,persistentvolumes,storageclasses,volumeattachments';
     const live = json(await runCli(['diagnose', 'quiz', '-n', nsA, '-o', 'json']));
     for (const fmt of ['yaml', 'json']) {
       const path = file(`list.${fmt}`, kubectl(['-n', nsA, 'get', resources, '-o', fmt]));
@@ -211,7 +211,7 @@ describe('scope: several StatefulSets in several namespaces', () => {
     expect(d.findings.every((f) => f.statefulSet.namespace === bad)).toBe(true);
     expect(d.findings.some((f) => f.rule === 'image-pull')).toBe(true);
     // 1 LIST of StatefulSets in all namespaces, 4 cluster-scoped LISTs + /version, 6 LISTs per namespace.
-    expect(d.source).toMatchObject({ type: 'cluster', requests: 1 + 5 + 6 * 2 });
+    expect(d.source).toMatchObject({ type: 'cluster', requests: 1 + 5 + 7 * 2 });
 
     const text = await runCli(['diagnose', '--all-namespaces', '-l', `sts-doctor.test/run=${run}`]);
     expect(text.code).toBe(1);
@@ -248,7 +248,7 @@ describe('scope: several StatefulSets in several namespaces', () => {
 });
 
 describe('cost: the number of requests does not grow with replicas', () => {
-  it('quiz with 3 and with 50 Ready replicas (Parallel, local PVs): 12 requests each', async () => {
+  it('quiz with 3 and with 50 Ready replicas (Parallel, local PVs): 13 requests each', async () => {
     const small = ns('cost-3');
     const large = ns('cost-50');
     try {
@@ -256,7 +256,7 @@ describe('cost: the number of requests does not grow with replicas', () => {
       const a = json(await runCli(['diagnose', 'quiz', '-n', small, '-o', 'json']));
       const b = json(await runCli(['diagnose', 'quiz', '-n', large, '-o', 'json']));
       expect(b.statefulSets[0]!.table.filter((r) => r.ready)).toHaveLength(50);
-      expect(a.source.type === 'cluster' && a.source.requests).toBe(12);
+      expect(a.source.type === 'cluster' && a.source.requests).toBe(13);
       expect(b.source.type === 'cluster' && b.source.requests).toBe(a.source.type === 'cluster' && a.source.requests);
     } finally {
       // Fifty pods take node capacity every other test needs: release it now.
@@ -279,7 +279,7 @@ describe('limited permissions', () => {
     const d = json(r);
     expect(d.namespace).toBe(nsP);
     expect(d.gaps.map((g) => [g.resource, g.reason]).sort()).toEqual(
-      ['events', 'nodes', 'persistentvolumes', 'resourcequotas', 'storageclasses', 'volumeattachments'].map((x) => [x, 'forbidden']),
+      ['events', 'networkpolicies', 'nodes', 'persistentvolumes', 'resourcequotas', 'storageclasses', 'volumeattachments'].map((x) => [x, 'forbidden']),
     );
     for (const g of d.gaps) expect(g.message).toMatch(/forbidden.*cannot list resource/);
     const f = d.findings.find((x) => x.rule === 'pvc-unbound' && x.subject.name === 'db-data-quiz-0');

@@ -23,7 +23,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * pods left Terminating) can fill a node up to its 110-pod capacity, and a local PV pinned there
  * would leave our pod unschedulable (`Too many pods`).
  */
-function stableNodesByLoad() {
+export function stableNodesByLoad() {
   const counts = new Map(NODES.map((n) => [n, 0]));
   for (const p of getJson(['pods', '-A']).items) {
     const node = p.spec?.nodeName;

@@ -46,7 +46,7 @@ describe('dump reader', () => {
     writeFileSync(join(dir, 'logs.txt'), 'not read');
     const [s] = await snapshotsFromDump(dir, {});
     expect(s!.pods.map((p) => [p.kind, p.metadata.name])).toEqual([['Pod', 'quiz-0']]);
-    expect(s!.gaps.map((g) => g.resource).sort()).toEqual(['controllerrevisions', 'nodes', 'persistentvolumeclaims', 'persistentvolumes', 'services', 'storageclasses', 'volumeattachments']);
+    expect(s!.gaps.map((g) => g.resource).sort()).toEqual(['controllerrevisions', 'networkpolicies', 'nodes', 'persistentvolumeclaims', 'persistentvolumes', 'services', 'storageclasses', 'volumeattachments']);
     expect(s!.gaps.every((g) => g.reason === 'absent' && g.message === `${g.resource}: not in the dump`)).toBe(true);
   });
 

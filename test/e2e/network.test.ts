@@ -1,0 +1,59 @@
+// End to end: NetworkPolicies on the real control plane that isolate quiz's replicas or block
+// their DNS while the readiness probe fails; sts-doctor names the policy, the port, and proposes
+// the policy that fixes it, which the real API server accepts and which clears the finding.
+import { describe, expect, it } from 'vitest';
+import { kubectl } from '../scenarios/cluster.mjs';
+import { networkScenarios } from '../scenarios/network.mjs';
+import { diagnoseJson, onlyFinding, runCli, testNamespaces } from './helpers.js';
+
+const namespaces = testNamespaces();
+const setUp = (name: keyof typeof networkScenarios) => namespaces.scenario<Record<string, string>>(networkScenarios, name);
+
+/** The manifest of a `kubectl apply -f - <<'EOF' … EOF` recovery command. */
+const heredoc = (command: string): string => command.split('\n').slice(1, -1).join('\n');
+
+describe.concurrent('network on the real control plane', () => {
+  it('deny-all ingress: network-policy-isolation names the policy and port; the proposed policy clears it', async () => {
+    const { ns, expected } = await setUp('network-policy-isolation');
+    const { result, diagnosis } = await diagnoseJson(ns);
+    expect(result.code).toBe(1);
+    const f = onlyFinding(diagnosis.findings, 'network-policy-isolation');
+    expect(f.severity).toBe('critical');
+    expect(f.summary).toContain(expected.policy);
+    expect(f.summary).toContain(expected.port);
+    expect(f.details).toMatchObject({ policies: [expected.policy], ports: [expected.port], ingress: true, egress: false });
+    const policy = f.evidence.find((e) => e.object.kind === 'NetworkPolicy')!;
+    expect(policy.text).toBe('podSelector {} (all pods); policyTypes Ingress; no ingress rule (allows nothing)');
+    expect(f.evidence.some((e) => e.type === 'event' && e.label === 'Warning Unhealthy')).toBe(true);
+    expect(diagnosis.findings.map((x) => x.rule)).not.toContain('dns-egress-blocked');
+    // The text report quotes the policy too.
+    const text = await runCli(['diagnose', 'quiz', '-n', ns]);
+    expect(text.stdout).toContain('NetworkPolicy/deny-all-ingress spec');
+    // The proposed policy is accepted by the real API server and clears the finding.
+    kubectl(['apply', '-f', '-'], { input: heredoc(f.recoveries[0]!.commands![0]!) });
+    const after = await diagnoseJson(ns);
+    expect(after.diagnosis.findings.map((x) => x.rule)).not.toContain('network-policy-isolation');
+    expect(after.diagnosis.findings.map((x) => x.rule)).toContain('probe-failing');
+  });
+
+  it('egress to the peers only: dns-egress-blocked; the proposed policy clears it', async () => {
+    const { ns, expected } = await setUp('dns-egress-blocked');
+    const { diagnosis } = await diagnoseJson(ns);
+    const f = onlyFinding(diagnosis.findings, 'dns-egress-blocked');
+    expect(f.summary).toContain(expected.policy);
+    expect(f.evidence[0]!.text).toContain('egress[0]: to pods app=quiz on TCP/27017');
+    expect(diagnosis.findings.map((x) => x.rule)).not.toContain('network-policy-isolation');
+    kubectl(['apply', '-f', '-'], { input: heredoc(f.recoveries[0]!.commands![0]!) });
+    const after = await diagnoseJson(ns);
+    expect(after.diagnosis.findings.map((x) => x.rule)).not.toContain('dns-egress-blocked');
+  });
+
+  it('policies that allow the peers (named port) and DNS: no network finding, the probe is the cause', async () => {
+    const { ns } = await setUp('network-allowed');
+    const { diagnosis } = await diagnoseJson(ns);
+    const rules = diagnosis.findings.map((x) => x.rule);
+    expect(rules).not.toContain('network-policy-isolation');
+    expect(rules).not.toContain('dns-egress-blocked');
+    expect(rules).toContain('probe-failing');
+  });
+});

@@ -1,0 +1,92 @@
+// Network scenarios of the quiz StatefulSet on the real control plane: NetworkPolicies (real API
+// objects, validated and defaulted by the real API server) that isolate the replicas or block
+// their DNS, while the readiness probe fails. No network plugin enforces policies on this
+// cluster, and none needs to: sts-doctor reads the policies, and the symptom (Running, not
+// Ready, Warning Unhealthy) comes from the KWOK readiness stage, as a kubelet reports it
+// (test/cluster/stages/fault-readiness.yaml). Pods are pinned to the stable nodes; no node fails.
+import { apply, waitFor } from './cluster.mjs';
+import { FAULT_LABEL, deployQuiz, eventsOf, isReady, quizPods } from './quiz.mjs';
+import { CONTAINER_LABEL, stableNodesByLoad } from './workload.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A NetworkPolicy of namespace `ns`. */
+export function networkPolicy(ns, name, spec) {
+  return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: ns }, spec };
+}
+
+/** Every pod of the namespace isolated for ingress, nothing allowed. */
+export const denyAllIngress = (ns) => networkPolicy(ns, 'deny-all-ingress', { podSelector: {}, policyTypes: ['Ingress'] });
+
+/** The replicas may talk to each other (TCP 27017) and to nothing else: DNS is blocked. */
+export const peersOnlyEgress = (ns) =>
+  networkPolicy(ns, 'quiz-egress-peers-only', {
+    podSelector: { matchLabels: { app: 'quiz' } },
+    policyTypes: ['Egress'],
+    egress: [{ to: [{ podSelector: { matchLabels: { app: 'quiz' } } }], ports: [{ protocol: 'TCP', port: 27017 }] }],
+  });
+
+/** What a careful operator writes: peers on the mongodb port (by name) and DNS to kube-dns. */
+export const allowPeersAndDns = (ns) => [
+  networkPolicy(ns, 'quiz-peers', {
+    podSelector: { matchLabels: { app: 'quiz' } },
+    policyTypes: ['Ingress'],
+    ingress: [{ from: [{ podSelector: { matchLabels: { app: 'quiz' } } }], ports: [{ port: 'mongodb' }] }],
+  }),
+  networkPolicy(ns, 'quiz-dns', {
+    podSelector: {},
+    policyTypes: ['Egress'],
+    egress: [
+      { to: [{ podSelector: { matchLabels: { app: 'quiz' } } }] },
+      {
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+        ports: [
+          { protocol: 'UDP', port: 53 },
+          { protocol: 'TCP', port: 53 },
+        ],
+      },
+    ],
+  }),
+];
+
+/**
+ * quiz (Parallel, so every replica exists) with `policies` applied first and the readiness probe
+ * of quiz-api failing; waits until every replica is Running, not Ready, with an Unhealthy event.
+ */
+async function deployIsolated(ns, policies) {
+  await deployQuiz(ns, { nodes: stableNodesByLoad(), podManagementPolicy: 'Parallel', podLabels: { [`${FAULT_LABEL}/readiness`]: '503', [CONTAINER_LABEL]: 'quiz-api' } });
+  apply(policies);
+  await waitFor('quiz-0..2 Running, not Ready, with an Unhealthy event', () => {
+    const pods = quizPods(ns);
+    return ['quiz-0', 'quiz-1', 'quiz-2'].every((n) => {
+      const p = pods[n];
+      return p?.status?.phase === 'Running' && !isReady(p) && eventsOf(ns, p.metadata.uid).some((e) => e.reason === 'Unhealthy');
+    });
+  });
+  await sleep(2000);
+}
+
+/** The network scenarios: `setup(ns)` deploys and waits for the signal, returning what the test expects. */
+export const networkScenarios = {
+  /** A deny-all ingress policy: the replicas cannot reach each other on 27017. */
+  'network-policy-isolation': {
+    async setup(ns) {
+      await deployIsolated(ns, [denyAllIngress(ns)]);
+      return { policy: 'deny-all-ingress', port: 'TCP/27017' };
+    },
+  },
+  /** An egress policy that allows only the peers: no DNS. */
+  'dns-egress-blocked': {
+    async setup(ns) {
+      await deployIsolated(ns, [peersOnlyEgress(ns)]);
+      return { policy: 'quiz-egress-peers-only' };
+    },
+  },
+  /** Policies that allow the peers and DNS: the readiness failure is the application's own. */
+  'network-allowed': {
+    async setup(ns) {
+      await deployIsolated(ns, [denyAllIngress(ns), peersOnlyEgress(ns), ...allowPeersAndDns(ns)]);
+      return {};
+    },
+  },
+};
