@@ -21,9 +21,10 @@ import { retentionRisk } from './retention-risk.js';
 import { volumeNodeAffinity } from './volume-node-affinity.js';
 import { multiAttach } from './multi-attach.js';
 import { dnsEgressBlocked, networkPolicyIsolation } from './network-isolation.js';
+import { peerDiscoveryBlocked } from './peer-discovery.js';
 
 /** Every rule, in no particular order (reports sort by rank). */
-export const RULES: Rule[] = [nodeLost, pvcUnbound, imagePull, orderedReadyStall, notReadyUnexplained, crashLoop, probeFailing, containerConfigError, scaleDownBlocked, rolloutStuck, volumeNodeAffinity, multiAttach, unschedulable, podCreationDenied, headlessServiceMissing, retentionRisk, networkPolicyIsolation, dnsEgressBlocked];
+export const RULES: Rule[] = [nodeLost, pvcUnbound, imagePull, orderedReadyStall, notReadyUnexplained, crashLoop, probeFailing, containerConfigError, scaleDownBlocked, rolloutStuck, volumeNodeAffinity, multiAttach, unschedulable, podCreationDenied, headlessServiceMissing, retentionRisk, networkPolicyIsolation, dnsEgressBlocked, peerDiscoveryBlocked];
 
 /**
  * Runs every rule over every StatefulSet in the snapshot. Findings are ordered by rule rank

@@ -56,4 +56,19 @@ describe.concurrent('network on the real control plane', () => {
     expect(rules).not.toContain('dns-egress-blocked');
     expect(rules).toContain('probe-failing');
   });
+
+  it('headless Service without publishNotReadyAddresses while quiz-0 fails readiness: peer-discovery-blocked; the patch clears it', async () => {
+    const { ns, expected } = await setUp('peer-discovery-blocked');
+    const { diagnosis } = await diagnoseJson(ns);
+    const f = onlyFinding(diagnosis.findings, 'peer-discovery-blocked');
+    expect(f.severity).toBe('warning');
+    expect(f.subject).toMatchObject({ kind: 'Service', name: expected.service });
+    expect(f.summary).toContain(`${expected.pod}.${expected.service} does not resolve`);
+    expect(f.evidence[0]).toMatchObject({ label: 'spec.publishNotReadyAddresses', text: 'not set (false)' });
+    expect(f.evidence[1]).toMatchObject({ type: 'event', label: 'Warning Unhealthy' });
+    const patch = f.recoveries[0]!.commands![0]!;
+    kubectl(['-n', ns, 'patch', 'service', expected.service!, '--type=merge', '-p', /-p '(.*)'$/.exec(patch)![1]!]);
+    const after = await diagnoseJson(ns);
+    expect(after.diagnosis.findings.map((x) => x.rule)).not.toContain('peer-discovery-blocked');
+  });
 });

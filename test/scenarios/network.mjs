@@ -4,7 +4,7 @@
 // cluster, and none needs to: sts-doctor reads the policies, and the symptom (Running, not
 // Ready, Warning Unhealthy) comes from the KWOK readiness stage, as a kubelet reports it
 // (test/cluster/stages/fault-readiness.yaml). Pods are pinned to the stable nodes; no node fails.
-import { apply, waitFor } from './cluster.mjs';
+import { apply, kubectl, waitFor } from './cluster.mjs';
 import { FAULT_LABEL, deployQuiz, eventsOf, isReady, quizPods } from './quiz.mjs';
 import { CONTAINER_LABEL, stableNodesByLoad } from './workload.mjs';
 
@@ -80,6 +80,22 @@ export const networkScenarios = {
     async setup(ns) {
       await deployIsolated(ns, [peersOnlyEgress(ns)]);
       return { policy: 'quiz-egress-peers-only' };
+    },
+  },
+  /**
+   * The headless Service publishes only Ready pods (publishNotReadyAddresses false) while quiz-0
+   * fails its readiness probe (OrderedReady: quiz-1 and quiz-2 are never created).
+   */
+  'peer-discovery-blocked': {
+    async setup(ns) {
+      await deployQuiz(ns, { nodes: stableNodesByLoad(), podLabels: { [`${FAULT_LABEL}/readiness`]: '503', [CONTAINER_LABEL]: 'quiz-api' } });
+      kubectl(['-n', ns, 'patch', 'service', 'quiz-pods', '--type=merge', '-p', '{"spec":{"publishNotReadyAddresses":false}}']);
+      await waitFor('quiz-0 Running, not Ready, with an Unhealthy event', () => {
+        const p = quizPods(ns)['quiz-0'];
+        return p?.status?.phase === 'Running' && !isReady(p) && eventsOf(ns, p.metadata.uid).some((e) => e.reason === 'Unhealthy');
+      });
+      await sleep(2000);
+      return { service: 'quiz-pods', pod: 'quiz-0' };
     },
   },
   /** Policies that allow the peers and DNS: the readiness failure is the application's own. */
