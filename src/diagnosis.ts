@@ -190,15 +190,21 @@ export function tellingEvent(events: KubeEvent[]): KubeEvent | undefined {
 /**
  * The pod's status as kubectl's STATUS column computes it (simplified from
  * `printPod` in pkg/printers/internalversion/printers.go): Terminating, a container's waiting or
- * terminated reason, `Init:<reason>`, else the phase.
+ * terminated reason, `Init:<reason>` / `Init:ExitCode:<n>` / `Init:Signal:<n>` for a failed init
+ * container, `Init:<i>/<n>` while init container i runs (sidecars that started are skipped),
+ * else the phase.
  */
 export function podStatus(pod: Pod): string {
   if (isTerminating(pod)) return 'Terminating';
   let reason = pod.status?.reason ?? pod.status?.phase ?? 'Unknown';
-  for (const c of pod.status?.initContainerStatuses ?? []) {
-    if (c.state?.terminated && c.state.terminated.exitCode === 0) continue;
+  const inits = pod.spec.initContainers ?? [];
+  for (const [i, c] of (pod.status?.initContainerStatuses ?? []).entries()) {
+    const t = c.state?.terminated;
+    if (t && t.exitCode === 0) continue;
+    if (inits.find((x) => x.name === c.name)?.restartPolicy === 'Always' && c.started) continue; // a started sidecar
+    if (t) return t.reason ? `Init:${t.reason}` : t.signal ? `Init:Signal:${t.signal}` : `Init:ExitCode:${t.exitCode}`;
     if (c.state?.waiting?.reason && c.state.waiting.reason !== 'PodInitializing') return `Init:${c.state.waiting.reason}`;
-    if (c.state?.terminated) return `Init:${c.state.terminated.reason ?? 'Error'}`;
+    return `Init:${i}/${inits.length}`;
   }
   for (const c of [...(pod.status?.containerStatuses ?? [])].reverse()) {
     if (c.state?.waiting?.reason) reason = c.state.waiting.reason;

@@ -51,8 +51,9 @@ export interface NotReadyReason {
 
 /**
  * Explains why `pod` is not Running and Ready: Terminating, not scheduled (PodScheduled=False),
- * a waiting container, a failing probe (Warning `Unhealthy`), or the Ready condition's own
- * message. Undefined when the pod is Running and Ready.
+ * a waiting container, an init container still running (`Init:<i>/<n>`), a failing probe
+ * (Warning `Unhealthy`), or the Ready condition's own message. Undefined when the pod is
+ * Running and Ready.
  */
 export function whyNotReady(view: SnapshotView, pod: Pod): NotReadyReason | undefined {
   if (isTerminating(pod)) {
@@ -82,6 +83,16 @@ export function whyNotReady(view: SnapshotView, pod: Pod): NotReadyReason | unde
       // The waiting message (often the runtime's long error) is in the evidence, not the sentence.
       text: `container ${waiting.status.name} is waiting with ${w.reason}`,
       evidence: [waitingEvidence(pod, waiting), ...evs.map(eventEvidence)],
+    };
+  }
+  const initialized = condition(pod.status?.conditions, 'Initialized');
+  const initRunning = pod.status?.phase === 'Pending' && initialized?.status === 'False' ? (pod.status.initContainerStatuses ?? []).find((c) => c.state?.running && (pod.spec.initContainers ?? []).find((x) => x.name === c.name)?.restartPolicy !== 'Always') : undefined;
+  if (initRunning) {
+    const i = (pod.spec.initContainers ?? []).findIndex((c) => c.name === initRunning.name);
+    return {
+      reason: `Init:${Math.max(0, i)}/${(pod.spec.initContainers ?? []).length}`,
+      text: `its init container ${initRunning.name} has been running since ${initRunning.state!.running!.startedAt ?? '?'} and has not finished`,
+      evidence: [fieldEvidence(pod, 'Pod', 'status.conditions[Initialized]', `False ${initialized!.reason ?? ''}: ${initialized!.message ?? ''}`.replace(/ :/, ':'), initialized!.lastTransitionTime ?? undefined)],
     };
   }
   const probe = podEvents(view, pod, 'Unhealthy')[0];

@@ -22,9 +22,10 @@ import { volumeNodeAffinity } from './volume-node-affinity.js';
 import { multiAttach } from './multi-attach.js';
 import { dnsEgressBlocked, networkPolicyIsolation } from './network-isolation.js';
 import { peerDiscoveryBlocked } from './peer-discovery.js';
+import { initContainerStuck } from './init-container-stuck.js';
 
 /** Every rule, in no particular order (reports sort by rank). */
-export const RULES: Rule[] = [nodeLost, pvcUnbound, imagePull, orderedReadyStall, notReadyUnexplained, crashLoop, probeFailing, containerConfigError, scaleDownBlocked, rolloutStuck, volumeNodeAffinity, multiAttach, unschedulable, podCreationDenied, headlessServiceMissing, retentionRisk, networkPolicyIsolation, dnsEgressBlocked, peerDiscoveryBlocked];
+export const RULES: Rule[] = [nodeLost, pvcUnbound, imagePull, orderedReadyStall, notReadyUnexplained, crashLoop, probeFailing, containerConfigError, scaleDownBlocked, rolloutStuck, volumeNodeAffinity, multiAttach, unschedulable, podCreationDenied, headlessServiceMissing, retentionRisk, networkPolicyIsolation, dnsEgressBlocked, peerDiscoveryBlocked, initContainerStuck];
 
 /**
  * Runs every rule over every StatefulSet in the snapshot. Findings are ordered by rule rank

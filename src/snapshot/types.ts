@@ -75,6 +75,8 @@ export interface Container {
   livenessProbe?: Probe;
   startupProbe?: Probe;
   volumeMounts?: { name: string; mountPath: string }[];
+  /** `Always` on an init container makes it a sidecar (restartable init container, 1.29+). */
+  restartPolicy?: string;
   /** Declared container ports; a named port (NetworkPolicy, Service targetPort) resolves against them. */
   ports?: { name?: string; containerPort: number; protocol?: string }[];
 }

@@ -71,4 +71,18 @@ describe.concurrent('network on the real control plane', () => {
     const after = await diagnoseJson(ns);
     expect(after.diagnosis.findings.map((x) => x.rule)).not.toContain('peer-discovery-blocked');
   });
+
+  it('an init container waiting for quiz-1, which OrderedReady never creates: init-container-stuck, Init:0/1 in the table', async () => {
+    const { ns, expected } = await setUp('init-container-stuck');
+    const { result, diagnosis } = await diagnoseJson(ns);
+    expect(result.code).toBe(1);
+    const f = onlyFinding(diagnosis.findings, 'init-container-stuck');
+    expect(f.subject).toMatchObject({ kind: 'Pod', name: expected.pod });
+    expect(f.details).toMatchObject({ container: expected.container, waitsFor: [expected.waitsFor], missing: [expected.waitsFor] });
+    expect(f.summary).toContain('OrderedReady never creates first');
+    expect(f.evidence.map((e) => e.label)).toEqual(['status.initContainerStatuses[wait-for-peers].state.running', 'status.conditions[Initialized]', 'spec.initContainers[wait-for-peers].command']);
+    expect(f.evidence[1]!.text).toBe('False ContainersNotInitialized: containers with incomplete status: [wait-for-peers]');
+    expect(diagnosis.findings[0]!.rule).toBe('init-container-stuck');
+    expect(diagnosis.statefulSets[0]!.table[0]).toMatchObject({ pod: 'quiz-0', status: 'Init:0/1' });
+  });
 });

@@ -5,7 +5,7 @@
 // Ready, Warning Unhealthy) comes from the KWOK readiness stage, as a kubelet reports it
 // (test/cluster/stages/fault-readiness.yaml). Pods are pinned to the stable nodes; no node fails.
 import { apply, kubectl, waitFor } from './cluster.mjs';
-import { FAULT_LABEL, deployQuiz, eventsOf, isReady, quizPods } from './quiz.mjs';
+import { FAULT_LABEL, createNamespace, deployQuiz, eventsOf, isReady, localStorageObjects, quizObjects, quizPods } from './quiz.mjs';
 import { CONTAINER_LABEL, stableNodesByLoad } from './workload.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -96,6 +96,29 @@ export const networkScenarios = {
       });
       await sleep(2000);
       return { service: 'quiz-pods', pod: 'quiz-0' };
+    },
+  },
+  /**
+   * quiz-0's init container waits for quiz-1's DNS name (`until nslookup quiz-1.quiz-pods`), which
+   * OrderedReady never creates before quiz-0 is Ready: the running init container comes from the
+   * KWOK stage fault-init-waiting (as the kubelet reports it), the deadlock from the real
+   * StatefulSet controller. Waits until the init container has run past the rule's 60 s grace.
+   */
+  'init-container-stuck': {
+    async setup(ns) {
+      await createNamespace(ns);
+      apply(localStorageObjects(ns, 3, stableNodesByLoad()));
+      const objects = quizObjects(ns, { podLabels: { [`${FAULT_LABEL}/init-waiting`]: 'true' } });
+      const sts = objects.find((o) => o.kind === 'StatefulSet');
+      sts.spec.template.spec.initContainers = [{ name: 'wait-for-peers', image: 'busybox:1.36', command: ['sh', '-c', 'until nslookup quiz-1.quiz-pods; do echo waiting for quiz-1; sleep 2; done'] }];
+      apply(objects);
+      await waitFor('quiz-0 Pending in init container wait-for-peers', () => {
+        const p = quizPods(ns)['quiz-0'];
+        return p?.status?.phase === 'Pending' && (p.status.initContainerStatuses ?? []).some((c) => c.name === 'wait-for-peers' && c.state?.running);
+      });
+      const started = Date.parse(quizPods(ns)['quiz-0'].status.initContainerStatuses[0].state.running.startedAt);
+      await sleep(Math.max(0, started + 62_000 - Date.now()));
+      return { pod: 'quiz-0', container: 'wait-for-peers', waitsFor: 'quiz-1' };
     },
   },
   /** Policies that allow the peers and DNS: the readiness failure is the application's own. */

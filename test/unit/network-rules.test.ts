@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { NetworkPolicy, Snapshot } from '../../src/snapshot/types.js';
 import { toManifestYaml } from '../../src/rules/manifest.js';
+import { peersNamed } from '../../src/rules/init-container-stuck.js';
 import { diagnoseFixture } from './fixtures.js';
 
 const withPolicies = (yaml: string) => (s: Snapshot): void => {
@@ -133,5 +134,17 @@ describe('recorded on the real control plane', () => {
     expect(d.findings.map((f) => f.rule)).not.toEqual(expect.arrayContaining(['network-policy-isolation']));
     expect(d.findings.map((f) => f.rule)).not.toContain('dns-egress-blocked');
     expect(d.findings.map((f) => f.rule)).toContain('probe-failing');
+  });
+});
+
+describe('peersNamed (init-container-stuck)', () => {
+  const sts = { metadata: { name: 'quiz' }, spec: { serviceName: 'quiz-pods' } } as never;
+  it.each([
+    [['sh', '-c', 'until nslookup quiz-1.quiz-pods; do sleep 2; done'], [1]],
+    [['sh', '-c', 'nc -z quiz-2.quiz-pods.demo.svc.cluster.local 27017 && nslookup quiz-0.quiz-pods'], [0, 2]],
+    [['wait-for', 'http://quiz-10.quiz-pods:8080/health'], [10]],
+    [['nslookup', 'myquiz-1.quiz-pods', 'quiz-1.quiz-podsx', 'quiz-x.quiz-pods'], []],
+  ])('%j → %j', (words, want) => {
+    expect(peersNamed(sts, words)).toEqual(want);
   });
 });
