@@ -32,6 +32,7 @@ import type {
 } from './types.js';
 import { selectorString, toTimestamp } from './view.js';
 import { trimSnapshot } from './normalize.js';
+import { checkStatefulSet } from './schema.js';
 
 export interface CollectOptions {
   namespace: string;
@@ -150,7 +151,9 @@ async function readNamespace(client: KubeClient, ns: string, statefulSets: State
   return trimSnapshot(snapshot);
 }
 
+/** A StatefulSet as read, checked against the schema (schema.ts; throws one sentence) and given its kind. */
 function withKind(sts: StatefulSet): StatefulSet {
+  checkStatefulSet(sts);
   sts.apiVersion ??= 'apps/v1';
   sts.kind ??= 'StatefulSet';
   return sts;

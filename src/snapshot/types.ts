@@ -350,8 +350,12 @@ export type ResourceName =
  */
 export interface Gap {
   resource: ResourceName;
-  /** `forbidden` (HTTP 403), `not-found` (the API group is not served), `error`, or `absent` (not in the dump). */
-  reason: 'forbidden' | 'not-found' | 'error' | 'absent';
+  /**
+   * `forbidden` (HTTP 403), `not-found` (the API group is not served), `error`, `absent` (not in
+   * the dump), or `invalid` (objects without the shape the API guarantees, dropped; see
+   * src/snapshot/schema.ts).
+   */
+  reason: 'forbidden' | 'not-found' | 'error' | 'absent' | 'invalid';
   /** One plain sentence, e.g. `events: forbidden (User "x" cannot list resource "events" ...)`. */
   message: string;
 }
