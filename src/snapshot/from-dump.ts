@@ -159,7 +159,10 @@ export async function snapshotsFromDump(path: string, opts: DumpOptions): Promis
       statefulSets = statefulSets.filter((s) => s.metadata.name === opts.name);
       if (statefulSets.length === 0) {
         const known = inNs(allSets).map((s) => s.metadata.name);
-        throw new NotFoundError(`StatefulSet "${opts.name}" is not in the dump for namespace "${ns}"${known.length ? ` (it has: ${known.join(', ')})` : ''}.`);
+        const elsewhere = [...new Set(allSets.filter((s) => s.metadata.name === opts.name).map((s) => nsOf(s, 'default')))].sort();
+        const has = known.length ? ` (it has: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ` and ${known.length - 10} more` : ''})` : ' (the dump has no StatefulSet in that namespace)';
+        const hint = elsewhere.length ? `; a StatefulSet named "${opts.name}" is in namespace${elsewhere.length > 1 ? 's' : ''} ${elsewhere.slice(0, 10).map((n) => `"${n}"`).join(', ')}` : '';
+        throw new NotFoundError(`StatefulSet "${opts.name}" is not in the dump for namespace "${ns}"${has}${hint}.`);
       }
     } else if (selector) {
       statefulSets = statefulSets.filter((s) => selectorMatches(selector, s.metadata.labels));

@@ -5,6 +5,7 @@
  */
 import type { KubeEvent, KubeObject, ResourceName, Snapshot } from './types.js';
 import { validateObjects } from './schema.js';
+import { stripUserinfo } from '../report/sanitize.js';
 import { claimOrdinal, eventTime, podBelongsTo, podOrdinal } from './view.js';
 
 /** Events kept per involved object (the newest); the rules read the recent ones. */
@@ -74,6 +75,8 @@ export function stripObject<T extends KubeObject>(obj: T): T {
  */
 export function trimSnapshot(snapshot: Snapshot): Snapshot {
   validateSnapshot(snapshot);
+  // A password in the server URL never reaches a report or a snapshot.
+  if (snapshot.source.type === 'cluster') snapshot.source.server = stripUserinfo(snapshot.source.server);
   const all = [
     snapshot.statefulSets,
     snapshot.pods,
