@@ -9,10 +9,10 @@
  * `updateRevision`, `observedGeneration`), and the pod facts in ./facts.ts.
  */
 import { statusConverged } from '../diagnosis.js';
-import { desiredReplicas, eventCount, podName, podOrdinal } from '../snapshot/view.js';
+import { desiredReplicas, eventCount, podOrdinal } from '../snapshot/view.js';
 import { firstOrdinals, formatPodRanges, missingOrdinalRanges, rangeCount } from '../snapshot/ordinals.js';
-import { whyNotReady } from './facts.js';
-import { absenceEvidence, confidenceFor, eventEvidence, fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js';
+import { absentPods, whyNotReady } from './facts.js';
+import { confidenceFor, eventEvidence, fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js';
 
 export const notReadyUnexplained: Rule = {
   id: 'pod-not-ready',
@@ -48,7 +48,7 @@ export const notReadyUnexplained: Rule = {
         summary: `Replicas ${formatPodRanges(sts, missing)} do not exist`,
         explanation: `The StatefulSet wants ${desiredReplicas(sts)} replicas but pods ${formatPodRanges(sts, missing)} do not exist.`,
         evidence: [
-          ...missing.slice(0, 5).map((r) => absenceEvidence({ kind: 'Pod', namespace: view.snapshot.namespace, name: podName(sts, r.from) }, `Pod ${formatPodRanges(sts, [r])} does not exist`)),
+          ...absentPods(view.snapshot.namespace, sts.metadata.name, missing),
           ...failures.map(eventEvidence),
         ],
         recoveries: [],

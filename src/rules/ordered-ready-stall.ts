@@ -13,8 +13,8 @@
  */
 import { desiredReplicas, isOrderedReady, isRunningAndReady, ordinalStart, podOrdinal } from '../snapshot/view.js';
 import { firstOrdinals, formatOrdinalRanges, formatPodRanges, missingOrdinalRanges, rangeCount, rangesAbove } from '../snapshot/ordinals.js';
-import { whyNotReady } from './facts.js';
-import { absenceEvidence, confidenceFor, fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js';
+import { absentPods, whyNotReady } from './facts.js';
+import { confidenceFor, fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js';
 
 export const orderedReadyStall: Rule = {
   id: 'ordered-ready-stall',
@@ -62,11 +62,7 @@ export const orderedReadyStall: Rule = {
         fieldEvidence(sts, 'StatefulSet', 'spec.podManagementPolicy', sts.spec.podManagementPolicy ?? 'OrderedReady (default)', undefined, 'spec'),
         fieldEvidence(sts, 'StatefulSet', 'status', `replicas=${sts.status?.replicas ?? 0} readyReplicas=${ready} spec.replicas=${want}`),
         ...(why?.evidence ?? []),
-        ...stranded.slice(0, 5).map((r) =>
-          r.from === r.to
-            ? absenceEvidence({ kind: 'Pod', namespace: view.snapshot.namespace, name: `${sts.metadata.name}-${r.from}` }, `Pod ${sts.metadata.name}-${r.from} does not exist`)
-            : absenceEvidence({ kind: 'Pod', namespace: view.snapshot.namespace, name: `${sts.metadata.name}-${r.from}` }, `Pods ${formatPodRanges(sts, [r])} (${r.to - r.from + 1}) do not exist`),
-        ),
+        ...absentPods(view.snapshot.namespace, sts.metadata.name, stranded),
       ],
       recoveries: [
         {
@@ -93,3 +89,4 @@ export const orderedReadyStall: Rule = {
     return [f];
   },
 };
+
