@@ -6,6 +6,8 @@ import { evaluate } from './rules/registry.js';
 import type { Finding, Severity } from './rules/types.js';
 import type { Gap, KubeEvent, Pod, Snapshot, SnapshotSource, StatefulSet, Timestamp } from './snapshot/types.js';
 import {
+  claimName,
+  claimOrdinal,
   condition,
   desiredReplicas,
   eventCount,
@@ -21,10 +23,20 @@ import {
 /** Version of the JSON shape; bumped on incompatible changes. */
 export const DIAGNOSIS_API_VERSION = 'sts-doctor.dev/v1';
 
-/** One row of the per-replica table. */
+/**
+ * One row of the per-replica table: one pod (existing or missing), or a run of missing ones.
+ * The table shows the ordinals the spec wants (`[start, start + spec.replicas)`) and every pod
+ * that exists; a run of more than {@link MAX_MISSING_ROWS} consecutive missing ordinals without
+ * a claim is one row from `ordinal` to `lastOrdinal`, so its size is linear in the pods and
+ * claims that exist, never in `spec.replicas` or ordinal values.
+ */
 export interface ReplicaRow {
   ordinal: number;
+  /** For a run of missing pods: its last ordinal (`pod` … `lastPod`). */
+  lastOrdinal?: number;
   pod: string;
+  /** For a run of missing pods: the last pod's name. */
+  lastPod?: string;
   /** False when no pod with this name exists. */
   exists: boolean;
   uid?: string;
@@ -38,7 +50,10 @@ export interface ReplicaRow {
   restarts?: number;
   node?: string;
   revision?: string;
-  /** Claims of this ordinal's claim templates, with `status.phase` (`Missing` if none; `Unknown` if claims could not be read). */
+  /**
+   * Claims of this ordinal's claim templates, with `status.phase` (`Missing` if none; `Unknown`
+   * if claims could not be read). For a run: one entry per template, named `first … last`.
+   */
   claims: { name: string; phase: string }[];
   /** Ordinal at or above `spec.replicas`: being removed by a scale-down. */
   condemned: boolean;
@@ -62,6 +77,13 @@ export interface StatefulSetReport {
   table: ReplicaRow[];
 }
 
+/** Runs of missing pods longer than this are one table row. */
+export const MAX_MISSING_ROWS = 3;
+/** Evidence lines kept per finding; the rest are counted in `evidenceOmitted`. */
+export const MAX_EVIDENCE = 20;
+/** Characters kept of any message, summary or explanation; the rest are counted in the text. */
+export const MAX_TEXT = 2000;
+
 /** The whole diagnosis document. */
 export interface Diagnosis {
   apiVersion: typeof DIAGNOSIS_API_VERSION;
@@ -78,7 +100,7 @@ export interface Diagnosis {
 /** Runs every rule over the snapshot and builds the per-replica tables. Pure. */
 export function diagnose(snapshot: Snapshot): Diagnosis {
   const view = new SnapshotView(snapshot);
-  const findings = evaluate(view);
+  const findings = evaluate(view).map(boundFinding);
   const statefulSets = snapshot.statefulSets.map((sts) => report(view, sts, findings));
   const count = (s: Severity): number => findings.filter((f) => f.severity === s).length;
   return {
@@ -118,16 +140,36 @@ function report(view: SnapshotView, sts: StatefulSet, findings: Finding[]): Stat
   const pods = view.podsOf(sts);
   const start = ordinalStart(sts);
   const want = desiredReplicas(sts);
+  const end = start + want;
   const byOrdinal = view.podsByOrdinal(sts);
-  const last = Math.max(start + want - 1, ...byOrdinal.keys());
+  // Ordinals that get a row of their own: every pod, and every wanted ordinal with a claim.
+  const own = new Set(byOrdinal.keys());
+  for (const c of view.snapshot.persistentVolumeClaims) {
+    const o = claimOrdinal(sts, c.metadata.name)?.ordinal;
+    if (o !== undefined && o >= start && o < end) own.add(o);
+  }
   const table: ReplicaRow[] = [];
-  for (let ord = start; ord <= last; ord++) table.push(row(view, sts, ord, byOrdinal.get(ord), ord >= start + want));
-  const own = findings.filter((f) => f.statefulSet.uid === sts.metadata.uid && f.statefulSet.name === sts.metadata.name);
+  const missingRun = (from: number, to: number): void => {
+    if (to - from + 1 <= MAX_MISSING_ROWS) for (let o = from; o <= to; o++) table.push(row(view, sts, o, undefined, false));
+    else table.push(missingRange(view, sts, from, to));
+  };
+  // Walk the sorted ordinals; `cursor` is the lowest wanted ordinal not yet shown.
+  let cursor = start;
+  for (const ord of [...own].sort((a, b) => a - b)) {
+    if (ord >= start && cursor < Math.min(ord, end)) {
+      missingRun(cursor, Math.min(ord, end) - 1);
+      cursor = Math.min(ord, end);
+    }
+    table.push(row(view, sts, ord, byOrdinal.get(ord), ord < start || ord >= end));
+    if (ord >= cursor && ord < end) cursor = ord + 1;
+  }
+  if (cursor < end) missingRun(cursor, end - 1);
+  const mine = findings.filter((f) => f.statefulSet.uid === sts.metadata.uid && f.statefulSet.name === sts.metadata.name);
   const s = sts.status ?? {};
   const r: StatefulSetReport = {
     name: sts.metadata.name,
     namespace: sts.metadata.namespace ?? view.snapshot.namespace,
-    healthy: statusConverged(sts) && !own.some((f) => f.severity !== 'info'),
+    healthy: statusConverged(sts) && !mine.some((f) => f.severity !== 'info'),
     podManagementPolicy: sts.spec.podManagementPolicy ?? 'OrderedReady',
     updateStrategy: sts.spec.updateStrategy?.type ?? 'RollingUpdate',
     replicas: {
@@ -145,6 +187,38 @@ function report(view: SnapshotView, sts: StatefulSet, findings: Finding[]): Stat
   if (s.currentRevision) r.currentRevision = s.currentRevision;
   if (s.updateRevision) r.updateRevision = s.updateRevision;
   return r;
+}
+
+/** One row for the missing pods `from` … `to` (none has a pod or a claim). */
+function missingRange(view: SnapshotView, sts: StatefulSet, from: number, to: number): ReplicaRow {
+  const phase = view.canSee('persistentvolumeclaims') ? 'Missing' : 'Unknown';
+  return {
+    ordinal: from,
+    lastOrdinal: to,
+    pod: podName(sts, from),
+    lastPod: podName(sts, to),
+    exists: false,
+    status: view.canSee('pods') ? 'Missing' : 'Unknown',
+    ready: false,
+    claims: (sts.spec.volumeClaimTemplates ?? []).map((t) => ({ name: `${claimName(sts, t.metadata.name, from)} … ${claimName(sts, t.metadata.name, to)}`, phase })),
+    condemned: false,
+  };
+}
+
+/**
+ * A finding within its bounds: at most {@link MAX_EVIDENCE} evidence lines (the number left out
+ * in `evidenceOmitted`) and no text longer than {@link MAX_TEXT} characters.
+ */
+export function boundFinding(f: Finding): Finding {
+  const out: Finding = { ...f, summary: clipText(f.summary), explanation: clipText(f.explanation) };
+  out.evidence = f.evidence.slice(0, MAX_EVIDENCE).map((e) => (e.text.length > MAX_TEXT ? { ...e, text: clipText(e.text) } : e));
+  if (f.evidence.length > MAX_EVIDENCE) out.evidenceOmitted = f.evidence.length - MAX_EVIDENCE;
+  return out;
+}
+
+/** `text` cut to {@link MAX_TEXT} characters, saying how many were left out. */
+export function clipText(text: string): string {
+  return text.length <= MAX_TEXT ? text : `${text.slice(0, MAX_TEXT)}… (${text.length - MAX_TEXT} more characters)`;
 }
 
 function row(view: SnapshotView, sts: StatefulSet, ordinal: number, pod: Pod | undefined, condemned: boolean): ReplicaRow {
@@ -175,7 +249,7 @@ function row(view: SnapshotView, sts: StatefulSet, ordinal: number, pod: Pod | u
   const events = view.eventsFor(pod, 'Pod');
   const ev = r.ready ? events[0] : tellingEvent(events);
   if (ev) {
-    r.event = { type: ev.type ?? 'Normal', reason: ev.reason ?? '', message: ev.message ?? '', count: eventCount(ev) };
+    r.event = { type: ev.type ?? 'Normal', reason: ev.reason ?? '', message: clipText(ev.message ?? ''), count: eventCount(ev) };
     const t = eventTimestamp(ev);
     if (t) r.event.time = t;
   }

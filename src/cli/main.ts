@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, StsDoctorError } from '../errors.js';
 import { VERSION } from './version.js';
 import { OUTPUT_FORMATS } from '../report/index.js';
+import { errorLine, sanitizeText, stripUserinfo } from '../report/sanitize.js';
 
 /** Flags every command that talks to a cluster accepts, named as kubectl names them. */
 function connectionFlags(cmd: Command): Command {
@@ -25,7 +26,7 @@ function program(): Command {
     // Usage errors are one sentence too: `sts-doctor: unknown option '--x' (see sts-doctor --help).`
     .configureOutput({
       writeErr: (s) => process.stderr.write(s),
-      outputError: (s, write) => write(`sts-doctor: ${s.replace(/^error: /, '').trim().replace(/\.$/, '')} (see sts-doctor --help).\n`),
+      outputError: (s, write) => write(`sts-doctor: ${sanitizeText(s.replace(/^error: /, '').trim().replace(/\.$/, ''), false)} (see sts-doctor --help).\n`),
     })
     .exitOverride();
 
@@ -109,7 +110,10 @@ export async function run(argv: string[]): Promise<void> {
   }
 }
 
-/** Maps any error to its exit code, writing its one-sentence message to stderr. */
+/**
+ * Maps any error to its exit code, writing its one-sentence message to stderr: sanitised (an
+ * API error body can carry terminal escapes) and without userinfo in URLs.
+ */
 export function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) {
     // commander has already printed its own one-line message (or the help / version).
@@ -117,14 +121,14 @@ export function exitCodeFor(err: unknown): number {
     return ExitCode.Error;
   }
   if (err instanceof StsDoctorError) {
-    process.stderr.write(`sts-doctor: ${err.message}\n`);
-    if (process.env.STS_DOCTOR_DEBUG && err.cause) process.stderr.write(`${String((err.cause as Error).stack ?? err.cause)}\n`);
+    process.stderr.write(errorLine(err));
+    if (process.env.STS_DOCTOR_DEBUG && err.cause) process.stderr.write(`${sanitizeText(stripUserinfo(String((err.cause as Error).stack ?? err.cause)))}\n`);
     return err.exitCode;
   }
   // A bug: still one sentence, and the stack only on request.
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`sts-doctor: internal error: ${message.split('\n')[0]} (set STS_DOCTOR_DEBUG=1 for details)\n`);
-  if (process.env.STS_DOCTOR_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  process.stderr.write(`sts-doctor: internal error: ${sanitizeText(stripUserinfo(message.split('\n')[0] ?? ''), false)} (set STS_DOCTOR_DEBUG=1 for details)\n`);
+  if (process.env.STS_DOCTOR_DEBUG && err instanceof Error) process.stderr.write(`${sanitizeText(stripUserinfo(err.stack ?? ''))}\n`);
   return ExitCode.Error;
 }
 

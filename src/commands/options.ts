@@ -43,8 +43,39 @@ export function parseNow(value: string | undefined): string | undefined {
   return toTimestamp(t);
 }
 
-/** Rejects option combinations that make no sense. */
+/** A DNS-1123 label (RFC 1123): what a namespace name must be. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A DNS-1123 subdomain: what an object name (a StatefulSet, a pod, a node) must be. */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * Checks a namespace name before it reaches a URL (so `.` and `..` never become dot segments).
+ * @throws UsageError naming `what` (`-n/--namespace`, `the kubeconfig context's namespace`)
+ */
+export function checkNamespace(ns: string, what = '-n/--namespace'): void {
+  if (ns.length > 63 || !DNS_LABEL.test(ns)) {
+    throw new UsageError(`${what} must be a namespace name (lowercase letters, digits and '-', at most 63 characters), not "${ns}".`);
+  }
+}
+
+/**
+ * Checks an object name (a StatefulSet, a pod, a node) before it reaches a URL.
+ * @throws UsageError naming `what`
+ */
+export function checkObjectName(name: string, what = 'The StatefulSet name'): void {
+  if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
+    throw new UsageError(`${what} must be a Kubernetes object name (lowercase letters, digits, '-' and '.', at most 253 characters), not "${name}".`);
+  }
+}
+
+/**
+ * Rejects option combinations that make no sense, and names and namespaces that are not DNS
+ * names (before any request is made).
+ */
 export function checkReadOptions(name: string | undefined, opts: ReadOptions): void {
+  if (opts.from === '') throw new UsageError('--from needs a path: a file, a directory, or - for standard input.');
+  if (name !== undefined) checkObjectName(name);
+  if (opts.namespace !== undefined) checkNamespace(opts.namespace);
   if (opts.now && !opts.from) throw new UsageError('--now applies only with --from.');
   if (name && opts.selector) throw new UsageError('Pass either a StatefulSet name or -l/--selector, not both.');
   if (opts.from && (opts.kubeconfig || opts.context)) throw new UsageError('--from reads a dump; --kubeconfig and --context do not apply.');

@@ -10,6 +10,7 @@ import { loadSnapshot } from './load.js';
 import { parseDuration, type ReadOptions } from './options.js';
 import { UsageError } from '../errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sanitizeText } from '../report/sanitize.js';
 
 export interface WaitOptions extends ReadOptions {
   output: OutputFormat;
@@ -64,7 +65,7 @@ export async function waitCommand(name: string | undefined, opts: WaitOptions): 
     async () => diagnose(await loadSnapshot(name, opts)),
     timeoutMs,
     intervalMs,
-    (_d, line) => process.stderr.write(`[${Math.round((Date.now() - started) / 1000)}s] ${line}\n`),
+    (_d, line) => process.stderr.write(`[${Math.round((Date.now() - started) / 1000)}s] ${sanitizeText(line, false)}\n`),
   );
   if (!healthy) process.stderr.write(`sts-doctor: not healthy after ${opts.timeout}; the diagnosis follows.\n`);
   process.stdout.write(await render(diagnosis, opts.output));

@@ -1,9 +1,13 @@
 /**
  * Reporters: a name-to-function map. Each takes the Diagnosis and returns the text for stdout.
  * json and yaml print the Diagnosis as it is (README, "JSON output"); junit and github are
- * for CI. Only text carries colour.
+ * for CI. Only text carries colour. Untrusted text passes one choke point (./sanitize.ts): text,
+ * junit and github render a sanitised copy of the Diagnosis (control characters shown as
+ * `\x1b`); json and yaml keep the data verbatim, with the characters their encoders leave raw
+ * written as `\uXXXX` escapes.
  */
 import type { Diagnosis } from '../diagnosis.js';
+import { escapeJsonText, sanitizeDeep, TERMINAL_RISKY } from './sanitize.js';
 
 /** Every output format `diagnose` and `wait` accept. */
 export const OUTPUT_FORMATS = ['text', 'json', 'yaml', 'junit', 'github'] as const;
@@ -13,22 +17,35 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export async function render(d: Diagnosis, format: OutputFormat): Promise<string> {
   switch (format) {
     case 'json':
-      return `${JSON.stringify(d, null, 2)}\n`;
-    case 'yaml': {
-      const { stringify } = await import('../yaml.js');
-      return stringify(d, { lineWidth: 0 });
-    }
+      return `${escapeJsonText(JSON.stringify(d, null, 2))}\n`;
+    case 'yaml':
+      return yamlText(d);
     case 'junit': {
       const { renderJunit } = await import('./junit.js');
-      return renderJunit(d);
+      return renderJunit(sanitizeDeep(d));
     }
     case 'github': {
       const { renderGithub } = await import('./junit.js');
-      return renderGithub(d);
+      return renderGithub(sanitizeDeep(d));
     }
     case 'text': {
       const { renderText } = await import('./text.js');
-      return renderText(d);
+      return renderText(sanitizeDeep(d));
     }
   }
+}
+
+/**
+ * `value` as YAML, verbatim: a string holding a character a terminal may act on is written
+ * double-quoted, where YAML escapes C0 controls itself and the rest become `\uXXXX` escapes.
+ */
+export async function yamlText(value: unknown): Promise<string> {
+  const { Document, visit } = await import('../yaml.js');
+  const doc = new Document(value);
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && TERMINAL_RISKY.test(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return escapeJsonText(doc.toString({ lineWidth: 0 }));
 }

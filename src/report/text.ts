@@ -76,7 +76,7 @@ export function overview(d: Diagnosis, c: ChalkInstance, width: number): string 
     const status = s.healthy ? 'healthy' : top ? `${SEVERITY_MARK[top.severity]} ${top.rule}: ${top.summary}` : 'unhealthy';
     return { s, top, cells: [s.namespace, s.name, `${s.replicas.ready}/${s.replicas.desired}`, status] };
   });
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r.cells[i]!.length)));
+  const widths = head.map((h, i) => rows.reduce((w, r) => Math.max(w, r.cells[i]!.length), h.length));
   const fixed = widths.slice(0, -1).reduce((a, b) => a + b + 2, 0);
   const last = Math.max(20, width - fixed);
   const line = (cells: string[]): string => cells.map((cell, i) => (i === cells.length - 1 ? clip(cell, last) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
@@ -100,15 +100,15 @@ function header(s: StatefulSetReport, c: ChalkInstance): string {
 function table(rows: ReplicaRow[], now: string, c: ChalkInstance, width: number): string {
   const head = ['ORDINAL', 'POD', 'STATUS', 'READY', 'NODE', 'PVC', 'LAST EVENT'];
   const cells = rows.map((r) => [
-    String(r.ordinal) + (r.condemned ? '*' : ''),
-    r.exists ? r.pod : `(${r.pod})`,
+    (r.lastOrdinal !== undefined ? `${r.ordinal}–${r.lastOrdinal}` : String(r.ordinal)) + (r.condemned ? '*' : ''),
+    r.exists ? r.pod : r.lastPod ? `(${r.pod} … ${r.lastPod})` : `(${r.pod})`,
     r.status,
     r.readyContainers ?? '-',
     r.node ?? '-',
     r.claims.length ? r.claims.map((x) => `${x.name} ${x.phase}`).join(', ') : '-',
     r.event ? `${r.event.type} ${r.event.reason} ${formatAge(ageSeconds(now, r.event.time))} ago: ${r.event.message}` : '-',
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]!.length)));
+  const widths = head.map((h, i) => cells.reduce((w, row) => Math.max(w, row[i]!.length), h.length));
   const fixed = widths.slice(0, -1).reduce((a, b) => a + b + 2, 2);
   const last = Math.max(20, width - fixed);
   const line = (row: string[], color?: (s: string) => string): string =>
@@ -142,6 +142,7 @@ function finding(f: Finding, d: Diagnosis, c: ChalkInstance, sev: (s: Severity, 
   if (f.evidence.length) {
     lines.push(`  ${c.dim('Evidence:')}`);
     for (const e of f.evidence) lines.push(...evidence(e, d.now, c, width));
+    if (f.evidenceOmitted) lines.push(`    ${c.dim(`… and ${f.evidenceOmitted} more`)}`);
   }
   if (f.recoveries.length) {
     lines.push(`  ${c.dim('Recovery:')}`);

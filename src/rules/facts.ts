@@ -4,7 +4,8 @@
  */
 import type { ContainerStatus, KubeEvent, Node, Pod } from '../snapshot/types.js';
 import { ageSeconds, condition, formatAge, isPodReady, isTerminating, type SnapshotView } from '../snapshot/view.js';
-import { eventEvidence, fieldEvidence, type Evidence } from './types.js';
+import { absenceEvidence, eventEvidence, fieldEvidence, type Evidence } from './types.js';
+import type { OrdinalRange } from '../snapshot/ordinals.js';
 
 /** A container with a waiting reason, with where it sits in the pod's status. */
 export interface WaitingContainer {
@@ -147,4 +148,21 @@ export function nodeState(view: SnapshotView, name: string): NodeState {
     s.heartbeatAge = ageSeconds(view.snapshot.now, ready.lastHeartbeatTime);
   }
   return s;
+}
+
+/**
+ * Absence evidence for the missing pods: one line per pod for short runs, one line per long run
+ * (`Pods quiz-3 … quiz-999 (997) do not exist`), at most five lines.
+ */
+export function absentPods(namespace: string, sts: string, ranges: OrdinalRange[]): Evidence[] {
+  const out: Evidence[] = [];
+  for (const r of ranges) {
+    if (out.length >= 5) break;
+    if (r.to - r.from < 3) {
+      for (let o = r.from; o <= r.to && out.length < 5; o++) out.push(absenceEvidence({ kind: 'Pod', namespace, name: `${sts}-${o}` }, `Pod ${sts}-${o} does not exist`));
+    } else {
+      out.push(absenceEvidence({ kind: 'Pod', namespace, name: `${sts}-${r.from}` }, `Pods ${sts}-${r.from} … ${sts}-${r.to} (${r.to - r.from + 1}) do not exist`));
+    }
+  }
+  return out;
 }

@@ -9,9 +9,10 @@
  * `updateRevision`, `observedGeneration`), and the pod facts in ./facts.ts.
  */
 import { statusConverged } from '../diagnosis.js';
-import { desiredReplicas, eventCount, ordinalStart, podName, podOrdinal } from '../snapshot/view.js';
-import { whyNotReady } from './facts.js';
-import { absenceEvidence, confidenceFor, eventEvidence, fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js';
+import { desiredReplicas, eventCount, podOrdinal } from '../snapshot/view.js';
+import { firstOrdinals, formatPodRanges, missingOrdinalRanges, rangeCount } from '../snapshot/ordinals.js';
+import { absentPods, whyNotReady } from './facts.js';
+import { confidenceFor, eventEvidence, fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js';
 
 export const notReadyUnexplained: Rule = {
   id: 'pod-not-ready',
@@ -37,24 +38,21 @@ export const notReadyUnexplained: Rule = {
         details: { reason: why.reason },
       });
     }
-    const present = new Set(pods.map((p) => podOrdinal(sts, p.metadata.name)));
-    const start = ordinalStart(sts);
-    const missing: number[] = [];
-    for (let o = start; o < start + desiredReplicas(sts); o++) if (!present.has(o)) missing.push(o);
+    const missing = missingOrdinalRanges(sts, pods.map((p) => podOrdinal(sts, p.metadata.name)!));
     if (missing.length && out.length === 0 && view.canSee('pods')) {
       const failures = view.eventsFor(sts, 'StatefulSet').filter((e) => e.type === 'Warning').slice(0, 3);
       out.push({
         ...base,
         severity: 'warning',
         subject: ref(sts, 'StatefulSet'),
-        summary: `Replicas ${missing.map((o) => podName(sts, o)).join(', ')} do not exist`,
-        explanation: `The StatefulSet wants ${desiredReplicas(sts)} replicas but pods ${missing.map((o) => podName(sts, o)).join(', ')} do not exist.`,
+        summary: `Replicas ${formatPodRanges(sts, missing)} do not exist`,
+        explanation: `The StatefulSet wants ${desiredReplicas(sts)} replicas but pods ${formatPodRanges(sts, missing)} do not exist.`,
         evidence: [
-          ...missing.map((o) => absenceEvidence({ kind: 'Pod', namespace: view.snapshot.namespace, name: podName(sts, o) }, `Pod ${podName(sts, o)} does not exist`)),
+          ...absentPods(view.snapshot.namespace, sts.metadata.name, missing),
           ...failures.map(eventEvidence),
         ],
         recoveries: [],
-        details: { missingOrdinals: missing, warnings: failures.map((e) => ({ reason: e.reason, count: eventCount(e) })) },
+        details: { missingOrdinals: firstOrdinals(missing), missingCount: rangeCount(missing), warnings: failures.map((e) => ({ reason: e.reason, count: eventCount(e) })) },
       });
     }
     if (out.length === 0 && !statusConverged(sts)) {

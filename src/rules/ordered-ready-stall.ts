@@ -7,10 +7,14 @@
  * stops at the first pod that is not Running and Ready (and Available for minReadySeconds) or is
  * Terminating, and creates nothing above it. It emits no event and sets no status field for
  * this wait: the signal is the absence of the higher pods, plus the blocker's own state.
+ *
+ * Bounded: missing ordinals are ranges (`quiz-3 … quiz-999`), so `spec.replicas` of two billion
+ * costs no more than three; the work is linear in the number of pods.
  */
-import { desiredReplicas, isOrderedReady, isRunningAndReady, ordinalStart, podName, podOrdinal } from '../snapshot/view.js';
-import { whyNotReady } from './facts.js';
-import { absenceEvidence, confidenceFor, fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js';
+import { desiredReplicas, isOrderedReady, isRunningAndReady, ordinalStart, podOrdinal } from '../snapshot/view.js';
+import { firstOrdinals, formatOrdinalRanges, formatPodRanges, missingOrdinalRanges, rangeCount, rangesAbove } from '../snapshot/ordinals.js';
+import { absentPods, whyNotReady } from './facts.js';
+import { confidenceFor, fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js';
 
 export const orderedReadyStall: Rule = {
   id: 'ordered-ready-stall',
@@ -18,38 +22,39 @@ export const orderedReadyStall: Rule = {
   rank: 60,
   evaluate({ view, sts }) {
     if (!isOrderedReady(sts)) return [];
-    const start = ordinalStart(sts);
     const want = desiredReplicas(sts);
     const pods = view.podsByOrdinal(sts);
-    const missing: number[] = [];
-    for (let o = start; o < start + want; o++) if (!pods.has(o)) missing.push(o);
+    const missing = missingOrdinalRanges(sts, pods.keys());
     if (missing.length === 0) return [];
+    const highestMissing = missing.at(-1)!.to;
     // The blocker: the lowest existing ordinal below a missing one that is not Running and Ready.
     let blocker;
-    for (let o = start; o < Math.max(...missing); o++) {
-      const p = pods.get(o);
-      if (p && !isRunningAndReady(p)) {
+    for (const o of [...pods.keys()].sort((a, b) => a - b)) {
+      if (o >= highestMissing) break;
+      const p = pods.get(o)!;
+      if (o >= ordinalStart(sts) && !isRunningAndReady(p)) {
         blocker = p;
         break;
       }
     }
     if (!blocker) return [];
     const blockerOrdinal = podOrdinal(sts, blocker.metadata.name)!;
-    const stranded = missing.filter((o) => o > blockerOrdinal);
+    const stranded = rangesAbove(missing, blockerOrdinal);
     if (stranded.length === 0) return [];
+    const count = rangeCount(stranded);
     const why = whyNotReady(view, blocker);
     const readinessFailure = !why || /readiness probe|NotReady|ContainersNotReady/.test(why.reason);
-    const names = stranded.map((o) => podName(sts, o));
+    const names = formatPodRanges(sts, stranded);
     const ready = sts.status?.readyReplicas ?? 0;
     const f: Finding = {
       rule: 'ordered-ready-stall',
       severity: 'critical',
       statefulSet: stsRef({ view, sts }),
       subject: ref(blocker, 'Pod'),
-      summary: `${blocker.metadata.name} is not Ready (${why?.reason ?? 'not Ready'}), so ${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} never created`,
+      summary: `${blocker.metadata.name} is not Ready (${why?.reason ?? 'not Ready'}), so ${names} ${count === 1 ? 'is' : 'are'} never created`,
       explanation:
         `StatefulSet ${sts.metadata.name} uses podManagementPolicy OrderedReady: the controller creates pods one at a time and waits for each to be Running and Ready before creating the next. ` +
-        `${blocker.metadata.name} is not Ready because ${why?.text ?? 'it is not Ready'}, so ordinals ${stranded.join(', ')} are not created (${ready}/${want} replicas ready). ` +
+        `${blocker.metadata.name} is not Ready because ${why?.text ?? 'it is not Ready'}, so ordinals ${formatOrdinalRanges(stranded)} are not created (${ready}/${want} replicas ready). ` +
         'The controller records no event for this wait. ' +
         (readinessFailure ? 'If readiness depends on the missing peers (a quorum), this is a deadlock. ' : '') +
         'Fixing the pod template does not replace the blocked pod: after the fix, delete it so it is recreated from the new revision.',
@@ -57,7 +62,7 @@ export const orderedReadyStall: Rule = {
         fieldEvidence(sts, 'StatefulSet', 'spec.podManagementPolicy', sts.spec.podManagementPolicy ?? 'OrderedReady (default)', undefined, 'spec'),
         fieldEvidence(sts, 'StatefulSet', 'status', `replicas=${sts.status?.replicas ?? 0} readyReplicas=${ready} spec.replicas=${want}`),
         ...(why?.evidence ?? []),
-        ...names.map((n) => absenceEvidence({ kind: 'Pod', namespace: view.snapshot.namespace, name: n }, `Pod ${n} does not exist`)),
+        ...absentPods(view.snapshot.namespace, sts.metadata.name, stranded),
       ],
       recoveries: [
         {
@@ -79,8 +84,9 @@ export const orderedReadyStall: Rule = {
       ],
       // Why the blocker is not Ready often comes from its events (probe failures).
       confidence: confidenceFor(view, 'events'),
-      details: { blocker: blocker.metadata.name, blockerOrdinal, reason: why?.reason, missingOrdinals: stranded },
+      details: { blocker: blocker.metadata.name, blockerOrdinal, reason: why?.reason, missingOrdinals: firstOrdinals(stranded), missingCount: count, missingRanges: stranded.slice(0, 20) },
     };
     return [f];
   },
 };
+

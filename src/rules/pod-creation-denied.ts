@@ -18,7 +18,8 @@
  * the same object follows it.
  */
 import type { KubeEvent, ResourceQuota } from '../snapshot/types.js';
-import { desiredReplicas, eventTime, ordinalStart, podName, podOrdinal } from '../snapshot/view.js';
+import { eventTime, podOrdinal } from '../snapshot/view.js';
+import { inRanges, missingOrdinalRanges } from '../snapshot/ordinals.js';
 import { absenceEvidence, confidenceFor, eventEvidence, fieldEvidence, stsRef, type Evidence, type Finding, type RecoveryOption, type Rule } from './types.js';
 
 /** Why the API server refused the object. */
@@ -133,11 +134,9 @@ export const podCreationDenied: Rule = {
   rank: 25,
   evaluate({ view, sts }) {
     if (!view.canSee('pods')) return [];
-    const present = new Set(view.podsOf(sts).map((p) => podOrdinal(sts, p.metadata.name)));
-    const start = ordinalStart(sts);
-    const missing = new Set<string>();
-    for (let o = start; o < start + desiredReplicas(sts); o++) if (!present.has(o)) missing.add(podName(sts, o));
-    if (missing.size === 0) return [];
+    const ranges = missingOrdinalRanges(sts, view.podsOf(sts).map((p) => podOrdinal(sts, p.metadata.name)!));
+    if (ranges.length === 0) return [];
+    const missing = { has: (pod: string): boolean => { const o = podOrdinal(sts, pod); return o !== undefined && inRanges(ranges, o); } };
     const events = view.eventsFor(sts, 'StatefulSet'); // newest first
     const out: Finding[] = [];
     // The newest current failure of each missing pod, per object kind (Pod, Claim).

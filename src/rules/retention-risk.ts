@@ -23,6 +23,7 @@
  */
 import type { PersistentVolume, PersistentVolumeClaim } from '../snapshot/types.js';
 import { claimOrdinal, desiredReplicas, isRunningAndReady, ordinalStart, podName } from '../snapshot/view.js';
+import { missingOrdinalRanges } from '../snapshot/ordinals.js';
 import { absenceEvidence, confidenceFor, fieldEvidence, ref, stsRef, type Evidence, type Finding, type Rule } from './types.js';
 
 export const retentionRisk: Rule = {
@@ -48,10 +49,7 @@ export const retentionRisk: Rule = {
     const policy = sts.spec.persistentVolumeClaimRetentionPolicy;
     if (policy?.whenScaled === 'Delete') {
       const scalingDown = [...pods.keys()].some((o) => o >= start + want);
-      const unhealthy = [...Array(want).keys()].some((i) => {
-        const pod = pods.get(start + i);
-        return !pod || !isRunningAndReady(pod);
-      });
+      const unhealthy = missingOrdinalRanges(sts, pods.keys()).length > 0 || [...pods].some(([o, pod]) => o >= start && o < start + want && !isRunningAndReady(pod));
       const bound = claims.filter((c) => c.pv);
       const deleting = bound.filter((c) => c.pv!.spec.persistentVolumeReclaimPolicy === 'Delete');
       const evidence: Evidence[] = [fieldEvidence(sts, 'StatefulSet', 'spec.persistentVolumeClaimRetentionPolicy', `whenDeleted: ${policy.whenDeleted ?? 'Retain'}, whenScaled: Delete`, undefined, 'spec')];

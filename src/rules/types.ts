@@ -73,6 +73,8 @@ export interface Finding {
   /** A few sentences: why this happens and what it blocks. */
   explanation: string;
   evidence: Evidence[];
+  /** Evidence lines left out beyond the cap (src/diagnosis.ts, MAX_EVIDENCE); absent when none. */
+  evidenceOmitted?: number;
   recoveries: RecoveryOption[];
   /** `low` when a read the rule needs was not possible (see Snapshot gaps). */
   confidence: 'high' | 'low';

@@ -34,6 +34,7 @@ import type {
 } from './types.js';
 import { selectorString, toTimestamp } from './view.js';
 import { trimSnapshot } from './normalize.js';
+import { checkStatefulSet } from './schema.js';
 
 export interface CollectOptions {
   namespace: string;
@@ -155,7 +156,9 @@ async function readNamespace(client: KubeClient, ns: string, statefulSets: State
   return trimSnapshot(snapshot);
 }
 
+/** A StatefulSet as read, checked against the schema (schema.ts; throws one sentence) and given its kind. */
 function withKind(sts: StatefulSet): StatefulSet {
+  checkStatefulSet(sts);
   sts.apiVersion ??= 'apps/v1';
   sts.kind ??= 'StatefulSet';
   return sts;
@@ -174,7 +177,7 @@ export async function collectFromCluster(client: KubeClient, opts: CollectOption
     try {
       statefulSets = [withKind(await client.get<StatefulSet>(`/apis/apps/v1/namespaces/${enc(ns)}/statefulsets/${enc(opts.name)}`))];
     } catch (err) {
-      if (err instanceof ApiError && err.status === 404) throw new NotFoundError(`StatefulSet "${opts.name}" not found in namespace "${ns}".`);
+      if (err instanceof ApiError && err.status === 404) throw new NotFoundError(`StatefulSet "${opts.name}" not found in namespace "${ns}"${await namespaceHint(client, ns, opts.name)}.`);
       throw statefulSetReadError(err, `StatefulSet "${opts.name}" in namespace "${ns}"`);
     }
   } else {
@@ -212,6 +215,35 @@ export async function collectAllNamespaces(client: KubeClient, opts: Omit<Collec
   const now = opts.now ?? toTimestamp();
   const namespaces = [...byNs.keys()].sort();
   return Promise.all(namespaces.map((ns) => readNamespace(client, ns, byNs.get(ns)!, cluster, { now, context: opts.context })));
+}
+
+/**
+ * Where to look instead, for a not-found message (issued on the not-found path only, at most two
+ * reads): whether namespace `ns` exists (GET of the namespace), and with `name` the namespaces
+ * holding a StatefulSet of that name (LIST of StatefulSets in all namespaces by
+ * `metadata.name`). A read that fails (forbidden, unreachable) is left out of the hint.
+ * @returns `""` or a clause starting with `; `, e.g. `; namespace "x" does not exist; a StatefulSet named "quiz" exists in namespace "demo"`
+ */
+export async function namespaceHint(client: KubeClient, ns: string, name?: string): Promise<string> {
+  const [exists, elsewhere] = await Promise.all([
+    client.get(`/api/v1/namespaces/${enc(ns)}`).then(
+      () => true,
+      (err: unknown) => (err instanceof ApiError && err.status === 404 ? false : undefined),
+    ),
+    name
+      ? client.list<StatefulSet>('/apis/apps/v1/statefulsets', { fieldSelector: `metadata.name=${name}` }).then(
+          (list) => [...new Set(list.map((s) => s?.metadata?.namespace).filter((n): n is string => typeof n === 'string' && n !== ns))].sort(),
+          () => undefined,
+        )
+      : undefined,
+  ]);
+  const parts: string[] = [];
+  if (exists === false) parts.push(`namespace "${ns}" does not exist`);
+  if (elsewhere?.length) {
+    const shown = elsewhere.slice(0, 10).map((n) => `"${n}"`).join(', ');
+    parts.push(`a StatefulSet named "${name}" exists in namespace${elsewhere.length > 1 ? 's' : ''} ${shown}${elsewhere.length > 10 ? ` and ${elsewhere.length - 10} more` : ''}`);
+  }
+  return parts.length ? `; ${parts.join('; ')}` : '';
 }
 
 /** Exposed for tests: every object kind a live collection reads. */

@@ -8,12 +8,21 @@
  * namespace in scope (`-n`, the header's, the only one; with `-A` every namespace holding a
  * matching StatefulSet). What the dump does not show was read becomes an `absent` Gap.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DumpError, NotFoundError, UsageError } from '../errors.js';
-import type { Gap, KubeObject, ResourceName, Snapshot, StatefulSet } from './types.js';
+import { SNAPSHOT_FIELDS, type Gap, type KubeObject, type ResourceName, type Snapshot, type StatefulSet } from './types.js';
 import { trimSnapshot } from './normalize.js';
+import { checkStatefulSet, invalidHeader } from './schema.js';
 import { selectorMatches, toTimestamp } from './view.js';
+
+/**
+ * The largest dump read, in bytes: every file of a directory together, or standard input
+ * (256 MiB; `STS_DOCTOR_MAX_DUMP_BYTES` changes it). A 50,000-event dump is about 40 MB.
+ */
+export const MAX_DUMP_BYTES = Number(process.env.STS_DOCTOR_MAX_DUMP_BYTES) || 256 * 1024 * 1024;
+/** How many nodes YAML aliases may add to a document when expanded (a "billion laughs" is refused). */
+export const MAX_ALIAS_EXPANSION = 10_000;
 
 /** The header `sts-doctor snapshot` writes beside `items`. */
 export interface DumpHeader {
@@ -56,20 +65,7 @@ const KIND_TO_RESOURCE: Record<string, ResourceName> = {
   NetworkPolicy: 'networkpolicies',
 };
 
-const RESOURCE_FIELD: Record<ResourceName, keyof Snapshot> = {
-  statefulsets: 'statefulSets',
-  pods: 'pods',
-  persistentvolumeclaims: 'persistentVolumeClaims',
-  events: 'events',
-  services: 'services',
-  controllerrevisions: 'controllerRevisions',
-  resourcequotas: 'resourceQuotas',
-  nodes: 'nodes',
-  persistentvolumes: 'persistentVolumes',
-  storageclasses: 'storageClasses',
-  volumeattachments: 'volumeAttachments',
-  networkpolicies: 'networkPolicies',
-};
+const RESOURCE_FIELD: Record<ResourceName, keyof Snapshot> = SNAPSHOT_FIELDS;
 
 const CLUSTER_SCOPED: ResourceName[] = ['nodes', 'persistentvolumes', 'storageclasses', 'volumeattachments'];
 
@@ -122,7 +118,7 @@ export async function snapshotsFromDump(path: string, opts: DumpOptions): Promis
     list.push(o);
     byResource.set(r, list);
   }
-  const allSets = (byResource.get('statefulsets') ?? []) as StatefulSet[];
+  const allSets = (byResource.get('statefulsets') ?? []).map((s, i) => checkStatefulSet(s, i));
   if (allSets.length === 0) {
     if (clusterInfo) {
       throw new DumpError(
@@ -132,7 +128,10 @@ export async function snapshotsFromDump(path: string, opts: DumpOptions): Promis
     throw new DumpError(`${path}: the dump holds no StatefulSet.`);
   }
   const selector = opts.labelSelector ? parseSelector(opts.labelSelector) : undefined;
-  const nsOf = (o: KubeObject, fallback: string): string => o.metadata.namespace ?? fallback;
+  const nsOf = (o: KubeObject, fallback: string): string => {
+    const ns = (o.metadata as { namespace?: unknown } | undefined)?.namespace;
+    return typeof ns === 'string' && ns ? ns : fallback;
+  };
 
   let namespaces: string[];
   if (opts.allNamespaces) {
@@ -157,7 +156,10 @@ export async function snapshotsFromDump(path: string, opts: DumpOptions): Promis
       statefulSets = statefulSets.filter((s) => s.metadata.name === opts.name);
       if (statefulSets.length === 0) {
         const known = inNs(allSets).map((s) => s.metadata.name);
-        throw new NotFoundError(`StatefulSet "${opts.name}" is not in the dump for namespace "${ns}"${known.length ? ` (it has: ${known.join(', ')})` : ''}.`);
+        const elsewhere = [...new Set(allSets.filter((s) => s.metadata.name === opts.name).map((s) => nsOf(s, 'default')))].sort();
+        const has = known.length ? ` (it has: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ` and ${known.length - 10} more` : ''})` : ' (the dump has no StatefulSet in that namespace)';
+        const hint = elsewhere.length ? `; a StatefulSet named "${opts.name}" is in namespace${elsewhere.length > 1 ? 's' : ''} ${elsewhere.slice(0, 10).map((n) => `"${n}"`).join(', ')}` : '';
+        throw new NotFoundError(`StatefulSet "${opts.name}" is not in the dump for namespace "${ns}"${has}${hint}.`);
       }
     } else if (selector) {
       statefulSets = statefulSets.filter((s) => selectorMatches(selector, s.metadata.labels));
@@ -209,7 +211,11 @@ async function readDump(path: string): Promise<ParsedDump> {
       throw new DumpError(`${file}: expected Kubernetes objects (with kind and metadata), found ${Array.isArray(doc) ? 'a bare list' : `a ${typeof doc}`}.`);
     }
     const d = doc as { kind?: unknown; items?: unknown; stsDoctor?: DumpHeader; metadata?: unknown };
-    if (d.stsDoctor) header = d.stsDoctor;
+    if (d.stsDoctor !== undefined) {
+      const why = invalidHeader(d.stsDoctor);
+      if (why) throw new DumpError(`${file}: the sts-doctor snapshot header is malformed: ${why}.`);
+      header = d.stsDoctor;
+    }
     const kind = typeof d.kind === 'string' ? d.kind : undefined;
     if (Array.isArray(d.items) || (kind?.endsWith('List') && (d.items === null || d.items === undefined))) {
       const itemKind = kind?.endsWith('List') && kind !== 'List' ? kind.slice(0, -4) : undefined;
@@ -233,12 +239,23 @@ async function readDump(path: string): Promise<ParsedDump> {
   return { objects, header, seen, clusterInfo };
 }
 
+/**
+ * An item of the dump: an object with a `kind` (or the item kind of its typed list). Its fields
+ * are checked later, once, by the schema (normalize.ts, schema.ts): an object that does not
+ * have the shape of its kind becomes a gap, not an error.
+ */
 function checkObject(item: unknown, file: string, kind?: string): KubeObject {
   const o = item as KubeObject;
-  if (!o || typeof o !== 'object' || !o.metadata || typeof o.metadata.name !== 'string') {
-    throw new DumpError(`${file}: an item has no metadata.name; is this a Kubernetes dump?`);
+  if (!o || typeof o !== 'object' || Array.isArray(o)) {
+    throw new DumpError(`${file}: an item is not an object (found ${o === null ? 'null' : Array.isArray(o) ? 'a list' : `a ${typeof o}`}); is this a Kubernetes dump?`);
   }
   if (!o.kind && kind) o.kind = kind;
+  if (typeof o.kind !== 'string' && o.kind !== undefined) throw new DumpError(`${file}: an item's kind is not a string; is this a Kubernetes dump?`);
+  const m = (o as { metadata?: unknown }).metadata;
+  if (!m || typeof m !== 'object' || typeof (m as { name?: unknown }).name !== 'string') {
+    // Only the kinds sts-doctor reads are checked further; anything else without a name is not a Kubernetes object.
+    if (!KIND_TO_RESOURCE[o.kind ?? '']) throw new DumpError(`${file}: an item has no metadata.name; is this a Kubernetes dump?`);
+  }
   return o;
 }
 
@@ -247,21 +264,42 @@ interface Document {
   file: string;
 }
 
+/** What a non-regular file is called in the refusal. */
+function fileType(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** The byte budget of one read of a dump (all its files together). */
+class Budget {
+  used = 0;
+  take(bytes: number, what: string): void {
+    this.used += bytes;
+    if (this.used > MAX_DUMP_BYTES) throw new DumpError(`${what}: the dump is larger than ${Math.round(MAX_DUMP_BYTES / 1024 / 1024)} MiB, the most sts-doctor reads (STS_DOCTOR_MAX_DUMP_BYTES raises it).`);
+  }
+}
+
 async function readDocuments(path: string): Promise<Document[]> {
-  if (path === '-') return parse(await readStdin(), 'standard input');
+  if (path === '') throw new UsageError('--from needs a path (a file, a directory, or - for standard input).');
+  const budget = new Budget();
+  if (path === '-') return parse(await readStdin(budget), 'standard input');
   let st;
   try {
     st = statSync(path);
   } catch (err) {
     throw new DumpError(`Cannot read dump ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}.`);
   }
-  if (!st.isDirectory()) return parse(readText(path), path);
+  if (!st.isDirectory()) return parse(readText(path, budget), path);
   const out: Document[] = [];
-  for (const file of walk(path)) out.push(...(await parse(readText(file), file)));
+  for (const file of walk(path)) out.push(...(await parse(readText(file, budget), file)));
   if (out.length === 0) throw new DumpError(`${path}: the directory holds no .json or .yaml files.`);
   return out;
 }
 
+/** The .json/.yaml/.yml files under `dir`, sorted; symbolic links to directories are not followed. */
 function* walk(dir: string): Generator<string> {
   for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     const p = join(dir, entry.name);
@@ -270,42 +308,99 @@ function* walk(dir: string): Generator<string> {
   }
 }
 
-function readText(file: string): string {
+/**
+ * The text of one dump file. Only regular files are read: a FIFO, a device or a socket is
+ * refused from its stat (it is never opened for reading, where a FIFO would block and a device
+ * never end), and the file is opened non-blocking and checked again on its descriptor.
+ * @throws DumpError for anything else, or a dump over {@link MAX_DUMP_BYTES}
+ */
+function readText(file: string, budget: Budget): string {
+  let fd: number | undefined;
   try {
-    return readFileSync(file, 'utf8');
+    const st = statSync(file);
+    if (!st.isFile()) throw new DumpError(`${file} is ${fileType(st)}; --from reads regular files and directories only.`);
+    budget.take(st.size, file);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    const fst = fstatSync(fd);
+    if (!fst.isFile()) throw new DumpError(`${file} is ${fileType(fst)}; --from reads regular files and directories only.`);
+    return readFileSync(fd, 'utf8');
   } catch (err) {
+    if (err instanceof DumpError) throw err;
     throw new DumpError(`Cannot read dump ${file}: ${(err as Error).message}.`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(budget: Budget): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
+  for await (const c of process.stdin) {
+    budget.take((c as Buffer).length, 'standard input');
+    chunks.push(c as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * Parses one file: JSON when it starts with `{` or `[` (the fast path: `kubectl get -o json`,
+ * `sts-doctor snapshot -o json`), else multi-document YAML with js-yaml's core schema (YAML 1.2
+ * types: timestamps stay strings). js-yaml is an order of magnitude faster than the `yaml`
+ * package's document model on large dumps (a 40 MB, 50,000-event List: ~9 s and ~250 MB instead
+ * of ~60 s and 1.8 GB), and shares aliased nodes instead of copying them; the expansion that
+ * sharing stands for is bounded by {@link MAX_ALIAS_EXPANSION}.
+ */
 async function parse(text: string, file: string): Promise<Document[]> {
   const trimmed = text.trimStart();
-  if (trimmed.startsWith('{')) {
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
-      return [{ doc: JSON.parse(text), file }];
+      return [{ doc: JSON.parse(text) as unknown, file }];
     } catch (err) {
-      throw new DumpError(`${file}: not valid JSON (${(err as Error).message}).`);
+      if (err instanceof DumpError) throw err;
+      throw new DumpError(`${file}: not valid JSON (${(err as Error).message.split('\n')[0]}).`);
     }
   }
-  const { parseAllDocuments } = await import('../yaml.js');
-  const docs = parseAllDocuments(text);
-  const list = Array.isArray(docs) ? docs : [docs];
-  const out: Document[] = [];
-  for (const d of list) {
-    if (d.errors.length > 0) {
-      const e = d.errors[0]!;
-      const line = e.linePos?.[0]?.line;
-      throw new DumpError(`${file}: not valid YAML or JSON${line ? ` (line ${line})` : ''}: ${e.message.split('\n')[0]}.`);
-    }
-    out.push({ doc: d.toJS({ maxAliasCount: 1000 }), file });
+  const { loadAll, CORE_SCHEMA } = await import('js-yaml');
+  let docs: unknown[];
+  try {
+    docs = loadAll(text, undefined, { schema: CORE_SCHEMA, filename: file });
+  } catch (err) {
+    const e = err as { reason?: string; mark?: { line?: number }; message: string };
+    const line = e.mark?.line !== undefined ? ` (line ${e.mark.line + 1})` : '';
+    throw new DumpError(`${file}: not valid YAML or JSON${line}: ${(e.reason ?? e.message).split('\n')[0]}.`);
   }
-  return out;
+  // Aliases need anchors (`&name`): a dump without any (kubectl's never has one) is not walked.
+  if (/(?:^|[\s[{,:-])&[^\s,[\]{}]/.test(text)) for (const doc of docs) checkShape(doc, file);
+  return docs.map((doc) => ({ doc, file }));
+}
+
+/**
+ * Refuses a YAML document nested more than 1000 levels deep, or whose aliases would expand to
+ * more than {@link MAX_ALIAS_EXPANSION} extra nodes (js-yaml shares an aliased node; anything
+ * that walks the document would visit it once per alias). Linear in the distinct nodes: each
+ * node's expanded size is computed once.
+ */
+function checkShape(doc: unknown, file: string): void {
+  const size = new Map<object, number>();
+  let tree = 0;
+  const expanded = (v: unknown, depth: number): number => {
+    if (!v || typeof v !== 'object') return 1;
+    const known = size.get(v);
+    if (known !== undefined) return known;
+    if (depth > 1000) throw new DumpError(`${file}: the document is nested more than 1000 levels deep.`);
+    size.set(v, Infinity); // reached again before it is done: a cycle
+    let n = 1;
+    tree++;
+    for (const x of Array.isArray(v) ? v : Object.values(v)) {
+      if (!x || typeof x !== 'object') tree++;
+      n += expanded(x, depth + 1);
+    }
+    size.set(v, n);
+    return n;
+  };
+  const added = expanded(doc, 0) - tree;
+  if (added > MAX_ALIAS_EXPANSION) {
+    throw new DumpError(`${file}: YAML aliases expand the document by ${Number.isFinite(added) ? added.toLocaleString('en-US') : 'an unbounded number of'} nodes; sts-doctor refuses more than ${MAX_ALIAS_EXPANSION.toLocaleString('en-US')}.`);
+  }
 }
 
 /** Parses a label-selector string (`a=b,c!=d,e in (x,y),f,!g`) into a LabelSelector. */
@@ -363,16 +458,17 @@ const TIME_KEYS = new Set([
 /** The newest RFC 3339 timestamp found under any of the usual time fields, or undefined. */
 export function newestTimestamp(objects: unknown[]): string | undefined {
   let max = 0;
-  const visit = (v: unknown, key?: string): void => {
+  const visit = (v: unknown, key?: string, depth = 0): void => {
+    if (depth > 1000) return;
     if (typeof v === 'string') {
       if (key && TIME_KEYS.has(key)) {
         const t = Date.parse(v);
         if (!Number.isNaN(t) && t > max) max = t;
       }
     } else if (Array.isArray(v)) {
-      for (const x of v) visit(x);
+      for (const x of v) visit(x, undefined, depth + 1);
     } else if (v && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) visit(x, k);
+      for (const [k, x] of Object.entries(v)) visit(x, k, depth + 1);
     }
   };
   for (const o of objects) visit(o);

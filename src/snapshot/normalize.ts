@@ -1,9 +1,46 @@
 /**
- * Normalisation shared by the live and the dump paths: keep only what concerns the
- * StatefulSets under diagnosis, and drop bulky fields nobody reads.
+ * Normalisation shared by the live and the dump paths: validate every object once (schema.ts),
+ * keep only what concerns the StatefulSets under diagnosis, bound what is kept (events per
+ * object), and drop bulky fields nobody reads.
  */
-import type { KubeObject, Snapshot } from './types.js';
-import { claimOrdinal, podBelongsTo, podOrdinal } from './view.js';
+import { SNAPSHOT_FIELDS, type KubeEvent, type KubeObject, type ResourceName, type Snapshot } from './types.js';
+import { validateObjects } from './schema.js';
+import { stripUserinfo } from '../report/sanitize.js';
+import { claimOrdinal, eventTime, podBelongsTo, podOrdinal } from './view.js';
+
+/** Events kept per involved object (the newest); the rules read the recent ones. */
+export const MAX_EVENTS_PER_OBJECT = 100;
+
+/** The Snapshot field of each resource but the StatefulSets (checked by the readers, schema.ts checkStatefulSet). */
+const FIELDS = (Object.entries(SNAPSHOT_FIELDS) as [ResourceName, keyof Snapshot][]).filter(([r]) => r !== 'statefulsets');
+
+/**
+ * Validates every object of the snapshot but the StatefulSets, in place: an object without the
+ * shape the rules read is dropped, and its resource gets an `invalid` Gap naming it.
+ */
+export function validateSnapshot(snapshot: Snapshot): Snapshot {
+  const s = snapshot as unknown as Record<string, unknown[]>;
+  for (const [resource, field] of FIELDS) s[field] = validateObjects(resource, s[field] ?? [], snapshot.gaps);
+  return snapshot;
+}
+
+/** The newest {@link MAX_EVENTS_PER_OBJECT} events of each involved object, in their original order. */
+export function boundEvents(events: KubeEvent[]): KubeEvent[] {
+  const per = new Map<string, KubeEvent[]>();
+  for (const e of events) {
+    const io = e.involvedObject;
+    const key = io.uid || `${io.kind}/${io.namespace ?? ''}/${io.name}`;
+    const list = per.get(key);
+    if (list) list.push(e);
+    else per.set(key, [e]);
+  }
+  const keep = new Set<KubeEvent>();
+  for (const list of per.values()) {
+    if (list.length > MAX_EVENTS_PER_OBJECT) list.sort((a, b) => eventTime(b) - eventTime(a));
+    for (const e of list.slice(0, MAX_EVENTS_PER_OBJECT)) keep.add(e);
+  }
+  return keep.size === events.length ? events : events.filter((e) => keep.has(e));
+}
 
 const DROPPED_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration'];
 
@@ -19,12 +56,16 @@ export function stripObject<T extends KubeObject>(obj: T): T {
 }
 
 /**
- * Keeps the objects that concern `snapshot.statefulSets`: their pods, the claims those pods or
+ * Validates the snapshot ({@link validateSnapshot}), then keeps the objects that concern `snapshot.statefulSets`: their pods, the claims those pods or
  * their claim templates name, events about any of these (by uid or name), revisions they own,
  * volumes bound to their claims or still unbound, and attachments of those volumes. Services,
- * quotas, NetworkPolicies, nodes and storage classes are kept whole. Returns the same snapshot, trimmed.
+ * quotas, NetworkPolicies, nodes and storage classes are kept whole; events at most
+ * {@link MAX_EVENTS_PER_OBJECT} per object. Returns the same snapshot, trimmed.
  */
 export function trimSnapshot(snapshot: Snapshot): Snapshot {
+  validateSnapshot(snapshot);
+  // A password in the server URL never reaches a report or a snapshot.
+  if (snapshot.source.type === 'cluster') snapshot.source.server = stripUserinfo(snapshot.source.server);
   const all = [
     snapshot.statefulSets,
     snapshot.pods,
@@ -63,6 +104,7 @@ export function trimSnapshot(snapshot: Snapshot): Snapshot {
     if (io.kind === 'PersistentVolumeClaim' && io.name && (keptClaims.has(io.name) || isTemplateClaim(io.name))) return true;
     return names.has(`${io.kind}/${io.name}`);
   });
+  snapshot.events = boundEvents(snapshot.events);
 
   const stsUids = new Set(sets.map((s) => s.metadata.uid));
   snapshot.controllerRevisions = snapshot.controllerRevisions.filter((r) => r.metadata.ownerReferences?.some((o) => stsUids.has(o.uid)));

@@ -349,14 +349,34 @@ export type ResourceName =
   | 'volumeattachments'
   | 'networkpolicies';
 
+/** The Snapshot field that holds each resource: the one map from-dump, normalize and snapshot use. */
+export const SNAPSHOT_FIELDS = {
+  statefulsets: 'statefulSets',
+  pods: 'pods',
+  persistentvolumeclaims: 'persistentVolumeClaims',
+  events: 'events',
+  services: 'services',
+  controllerrevisions: 'controllerRevisions',
+  resourcequotas: 'resourceQuotas',
+  networkpolicies: 'networkPolicies',
+  nodes: 'nodes',
+  persistentvolumes: 'persistentVolumes',
+  storageclasses: 'storageClasses',
+  volumeattachments: 'volumeAttachments',
+} as const satisfies Record<ResourceName, keyof Snapshot>;
+
 /**
  * A read sts-doctor could not make. The rules treat the matching objects as unknown, never as
  * missing: a forbidden `nodes` read means "node state unknown", not "node deleted".
  */
 export interface Gap {
   resource: ResourceName;
-  /** `forbidden` (HTTP 403), `not-found` (the API group is not served), `error`, or `absent` (not in the dump). */
-  reason: 'forbidden' | 'not-found' | 'error' | 'absent';
+  /**
+   * `forbidden` (HTTP 403), `not-found` (the API group is not served), `error`, `absent` (not in
+   * the dump), or `invalid` (objects without the shape the API guarantees, dropped; see
+   * src/snapshot/schema.ts).
+   */
+  reason: 'forbidden' | 'not-found' | 'error' | 'absent' | 'invalid';
   /** One plain sentence, e.g. `events: forbidden (User "x" cannot list resource "events" ...)`. */
   message: string;
 }

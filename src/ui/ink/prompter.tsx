@@ -8,6 +8,7 @@ import type { ReactElement } from 'react';
 import type { Finding, RecoveryOption } from '../../rules/types.js';
 import type { Prompter } from '../prompter.js';
 import { Confirm, Select, TypeName } from './components.js';
+import { sanitizeText as t } from '../../report/sanitize.js';
 
 /**
  * Renders `make(done)` on stderr until it calls `done(answer)`, then erases the prompt, unmounts,
@@ -22,13 +23,13 @@ export async function ask<T>(make: (done: (answer: T) => void) => ReactElement, 
   app.unmount();
   await app.waitUntilExit();
   const line = summary?.(v);
-  if (line) process.stderr.write(`${line}\n`);
+  if (line) process.stderr.write(`${t(line)}\n`);
   return v;
 }
 
-/** The label of a finding in the list: severity, rule, subject and summary. */
+/** The label of a finding in the list: severity, rule, subject and summary (sanitised: cluster text). */
 export function findingLabel(f: Finding): string {
-  return `${f.severity.toUpperCase()} ${f.rule} ${f.subject.kind}/${f.subject.name}: ${f.summary}`;
+  return t(`${f.severity.toUpperCase()} ${f.rule} ${f.subject.kind}/${f.subject.name}: ${f.summary}`, false);
 }
 
 export class InkPrompter implements Prompter {
@@ -36,7 +37,7 @@ export class InkPrompter implements Prompter {
 
   async chooseFinding(findings: Finding[]): Promise<Finding | undefined> {
     const i = await ask<number | undefined>(
-      (done) => <Select message="Which problem do you want to fix?" items={findings.map((f) => ({ label: findingLabel(f), hint: f.explanation.slice(0, 200) }))} onDone={done} />,
+      (done) => <Select message="Which problem do you want to fix?" items={findings.map((f) => ({ label: findingLabel(f), hint: t(f.explanation.slice(0, 200)) }))} onDone={done} />,
       (a) => (a === undefined ? undefined : `✔ Problem: ${findingLabel(findings[a]!)}`),
     );
     return i === undefined ? undefined : findings[i];
@@ -47,8 +48,8 @@ export class InkPrompter implements Prompter {
     const i = await ask<number | undefined>(
       (done) => (
         <Select
-          message={`How do you want to recover from ${finding.rule} ${finding.subject.name}?`}
-          items={options.map((o) => ({ label: `${o.title}${o.automated ? '' : ' (manual steps)'}`, hint: o.description }))}
+          message={t(`How do you want to recover from ${finding.rule} ${finding.subject.name}?`)}
+          items={options.map((o) => ({ label: t(`${o.title}${o.automated ? '' : ' (manual steps)'}`, false), hint: t(o.description) }))}
           onDone={done}
         />
       ),
@@ -60,21 +61,21 @@ export class InkPrompter implements Prompter {
   showPlan(planText: string): Promise<boolean> {
     // The plan stays on the screen after the answer: it is what was agreed to.
     return ask<boolean>(
-      (done) => <Confirm body={planText} message="Go on with this plan?" onDone={done} />,
+      (done) => <Confirm body={t(planText)} message="Go on with this plan?" onDone={done} />,
       (a) => `${planText.trimEnd()}\n${a ? '✔' : '✖'} Go on with this plan? ${a ? 'yes' : 'no'}`,
     );
   }
 
   confirm(question: string): Promise<boolean> {
     return ask<boolean>(
-      (done) => <Confirm message={question} onDone={done} />,
+      (done) => <Confirm message={t(question)} onDone={done} />,
       (a) => `${a ? '✔' : '✖'} ${question} ${a ? 'yes' : 'no'}`,
     );
   }
 
   confirmName(question: string, name: string): Promise<boolean> {
     return ask<boolean>(
-      (done) => <TypeName message={`${question}:`} name={name} onDone={done} />,
+      (done) => <TypeName message={t(`${question}:`)} name={t(name)} onDone={done} />,
       (a) => `${a ? '✔' : '✖'} ${question}: ${a ? name : 'not confirmed'}`,
     );
   }
