@@ -16,6 +16,8 @@
 //   (run() never rejects: it maps every error to an exit code).
 // - ink loads React devtools and its own package.json with top-level await when DEV=true: the
 //   single executable has neither (a DEV=true run says so).
+// And ws's and node-fetch's optional add-ons (bufferutil, utf-8-validate, encoding) are bundled as
+// "not installed", so the SEA never require()s from disk (which would print a warning each run).
 // - yoga-layout (ink's layout engine, for `recover`'s prompts) instantiates its WebAssembly with a
 //   top-level await. Emscripten lets the caller instantiate the module itself
 //   (Module.instantiateWasm), so the SEA bundle instantiates it synchronously with
@@ -69,6 +71,22 @@ const inkNoDevtools = patch('sea-ink', /ink[\\/]build[\\/]reconciler\.js$/, [
   ["await import('./devtools.js');", "throw Object.assign(new Error('React devtools are not part of the single executable'), { code: 'ERR_MODULE_NOT_FOUND' });"],
   ['? await loadPackageJson()', '? { name: undefined, version: undefined }'],
 ]);
+
+/**
+ * Optional native add-ons that ws and node-fetch (inside @kubernetes/client-node) try to require()
+ * in a try/catch. In a SEA, require() of anything but a built-in prints a warning on every run;
+ * in the bundle they fail exactly as "not installed" does, without asking the file system.
+ */
+const optionalAbsent = {
+  name: 'sea-optional-absent',
+  setup(b) {
+    b.onResolve({ filter: /^(bufferutil|utf-8-validate|encoding)$/ }, (args) => ({ path: args.path, namespace: 'sea-absent' }));
+    b.onLoad({ filter: /.*/, namespace: 'sea-absent' }, (args) => ({
+      loader: 'js',
+      contents: `throw Object.assign(new Error(${JSON.stringify(`Cannot find module '${args.path}' (not part of the single executable)`)}), { code: 'MODULE_NOT_FOUND' });`,
+    }));
+  },
+};
 
 /** yoga-layout without top-level await: the same wasm, instantiated synchronously. */
 const yogaSync = {
@@ -128,7 +146,7 @@ async function main() {
     logLevel: 'error',
     define: { 'process.env.NODE_ENV': '"production"', 'import.meta.url': 'undefined' },
     external: ['react-devtools-core'],
-    plugins: [noTopLevelAwait, inkNoDevtools, yogaSync],
+    plugins: [noTopLevelAwait, inkNoDevtools, yogaSync, optionalAbsent],
   });
 
   const seaConfig = join(work, 'sea-config.json');

@@ -5,9 +5,11 @@ import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_proce
 import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { clusterEnv, kubeconfigPath, repoRoot, temporaryDir } from '../scenarios/cluster.mjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterEnv, kubeconfigPath, repoRoot, temporaryDir, waitFor } from '../scenarios/cluster.mjs';
 import { scenarios } from '../scenarios/quiz.mjs';
+import { parse } from 'yaml';
+import { PLUGIN_NAME, validateKrewManifest } from '../../scripts/krew-manifest.mjs';
 import { testNamespaces } from './helpers.js';
 
 const namespaces = testNamespaces();
@@ -15,6 +17,9 @@ const artifact = 'sts-doctor_linux_amd64.tar.gz';
 const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 let dir = '';
 let ns = '';
+let brokenNs = '';
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+const session = `sts-doctor-sea-${process.pid}`;
 
 /** Runs the unpacked executable with a PATH that has no node on it. */
 function exe(args: string[], cwd = dir): SpawnSyncReturns<string> {
@@ -22,15 +27,18 @@ function exe(args: string[], cwd = dir): SpawnSyncReturns<string> {
 }
 
 beforeAll(async () => {
-  const healthy = (async () => {
-    ns = namespaces.fresh('install-sea');
-    await scenarios.healthy.setup(ns);
-  })();
+  ns = namespaces.fresh('install-sea');
+  brokenNs = namespaces.fresh('install-sea-bad');
+  const deployed = Promise.all([scenarios.healthy.setup(ns), scenarios['image-pull'].setup(brokenNs)]);
   execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-sea.mjs')], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
   dir = temporaryDir('sts-doctor-sea-');
   execFileSync('tar', ['-xzf', join(repoRoot, 'release', artifact), '-C', dir]);
-  await healthy;
+  await deployed;
 }, 240_000);
+
+afterAll(() => {
+  if (hasTmux) spawnSync('tmux', ['kill-session', '-t', session]);
+});
 
 describe('single executable', () => {
   it('is released as sts-doctor_linux_amd64.tar.gz with kubectl-sts_doctor, LICENSE and the third-party licences, and a sha256 file', () => {
@@ -40,6 +48,15 @@ describe('single executable', () => {
     const sha = createHash('sha256').update(readFileSync(tgz)).digest('hex');
     expect(readFileSync(`${tgz}.sha256`, 'utf8')).toBe(`${sha}  ${artifact}\n`);
     expect(readFileSync(join(dir, 'THIRD-PARTY-LICENSES.txt'), 'utf8')).toMatch(/^@kubernetes\/client-node@1\.4\.\d+ \(Apache-2\.0\)$/m);
+  });
+
+  it('the krew manifest rendered for the release (--from-release) carries the archive\'s sha256 and is valid', () => {
+    execFileSync(process.execPath, [join(repoRoot, 'scripts', 'krew-manifest.mjs'), '--from-release'], { cwd: repoRoot });
+    const manifest = parse(readFileSync(join(repoRoot, 'release', `${PLUGIN_NAME}.yaml`), 'utf8')) as { spec: { platforms: { sha256: string; uri: string }[] } };
+    expect((validateKrewManifest as (n: string, m: unknown) => string[])(PLUGIN_NAME, manifest)).toEqual([]);
+    const sha = createHash('sha256').update(readFileSync(join(repoRoot, 'release', artifact))).digest('hex');
+    expect(manifest.spec.platforms[0]!.sha256).toBe(sha);
+    expect(manifest.spec.platforms[0]!.uri.endsWith(`/v${version}/${artifact}`)).toBe(true);
   });
 
   it('prints its version without node on PATH', () => {
@@ -68,5 +85,19 @@ describe('single executable', () => {
     });
     expect(plugin.status, plugin.stderr).toBe(0);
     expect(plugin.stdout).toMatch(new RegExp(`^StatefulSet ${ns}/quiz\\s+healthy\\s+3/3 ready`));
+  });
+
+  // ink and its WebAssembly layout engine (yoga) in the single executable: the interactive
+  // recover draws its first prompt on a real terminal, and Esc cancels with exit 1.
+  it.skipIf(!hasTmux)('draws recover\'s interactive prompt on a terminal (ink), Esc cancels', async () => {
+    const cmd = `env -u CI -u CONTINUOUS_INTEGRATION PATH=/nonexistent KUBECONFIG=${kubeconfigPath()} NO_COLOR=1 HOME=/nonexistent ${join(dir, 'kubectl-sts_doctor')} recover quiz -n ${brokenNs} --audit-log /dev/null; echo EXIT=$?; sleep 600`;
+    spawnSync('tmux', ['new-session', '-d', '-s', session, '-x', '200', '-y', '50', cmd]);
+    const screen = (): string => spawnSync('tmux', ['capture-pane', '-p', '-J', '-t', session, '-S', '-200'], { encoding: 'utf8' }).stdout;
+    await waitFor('the prompt', () => /Which problem do you want to fix\?/.test(screen()), 60_000);
+    expect(screen()).toMatch(/❯ CRITICAL image-pull Pod\/quiz-0/);
+    expect(screen()).not.toMatch(/Warning:/);
+    spawnSync('tmux', ['send-keys', '-t', session, 'Escape']);
+    await waitFor('the exit code', () => /EXIT=\d/.test(screen()), 30_000);
+    expect(screen()).toMatch(/EXIT=1/);
   });
 });
