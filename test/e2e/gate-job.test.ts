@@ -27,7 +27,7 @@ interface K8sObject {
  * A user's kustomization over deploy/gate/<overlay>: their namespace, a name suffix (one
  * ClusterRoleBinding per namespace) and their StatefulSet's name; rendered with the cluster's kubectl.
  */
-function render(overlay: string, ns: string, statefulSet = 'quiz'): { yaml: string; objects: K8sObject[]; suffix: string } {
+function render(overlay: string, ns: string, statefulSet = 'quiz', image?: string): { yaml: string; objects: K8sObject[]; suffix: string } {
   const dir = temporaryDir('sts-doctor-gate-');
   const suffix = `-${ns.split('-').slice(-2).join('-')}`; // e.g. -ok-mx1rucsq: unique per namespace
   suffixes.push(suffix);
@@ -40,6 +40,7 @@ function render(overlay: string, ns: string, statefulSet = 'quiz'): { yaml: stri
       nameSuffix: suffix,
       resources: [relative(dir, join(gate, overlay))], // kustomize takes relative paths only
       patches: [{ target: { kind: 'Job' }, patch: stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/args/1', value: statefulSet }]) }],
+      ...(image ? { images: [{ name: 'ghcr.io/sts-doctor/sts-doctor', newName: image.split(':')[0], newTag: image.split(':')[1] }] } : {}),
     }),
   );
   const yaml = kubectl(['kustomize', dir]);
@@ -90,16 +91,17 @@ afterAll(() => {
 
 describe('deploy/gate', () => {
   it.each([
-    ['base', {}],
-    ['argocd', { 'argocd.argoproj.io/hook': 'PostSync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' }],
-    ['helm', { 'helm.sh/hook': 'test', 'helm.sh/hook-delete-policy': 'before-hook-creation' }],
-  ])('%s: one image reference, the hook annotations on the Job only, accepted by the API server (dry run)', (overlay, annotations) => {
-    const { yaml, objects, suffix } = render(overlay, healthyNs);
+    ['base', {}, undefined],
+    ['argocd', { 'argocd.argoproj.io/hook': 'PostSync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' }, undefined],
+    // The image set by the user's kustomization, as the README shows.
+    ['helm', { 'helm.sh/hook': 'test', 'helm.sh/hook-delete-policy': 'before-hook-creation' }, 'registry.example/sts-doctor:v9.9.9'],
+  ])('%s: one image reference, the hook annotations on the Job only, accepted by the API server (dry run)', (overlay, annotations, image) => {
+    const { yaml, objects, suffix } = render(overlay, healthyNs, 'quiz', image);
     expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Job', 'Role', 'RoleBinding', 'ServiceAccount']);
     const job = objects.find((o) => o.kind === 'Job')!;
     expect(job.metadata.annotations ?? {}).toEqual(annotations);
     for (const o of objects.filter((x) => x.kind !== 'Job')) expect(o.metadata.annotations).toBeUndefined();
-    expect([...yaml.matchAll(/^\s*image: (.+)$/gm)].map((m) => m[1])).toEqual(['ghcr.io/sts-doctor/sts-doctor:v0.1.0']);
+    expect([...yaml.matchAll(/^\s*image: (.+)$/gm)].map((m) => m[1])).toEqual([image ?? 'ghcr.io/sts-doctor/sts-doctor:v0.1.0']);
     expect(job.spec!.template!.spec!.serviceAccountName).toBe(`sts-doctor-gate${suffix}`);
     expect(job.spec!.template!.spec!.containers![0]!.args.slice(0, 2)).toEqual(['wait', 'quiz']);
     expect(objects.find((o) => o.kind === 'ClusterRoleBinding')!.subjects).toEqual([{ kind: 'ServiceAccount', name: `sts-doctor-gate${suffix}`, namespace: healthyNs }]);

@@ -3,7 +3,8 @@
 // live diagnose, and `kubectl sts-doctor` finding it as a plugin.
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterEnv, kubeconfigPath, repoRoot, temporaryDir, waitFor } from '../scenarios/cluster.mjs';
@@ -19,6 +20,12 @@ let dir = '';
 let ns = '';
 let brokenNs = '';
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+// krew itself, built once from its Go module into the cache the test cluster's binaries use
+// (v0.4.3: the newest version the module proxy serves here).
+const KREW_VERSION = 'v0.4.3';
+const hasGo = spawnSync('go', ['version']).status === 0;
+const krewDir = join(process.env.STS_DOCTOR_CACHE ?? join(homedir(), '.cache', 'sts-doctor'), `krew-${KREW_VERSION}`);
+const krew = join(krewDir, 'krew');
 const session = `sts-doctor-sea-${process.pid}`;
 
 /** Runs the unpacked executable with a PATH that has no node on it. */
@@ -100,4 +107,23 @@ describe('single executable', () => {
     await waitFor('the exit code', () => /EXIT=\d/.test(screen()), 30_000);
     expect(screen()).toMatch(/EXIT=1/);
   });
+
+  it.skipIf(!hasGo)('installs with krew from the release manifest and archive; krew refuses the placeholder sha256', () => {
+    if (!existsSync(krew)) {
+      execFileSync('go', ['install', `sigs.k8s.io/krew/cmd/krew@${KREW_VERSION}`], { env: { ...process.env, GOBIN: krewDir, GOFLAGS: '-buildvcs=false' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    }
+    const tgz = join(repoRoot, 'release', artifact);
+    execFileSync(process.execPath, [join(repoRoot, 'scripts', 'krew-manifest.mjs'), '--from-release'], { cwd: repoRoot });
+    const root = temporaryDir('sts-doctor-krew-');
+    const env = { PATH: `${process.env.PATH}`, HOME: root, KREW_ROOT: join(root, 'krew') };
+    const install = spawnSync(krew, ['install', `--manifest=${join(repoRoot, 'release', 'sts-doctor.yaml')}`, `--archive=${tgz}`], { env, encoding: 'utf8' });
+    expect(install.status, install.stderr).toBe(0);
+    expect(install.stderr).toMatch(/Installed plugin: sts-doctor/);
+    const plugin = spawnSync(clusterEnv().STS_DOCTOR_KUBECTL!, ['sts-doctor', '--version'], { env: { PATH: join(root, 'krew', 'bin'), HOME: root }, encoding: 'utf8' });
+    expect(plugin.status, plugin.stderr).toBe(0);
+    expect(plugin.stdout.trim()).toBe(version);
+
+    const placeholder = spawnSync(krew, ['install', `--manifest=${join(repoRoot, 'plugins', 'sts-doctor.yaml')}`, `--archive=${tgz}`], { env: { ...env, KREW_ROOT: join(root, 'krew-placeholder') }, encoding: 'utf8' });
+    expect(placeholder.stderr).toMatch(/checksum does not match, want: 0{64}/);
+  }, 300_000);
 });
