@@ -29,12 +29,12 @@ let healthyNs = '';
 let brokenNs = '';
 
 /** Runs the composite action's steps in order; returns the last step's exit code, the steps' output, the summary and the outputs. */
-function runAction(inputs: Record<string, string>) {
+function runAction(inputs: Record<string, string>, opts: { onPath?: boolean; env?: Record<string, string> } = {}) {
   const dir = temporaryDir('sts-doctor-action-');
   const binDir = join(dir, 'bin');
   spawnSync('mkdir', [binDir]);
   // sts-doctor already on PATH: the install step uses it instead of installing from npm.
-  symlinkSync(join(repoRoot, 'bin', 'sts-doctor.js'), join(binDir, 'sts-doctor'));
+  if (opts.onPath !== false) symlinkSync(join(repoRoot, 'bin', 'sts-doctor.js'), join(binDir, 'sts-doctor'));
   const files = { summary: join(dir, 'summary.md'), output: join(dir, 'output.txt') };
   writeFileSync(files.summary, '');
   writeFileSync(files.output, '');
@@ -52,6 +52,7 @@ function runAction(inputs: Record<string, string>) {
       GITHUB_STEP_SUMMARY: files.summary,
       GITHUB_OUTPUT: files.output,
       RUNNER_TEMP: dir,
+      ...opts.env,
       ...Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, expr(v)])),
     };
     const res = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run], { env, encoding: 'utf8' });
@@ -105,6 +106,23 @@ describe('GitHub Action (action.yml + scripts/action/run.mjs)', () => {
     expect(Number(res.outputs.critical)).toBeGreaterThan(0);
     expect(existsSync(res.outputs.diagnosis!)).toBe(true);
     expect(JSON.parse(readFileSync(res.outputs.diagnosis!, 'utf8'))).toMatchObject({ kind: 'Diagnosis', namespace: brokenNs });
+  });
+
+  it('without sts-doctor on PATH, the install step installs the version asked for (here a packed .tgz), then gates', () => {
+    const dir = temporaryDir('sts-doctor-action-pack-');
+    const packed = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: repoRoot, encoding: 'utf8' });
+    expect(packed.status, packed.stderr).toBe(0);
+    const tgz = join(dir, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
+    const prefix = join(dir, 'prefix');
+    // npm's global prefix in a temporary directory, its bin first on PATH, as on a runner.
+    const res = runAction(
+      { name: 'quiz', namespace: healthyNs, timeout: '60s', version: tgz },
+      { onPath: false, env: { npm_config_prefix: prefix, npm_config_offline: 'true', PATH: `${join(prefix, 'bin')}:${dirname(process.execPath)}:/usr/bin:/bin` } },
+    );
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/^installed sts-doctor \d+\.\d+\.\d+$/m);
+    expect(existsSync(join(prefix, 'bin', 'sts-doctor'))).toBe(true);
+    expect(res.outputs).toMatchObject({ 'exit-code': '0', healthy: 'true' });
   });
 
   it('error: exit 2 with the one-sentence reason in the summary', () => {
