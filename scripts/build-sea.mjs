@@ -9,7 +9,8 @@
 // main script and cannot load chunks from disk or import() them, so nothing is split and nothing
 // is external); `node --experimental-sea-config` turns it into a blob with a V8 code cache
 // (useCodeCache: compiled functions are in the binary, so start-up skips most parsing);
-// postject injects the blob into a copy of this machine's node binary (which must be linux-x64).
+// postject injects the blob into a stripped copy of this machine's node binary (which must be
+// linux-x64).
 //
 // Top-level await does not fit CommonJS; three places are adapted here, for this bundle only:
 // - src/cli/main.ts ends with `await run(process.argv)`: the SEA bundle calls it without awaiting
@@ -156,6 +157,8 @@ async function main() {
 
   copyFileSync(process.execPath, exe);
   chmodSync(exe, 0o755);
+  // Symbols and debug info are of no use in a release and are ~12 MB of node's binary.
+  if (spawnSync('strip', ['--version']).status === 0) execFileSync('strip', [exe]);
   // postject (LIEF) warns about ELF note sections it does not name; only a failure is shown.
   const inject = spawnSync(process.execPath, [require.resolve('postject/dist/cli.js'), exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'], { encoding: 'utf8' });
   if (inject.status !== 0) {
