@@ -17,12 +17,15 @@
 //   (run() never rejects: it maps every error to an exit code).
 // - ink loads React devtools and its own package.json with top-level await when DEV=true: the
 //   single executable has neither (a DEV=true run says so).
-// And ws's and node-fetch's optional add-ons (bufferutil, utf-8-validate, encoding) are bundled as
-// "not installed", so the SEA never require()s from disk (which would print a warning each run).
 // - yoga-layout (ink's layout engine, for `recover`'s prompts) instantiates its WebAssembly with a
 //   top-level await. Emscripten lets the caller instantiate the module itself
 //   (Module.instantiateWasm), so the SEA bundle instantiates it synchronously with
 //   `new WebAssembly.Instance` from the same embedded bytes, and gets the same Yoga object.
+// And ws's and node-fetch's optional add-ons (bufferutil, utf-8-validate, encoding) are bundled as
+// "not installed", so the SEA never require()s from disk (which would print a warning each run).
+//
+// No startup snapshot (useSnapshot): Node 20 warns that child_process (the Kubernetes client's
+// exec credential plugins) is not verified in snapshots, and it started no faster here.
 //
 // Options: --skip-tar (only release/kubectl-sts_doctor).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -41,10 +44,10 @@ const exe = join(out, 'kubectl-sts_doctor');
 const artifact = 'sts-doctor_linux_amd64.tar.gz';
 const require = createRequire(import.meta.url);
 
-
 /**
  * Text replacements in one module of the SEA bundle only; each must match exactly once, so a
  * changed source fails the build instead of shipping unpatched.
+ * @param {string} name the esbuild plugin's name
  * @param {RegExp} filter the module's path
  * @param {Array<[string, string]>} replacements
  */
