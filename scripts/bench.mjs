@@ -11,7 +11,9 @@
 // and the results as JSON (`--out FILE` writes the JSON to FILE; `--json` prints only JSON).
 // Exits 1 when the 3-replica targets (< 300 ms median, < 120 MB peak RSS) are missed.
 //
-// Options: --runs N (default 9, minimum 7), --replicas 3,50, --keep (leave the namespaces).
+// Then the single executable's start-up against the plain bundle (section below, `--no-sea` skips).
+//
+// Options: --runs N (default 9, minimum 7), --replicas 3,50, --keep (leave the namespaces), --no-sea.
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -55,6 +57,51 @@ const median = (xs) => {
 };
 const round = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
+// ---- Single executable start-up (issue 14) ---------------------------------------------------
+// The Node SEA (npm run build:sea: one CommonJS bundle with a V8 code cache, injected into node)
+// against the plain bundle (`node bin/sts-doctor.js`): wall time of cold processes for
+// `--version`, `diagnose --from examples/healthy.yaml -o json` and a live `diagnose` of the
+// 3-replica quiz. Runs alternate between the two, so a change of load hits both alike.
+// `--no-sea` skips it.
+
+/** Median, min and max wall time (ms) of `runs` alternating cold runs of each command line. */
+function seaStartup(ns, runsPerCase) {
+  const build = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'build-sea.mjs'), '--skip-tar'], { encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`build-sea failed: ${build.stderr}`);
+  const sea = join(repoRoot, 'release', 'kubectl-sts_doctor');
+  const env = { PATH: process.env.PATH, HOME: '/nonexistent', KUBECONFIG: kubeconfigPath(), NO_COLOR: '1' };
+  const variants = { node: [process.execPath, bin], sea: [sea] };
+  const cases = {
+    version: ['--version'],
+    from: ['diagnose', '--from', join(repoRoot, 'examples', 'healthy.yaml'), '-o', 'json'],
+    live: ['diagnose', 'quiz', '-n', ns, '-o', 'json'],
+  };
+  const time = ([cmd, ...pre], args) => {
+    const t0 = process.hrtime.bigint();
+    const res = spawnSync(cmd, [...pre, ...args], { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    if (res.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${res.status}): ${res.stderr}`);
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+  const out = {};
+  for (const [name, args] of Object.entries(cases)) {
+    const samples = { node: [], sea: [] };
+    for (const v of Object.keys(variants)) time(variants[v], args); // warm-up: file cache
+    for (let i = 0; i < runsPerCase; i++) for (const v of Object.keys(variants)) samples[v].push(time(variants[v], args));
+    out[name] = Object.fromEntries(Object.entries(samples).map(([v, xs]) => [v, { median: round(median(xs)), min: round(Math.min(...xs)), max: round(Math.max(...xs)) }]));
+  }
+  return { command: { node: 'node bin/sts-doctor.js', sea: 'release/kubectl-sts_doctor' }, runs: runsPerCase, cases: out };
+}
+
+/** The SEA table: one row per case, node and SEA medians side by side. */
+function printSea(sea) {
+  const rows = [['CASE', 'NODE median ms', 'NODE min/max', 'SEA median ms', 'SEA min/max']];
+  for (const [name, c] of Object.entries(sea.cases)) rows.push([name, c.node.median, `${c.node.min}/${c.node.max}`, c.sea.median, `${c.sea.min}/${c.sea.max}`].map(String));
+  const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  process.stdout.write(`\nSingle executable vs node bin/sts-doctor.js (${sea.runs} alternating cold runs each):\n`);
+  for (const row of rows) process.stdout.write(`${row.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd()}\n`);
+}
+// ---- end of the single executable section ------------------------------------------------------
+
 /** Deploys, measures, reports; returns the exit code. */
 async function main() {
   if (!existsSync(join(repoRoot, 'dist', 'cli.js'))) {
@@ -65,6 +112,7 @@ async function main() {
   const id = Date.now().toString(36);
   const results = [];
   const namespaces = [];
+  let sea;
   try {
     for (const n of sizes) {
       const ns = `bench-quiz-${n}-${id}`;
@@ -85,6 +133,7 @@ async function main() {
         requests: requests.length === 1 ? requests[0] : requests,
       });
     }
+    if (!flag('--no-sea')) sea = seaStartup(namespaces[0], runs);
   } finally {
     if (!flag('--keep')) for (const ns of namespaces) dropNamespace(ns);
   }
@@ -97,6 +146,7 @@ async function main() {
     date: new Date().toISOString(),
     target: TARGET,
     results,
+    sea,
   };
   const small = results.find((r) => r.replicas === TARGET.replicas);
   report.targetMet = small ? small.wallMs.median < TARGET.medianMs && small.peakRssMB < TARGET.peakRssMB : null;
@@ -108,6 +158,7 @@ async function main() {
     for (const r of results) rows.push([r.replicas, r.ready, r.runs, r.wallMs.median, r.wallMs.min, r.wallMs.max, r.peakRssMB, r.requests].map(String));
     const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
     for (const row of rows) process.stdout.write(`${row.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd()}\n`);
+    if (sea) printSea(sea);
     process.stdout.write(`\n${cpus().length} CPUs, Node ${process.version}; target for ${TARGET.replicas} replicas: median < ${TARGET.medianMs} ms, peak RSS < ${TARGET.peakRssMB} MB: ${report.targetMet ? 'met' : 'NOT met'}\n`);
     if (!out) process.stdout.write(`\n${JSON.stringify(report, null, 2)}\n`);
   }
