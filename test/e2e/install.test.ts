@@ -1,7 +1,7 @@
 // The npm package as users get it: `npm pack`, installed into an empty prefix, the installed
 // bins run from outside the repository against a dump and the real control plane.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { kubeconfigPath, repoRoot, temporaryDir } from '../scenarios/cluster.mjs';
@@ -57,6 +57,17 @@ describe('npm package', () => {
     expect(readdirSync(join(prefix, 'lib', 'node_modules'))).toEqual(['sts-doctor']);
     const scripts = (JSON.parse(readFileSync(join(installedPkg, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     expect(scripts.prepack).toBe('npm run build');
+  });
+
+  it('packs from a tree without dist/: prepack builds the same files', () => {
+    const tree = temporaryDir('sts-doctor-tree-');
+    for (const entry of ['package.json', 'README.md', 'LICENSE', 'bin', 'src', 'scripts']) cpSync(join(repoRoot, entry), join(tree, entry), { recursive: true });
+    symlinkSync(join(repoRoot, 'node_modules'), join(tree, 'node_modules'));
+    const packed = JSON.parse(npm(['pack', '--json', '--dry-run'], tree).stdout) as { files: { path: string }[] }[];
+    expect(existsSync(join(tree, 'dist', 'cli.js'))).toBe(true);
+    // The same files; esbuild's content hashes in chunk names differ with the tree's path.
+    const shape = (files: string[]) => files.map((f) => f.replace(/-[A-Z0-9]{8}\.js/, '-HASH.js')).sort();
+    expect(shape(packed[0]!.files.map((f) => f.path))).toEqual(shape(packedFiles));
   });
 
   it('installs sts-doctor and kubectl-sts_doctor that print the version and the help', () => {
