@@ -6,24 +6,34 @@ import { UsageError } from '../errors.js';
 import type { Snapshot } from '../snapshot/types.js';
 import { checkReadOptions, parseNow, requestTimeoutMs, type ReadOptions } from './options.js';
 
+/** How one read of the cluster is bounded. */
+export interface ReadSession {
+  /**
+   * Absolute deadline (ms since the epoch) that no request of this read outlasts (see
+   * KubeClient.deadline); `wait` passes its `--timeout` end so that it ends on time.
+   */
+  deadline?: number;
+}
+
 /**
  * Reads the Snapshot for StatefulSet `name` (or every StatefulSet in the namespace).
  * @throws UsageError (also for `-A`: use {@link loadSnapshots}), KubeconfigError, ApiError,
  *   NotFoundError, DumpError
  */
-export async function loadSnapshot(name: string | undefined, opts: ReadOptions): Promise<Snapshot> {
+export async function loadSnapshot(name: string | undefined, opts: ReadOptions, session: ReadSession = {}): Promise<Snapshot> {
   if (opts.allNamespaces) throw new UsageError('-A/--all-namespaces is not supported by this command.');
-  const [snapshot] = await loadSnapshots(name, opts);
+  const [snapshot] = await loadSnapshots(name, opts, session);
   return snapshot!;
 }
 
 /**
  * Reads the Snapshots in scope: one for the namespace, or with `-A` one per namespace that
  * holds a matching StatefulSet (possibly none). Live, every snapshot's `source.requests` is the
- * total number of requests sent.
+ * number of requests this read sent. Live reads share one connection per process (src/kube/connect.ts):
+ * a loop that calls this every round reuses the TLS agent and the exec plugin's credential.
  * @throws UsageError, KubeconfigError, ApiError, NotFoundError, DumpError
  */
-export async function loadSnapshots(name: string | undefined, opts: ReadOptions): Promise<Snapshot[]> {
+export async function loadSnapshots(name: string | undefined, opts: ReadOptions, session: ReadSession = {}): Promise<Snapshot[]> {
   checkReadOptions(name, opts);
   const now = parseNow(opts.now);
   if (opts.from) {
@@ -31,16 +41,13 @@ export async function loadSnapshots(name: string | undefined, opts: ReadOptions)
     return snapshotsFromDump(opts.from, { name, namespace: opts.namespace, labelSelector: opts.selector, now, allNamespaces: opts.allNamespaces });
   }
   const timeout = requestTimeoutMs(opts.requestTimeout);
-  const [{ resolveKubeconfig }, { KubeClient }, { collectFromCluster, collectAllNamespaces }] = await Promise.all([
-    import('../kube/kubeconfig.js'),
-    import('../kube/client.js'),
-    import('../snapshot/from-cluster.js'),
-  ]);
-  const config = resolveKubeconfig(opts);
-  const client = new KubeClient(config, timeout);
+  const [{ connect }, { collectFromCluster, collectAllNamespaces }] = await Promise.all([import('../kube/connect.js'), import('../snapshot/from-cluster.js')]);
+  const { config, client } = connect(opts, timeout);
+  client.deadline = session.deadline;
+  const before = client.requests;
   const snapshots = opts.allNamespaces
     ? await collectAllNamespaces(client, { labelSelector: opts.selector, context: config.context })
     : [await collectFromCluster(client, { namespace: config.namespace, name, labelSelector: opts.selector, context: config.context })];
-  for (const s of snapshots) if (s.source.type === 'cluster') s.source.requests = client.requests;
+  for (const s of snapshots) if (s.source.type === 'cluster') s.source.requests = client.requests - before;
   return snapshots;
 }

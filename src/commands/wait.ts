@@ -60,8 +60,10 @@ export async function waitCommand(name: string | undefined, opts: WaitOptions): 
   const intervalMs = parseDuration(opts.interval, '--interval');
   if (intervalMs < 500) throw new UsageError('--interval must be at least 500ms.');
   const started = Date.now();
+  // No request outlasts --timeout (src/kube/client.ts, KubeClient.deadline).
+  const deadline = started + timeoutMs;
   const { diagnosis, healthy } = await waitUntilHealthy(
-    async () => diagnose(await loadSnapshot(name, opts)),
+    async () => diagnose(await loadSnapshot(name, opts, { deadline })),
     timeoutMs,
     intervalMs,
     (_d, line) => process.stderr.write(`[${Math.round((Date.now() - started) / 1000)}s] ${line}\n`),

@@ -350,8 +350,12 @@ export type ResourceName =
  */
 export interface Gap {
   resource: ResourceName;
-  /** `forbidden` (HTTP 403), `not-found` (the API group is not served), `error`, or `absent` (not in the dump). */
-  reason: 'forbidden' | 'not-found' | 'error' | 'absent';
+  /**
+   * `forbidden` (HTTP 403), `not-found` (the API group is not served), `unavailable` (the API
+   * server did not answer, or answered 429/5xx, after the client's retries), `error` (any other
+   * failure, e.g. an answer over the client's size or page cap), or `absent` (not in the dump).
+   */
+  reason: 'forbidden' | 'not-found' | 'unavailable' | 'error' | 'absent';
   /** One plain sentence, e.g. `events: forbidden (User "x" cannot list resource "events" ...)`. */
   message: string;
 }
