@@ -2,7 +2,7 @@
 // flaky API server would (status codes, Retry-After, resets, cut bodies, endless continue,
 // no answer). The same faults against the real apiserver are in test/e2e/faults.test.ts.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { temporaryDir } from '../scenarios/cluster.mjs';
@@ -29,7 +29,7 @@ async function serve(handler: Handler, port = 0): Promise<string> {
   return `http://127.0.0.1:${(server!.address() as { port: number }).port}`;
 }
 
-function client(url: string, timeoutMs = 5_000): KubeClient {
+function client(url: string, timeoutMs = 5_000, user: unknown = { token: 't' }): KubeClient {
   const path = join(tmp, `kc-${Math.random().toString(36).slice(2)}`);
   writeFileSync(
     path,
@@ -37,7 +37,7 @@ function client(url: string, timeoutMs = 5_000): KubeClient {
       apiVersion: 'v1',
       kind: 'Config',
       clusters: [{ name: 'c', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'u', user: { token: 't' } }],
+      users: [{ name: 'u', user }],
       contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
       'current-context': 'x',
     }),
@@ -141,6 +141,72 @@ describe('retries of reads', () => {
     await client(url).get('/x');
     expect(agent).toBe(USER_AGENT);
     expect(USER_AGENT).toMatch(/^sts-doctor\/\d+\.\d+\.\d+/);
+  });
+});
+
+describe('exec credentials in the client', () => {
+  /** A token plugin that counts its runs in a file and returns `token-<run>`. */
+  function tokenPlugin(expiresInMs?: number): { user: unknown; runs: () => number } {
+    const counter = join(tmp, `runs-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(counter, '');
+    const script = join(tmp, `plugin-${Math.random().toString(36).slice(2)}.mjs`);
+    writeFileSync(
+      script,
+      [
+        `import { appendFileSync, readFileSync } from 'node:fs';`,
+        `appendFileSync(${JSON.stringify(counter)}, 'x');`,
+        `const n = readFileSync(${JSON.stringify(counter)}, 'utf8').length;`,
+        `const status = { token: 'token-' + n };`,
+        expiresInMs === undefined ? '' : `status.expirationTimestamp = new Date(Date.now() + ${expiresInMs}).toISOString();`,
+        `process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status }));`,
+      ].join('\n'),
+    );
+    return {
+      user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [script], interactiveMode: 'Never' } },
+      runs: () => readFileSync(counter, 'utf8').length,
+    };
+  }
+
+  it('the token is sent as a bearer token; the plugin runs once for many requests', async () => {
+    const seen: string[] = [];
+    const url = await serve((req, res) => {
+      seen.push(req.headers.authorization ?? '');
+      ok(res);
+    });
+    const p = tokenPlugin();
+    const c = client(url, 5_000, p.user);
+    await Promise.all([c.get('/a'), c.get('/b'), c.get('/c')]);
+    await c.get('/d');
+    expect(seen).toEqual(['Bearer token-1', 'Bearer token-1', 'Bearer token-1', 'Bearer token-1']);
+    expect(p.runs()).toBe(1);
+  });
+
+  it('a 401 runs the plugin once more and sends the request again with the new token', async () => {
+    const seen: string[] = [];
+    const url = await serve((req, res) => {
+      seen.push(req.headers.authorization ?? '');
+      return req.headers.authorization === 'Bearer token-1' ? fail(res, 401) : ok(res);
+    });
+    const p = tokenPlugin();
+    const c = client(url, 5_000, p.user);
+    await expect(c.get('/x')).resolves.toEqual({ kind: 'Status', ok: true });
+    expect(seen).toEqual(['Bearer token-1', 'Bearer token-2']);
+    expect(p.runs()).toBe(2);
+  });
+
+  it('an expired token is obtained again before the next request', async () => {
+    const seen: string[] = [];
+    const url = await serve((req, res) => {
+      seen.push(req.headers.authorization ?? '');
+      ok(res);
+    });
+    const p = tokenPlugin(300);
+    const c = client(url, 5_000, p.user);
+    await c.get('/a');
+    await c.get('/b');
+    await new Promise((r) => setTimeout(r, 400));
+    await c.get('/c');
+    expect(seen).toEqual(['Bearer token-1', 'Bearer token-1', 'Bearer token-2']);
   });
 });
 
