@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { temporaryDir } from '../scenarios/cluster.mjs';
 import { resolveKubeconfig } from '../../src/kube/kubeconfig.js';
+import { connect } from '../../src/kube/connect.js';
 import { clearExecCredentialCache, ExecPlugin, firstStderrLine, parseExecCredential, runExecPlugin, type ExecConfig } from '../../src/kube/exec-credential.js';
 import { CredentialPluginError, KubeconfigError } from '../../src/errors.js';
 
@@ -190,5 +191,16 @@ describe('exec credential plugins', () => {
   it('an exec stanza without a supported apiVersion is one sentence', () => {
     const kc = file(config('https://a.example', { userSpec: { exec: { apiVersion: 'client.authentication.k8s.io/v1alpha1', command: 'x' } } }));
     expect(() => resolveKubeconfig({ kubeconfig: kc })).toThrow(/asks for apiVersion "client\.authentication\.k8s\.io\/v1alpha1"; sts-doctor speaks/);
+  });
+});
+
+describe('connect: one connection per process', () => {
+  it('the same flags give the same client (a wait loop keeps its agent and credential); other flags another', () => {
+    const a = file(config('https://a.example'));
+    const env = { KUBECONFIG: a };
+    const first = connect({}, 30_000, env);
+    expect(connect({}, 30_000, env)).toBe(first);
+    expect(connect({ namespace: 'other' }, 30_000, env)).not.toBe(first);
+    expect(connect({}, 5_000, env)).not.toBe(first);
   });
 });
