@@ -197,19 +197,33 @@ export class KubeClient {
 
   /**
    * Lists a collection, following `metadata.continue` in pages of {@link PAGE_SIZE}, at most
-   * {@link MAX_PAGES} pages.
+   * {@link MAX_PAGES} pages; when a continue token has expired (410 Gone) the list starts over
+   * once.
    * @returns the items; each gets `apiVersion` and `kind` from the list when it lacks them.
    * @throws ResponseLimitError when the list has more than MAX_PAGES pages; as {@link request}.
    */
   async list<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T[]> {
-    const items: T[] = [];
+    let items: T[] = [];
     let cont: string | undefined;
     let pages = 0;
-    do {
+    let restarted = false;
+    for (;;) {
       if (++pages > MAX_PAGES) throw new ResponseLimitError(`LIST ${path}: more than ${MAX_PAGES} pages of ${PAGE_SIZE} (metadata.continue never ends).`);
-      const page = await this.request<{ apiVersion?: string; kind?: string; items?: T[]; metadata?: { continue?: string } }>(path, {
-        query: { ...query, limit: PAGE_SIZE, continue: cont },
-      });
+      type Page = { apiVersion?: string; kind?: string; items?: T[]; metadata?: { continue?: string } };
+      let page: Page;
+      try {
+        page = await this.request<Page>(path, { query: { ...query, limit: PAGE_SIZE, continue: cont } });
+      } catch (err) {
+        // 410 Gone: the continue token expired (etcd compacted the revision) while paging. Start
+        // the list over, once, as kubectl's pager does; the pages read so far are dropped.
+        if (cont !== undefined && !restarted && err instanceof ApiError && err.status === 410) {
+          restarted = true;
+          items = [];
+          cont = undefined;
+          continue;
+        }
+        throw err;
+      }
       const kind = page.kind?.replace(/List$/, '');
       for (const item of Array.isArray(page.items) ? page.items : []) {
         const o = item as { apiVersion?: string; kind?: string };
@@ -220,8 +234,8 @@ export class KubeClient {
         items.push(item);
       }
       cont = typeof page.metadata?.continue === 'string' && page.metadata.continue ? page.metadata.continue : undefined;
-    } while (cont);
-    return items;
+      if (!cont) return items;
+    }
   }
 }
 

@@ -308,6 +308,22 @@ describe('bounds', () => {
     expect(c.requests).toBe(MAX_PAGES);
   });
 
+  it('an expired continue token (410 Gone) starts the list over once', async () => {
+    const url = await serve((req, res, n) => {
+      const cont = new URL(req.url!, 'http://x').searchParams.get('continue');
+      if (n === 2) return fail(res, 410);
+      ok(res, { kind: 'PodList', apiVersion: 'v1', metadata: cont ? {} : { continue: 'next' }, items: [{ metadata: { name: `p${n}` } }] });
+    });
+    // 1: first page (continue) → 2: 410 → 3: first page again (continue) → 4: last page.
+    const c = client(url);
+    const items = await c.list<{ metadata: { name: string }; kind: string }>('/api/v1/namespaces/a/pods');
+    expect(items.map((i) => [i.kind, i.metadata.name])).toEqual([
+      ['Pod', 'p3'],
+      ['Pod', 'p4'],
+    ]);
+    expect(c.requests).toBe(4);
+  });
+
   it('userinfo in the server URL is never in a message', async () => {
     const c = client('http://alice:s3cr3t@127.0.0.1:1');
     expect(c.server).toBe('http://127.0.0.1:1');

@@ -122,6 +122,11 @@ describe('exec credential plugins', () => {
     expect((err as Error).message).toMatch(/could not be started: not found\. Install it from example\.com$/);
   });
 
+  it('a plugin that writes more than 1 MiB is stopped', async () => {
+    const err = await runExecPlugin(plugin("process.stdout.write('x'.repeat(3 * 2 ** 20)); setInterval(() => {}, 1000);"), { timeoutMs: 10_000 }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/ wrote more than 1 MiB\.$/);
+  });
+
   it('interactiveMode Always without a terminal is refused before running', async () => {
     await expect(runExecPlugin(plugin(credential({ token: 't' }), { interactiveMode: 'Always' }), { timeoutMs: 5_000, stdinIsTTY: false })).rejects.toThrow(/needs an interactive terminal/);
   });
