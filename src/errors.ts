@@ -57,3 +57,19 @@ export class DumpError extends StsDoctorError {}
 
 /** The named object does not exist. */
 export class NotFoundError extends StsDoctorError {}
+
+/**
+ * An answer beyond one of the client's bounds: larger than its response byte cap, or a list
+ * whose `metadata.continue` goes on past its page cap (src/kube/client.ts). Not transient.
+ */
+export class ResponseLimitError extends ApiError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, undefined, { ...options, transient: false });
+  }
+}
+
+/**
+ * An exec credential plugin (kubeconfig `users[].user.exec`) that could not be started, did not
+ * finish within the request timeout, failed, or printed no valid ExecCredential.
+ */
+export class CredentialPluginError extends KubeconfigError {}

@@ -6,25 +6,36 @@ import { NotFoundError, UsageError } from '../errors.js';
 import type { Snapshot } from '../snapshot/types.js';
 import { checkNamespace, checkReadOptions, parseNow, requestTimeoutMs, type ReadOptions } from './options.js';
 
+/** How one read of the cluster is bounded. */
+export interface ReadSession {
+  /**
+   * Absolute deadline (ms since the epoch) that no request of this read outlasts (see
+   * KubeClient.deadline); `wait` passes its `--timeout` end so that it ends on time.
+   */
+  deadline?: number;
+}
+
 /**
  * Reads the Snapshot for StatefulSet `name` (or every StatefulSet in the namespace).
  * @throws UsageError (also for `-A`: use {@link loadSnapshots}), KubeconfigError, ApiError,
  *   NotFoundError, DumpError
  */
-export async function loadSnapshot(name: string | undefined, opts: ReadOptions): Promise<Snapshot> {
+export async function loadSnapshot(name: string | undefined, opts: ReadOptions, session: ReadSession = {}): Promise<Snapshot> {
   if (opts.allNamespaces) throw new UsageError('-A/--all-namespaces is not supported by this command.');
-  const [snapshot] = await loadSnapshots(name, opts);
+  const [snapshot] = await loadSnapshots(name, opts, session);
   return snapshot!;
 }
 
 /**
  * Reads the Snapshots in scope: one for the namespace, or with `-A` one per namespace that
  * holds a matching StatefulSet. Nothing matched is an error, never an empty (green) result.
- * Live, every snapshot's `source.requests` is the total number of requests sent.
+ * Live, every snapshot's `source.requests` is the number of requests this read sent. Live reads
+ * share one connection per process (src/kube/connect.ts): a loop that calls this every round
+ * reuses the TLS agent and the exec plugin's credential.
  * @throws UsageError, KubeconfigError, ApiError, DumpError; NotFoundError when the named
  *   StatefulSet does not exist or no StatefulSet matches (with where to look instead)
  */
-export async function loadSnapshots(name: string | undefined, opts: ReadOptions): Promise<Snapshot[]> {
+export async function loadSnapshots(name: string | undefined, opts: ReadOptions, session: ReadSession = {}): Promise<Snapshot[]> {
   checkReadOptions(name, opts);
   const now = parseNow(opts.now);
   if (opts.from !== undefined) {
@@ -34,23 +45,19 @@ export async function loadSnapshots(name: string | undefined, opts: ReadOptions)
     return snapshots;
   }
   const timeout = requestTimeoutMs(opts.requestTimeout);
-  const [{ resolveKubeconfig }, { KubeClient }, { collectFromCluster, collectAllNamespaces }] = await Promise.all([
-    import('../kube/kubeconfig.js'),
-    import('../kube/client.js'),
-    import('../snapshot/from-cluster.js'),
-  ]);
-  const config = resolveKubeconfig(opts);
+  const [{ connect }, { collectFromCluster, collectAllNamespaces, namespaceHint }] = await Promise.all([import('../kube/connect.js'), import('../snapshot/from-cluster.js')]);
+  const { config, client } = connect(opts, timeout);
   if (opts.namespace === undefined && !opts.allNamespaces) checkNamespace(config.namespace, "The kubeconfig context's namespace");
-  const client = new KubeClient(config, timeout);
+  client.deadline = session.deadline;
+  const before = client.requests;
   const snapshots = opts.allNamespaces
     ? await collectAllNamespaces(client, { labelSelector: opts.selector, context: config.context })
     : [await collectFromCluster(client, { namespace: config.namespace, name, labelSelector: opts.selector, context: config.context })];
   if (matchedNothing(snapshots)) {
-    const { namespaceHint } = await import('../snapshot/from-cluster.js');
     const hint = opts.allNamespaces ? '' : await namespaceHint(client, config.namespace);
     throw new NotFoundError(`${nothingMatched(opts, config.namespace)}${hint}.`);
   }
-  for (const s of snapshots) if (s.source.type === 'cluster') s.source.requests = client.requests;
+  for (const s of snapshots) if (s.source.type === 'cluster') s.source.requests = client.requests - before;
   return snapshots;
 }
 

@@ -61,8 +61,11 @@ export async function waitCommand(name: string | undefined, opts: WaitOptions): 
   const intervalMs = parseDuration(opts.interval, '--interval');
   if (intervalMs < 500) throw new UsageError('--interval must be at least 500ms.');
   const started = Date.now();
+  // No request outlasts --timeout by more than 1 s (src/kube/client.ts, KubeClient.deadline): a
+  // round that starts just before the timeout can still finish and be the final diagnosis.
+  const deadline = started + timeoutMs + 1_000;
   const { diagnosis, healthy } = await waitUntilHealthy(
-    async () => diagnose(await loadSnapshot(name, opts)),
+    async () => diagnose(await loadSnapshot(name, opts, { deadline })),
     timeoutMs,
     intervalMs,
     (_d, line) => process.stderr.write(`[${Math.round((Date.now() - started) / 1000)}s] ${sanitizeText(line, false)}\n`),

@@ -1,13 +1,29 @@
 /**
  * A small JSON client over node's http(s): requests return the API's plain JSON, the same shape
  * a `kubectl get -o json` dump holds. TLS and credentials come from client-node's KubeConfig
- * (see connectionInit). Every request is counted so that tests and benchmarks can check that
- * the count does not grow with replicas.
+ * (see connectionInit), exec credential plugins from src/kube/exec-credential.ts. Every request
+ * sent is counted so that tests and benchmarks can check that the count does not grow with
+ * replicas.
+ *
+ * Bounded by construction (README, "How it reads the cluster"):
+ * - each request is bounded by the per-request timeout (`--request-timeout`, headers and body
+ *   together) and by the client's absolute {@link KubeClient.deadline};
+ * - an answer is read up to {@link MAX_RESPONSE_BYTES}, a list up to {@link MAX_PAGES} pages;
+ * - reads are retried on 429 (honouring `Retry-After`), 500/502/503/504, refused, reset and
+ *   truncated connections, at most {@link MAX_ATTEMPTS} times in all, with exponential backoff,
+ *   never past the deadline. A write is sent again only when the first attempt surely did not
+ *   reach the server (connection refused) and it carries a precondition (see
+ *   {@link hasPrecondition}); every other failed write is reported as it is.
  */
-import { request as httpRequest, type Agent as HttpAgent } from 'node:http';
+import { request as httpRequest, type Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { ApiError, KubeconfigError } from '../errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiError, KubeconfigError, ResponseLimitError, StsDoctorError } from '../errors.js';
+import { VERSION } from '../cli/version.js';
 import type { ResolvedConfig } from './kubeconfig.js';
+import { displayServer } from './server-url.js';
+
+export { displayServer };
 
 /** A Kubernetes `Status` error body. */
 interface StatusBody {
@@ -27,83 +43,150 @@ export interface RequestOptions {
 
 /** One list page size; lists are read in pages of this many items. */
 export const PAGE_SIZE = 500;
+/** Most pages one list follows (`metadata.continue`): 200 pages of 500, 100,000 items. */
+export const MAX_PAGES = 200;
+/** Largest answer read, in bytes (256 MiB); a larger one is abandoned while it streams in. */
+export const MAX_RESPONSE_BYTES = 256 * 2 ** 20;
+/** Most attempts of one request (the first and four retries). */
+export const MAX_ATTEMPTS = 5;
+/** First retry delay (ms); it doubles on each retry (250 ms, 500 ms, 1 s, 2 s), with jitter. */
+export const RETRY_BASE_MS = 250;
+/** Longest `Retry-After` honoured (ms); a server that asks for more is not retried. */
+export const MAX_RETRY_AFTER_MS = 10_000;
+
+/** The user agent of every request: `sts-doctor/<version>`. */
+export const USER_AGENT = `sts-doctor/${VERSION}`;
+
+/**
+ * True when a write carries a precondition that makes sending it twice harmless: a DELETE with
+ * `preconditions.uid` (and usually `resourceVersion`), a merge or strategic patch that sets
+ * `metadata.resourceVersion`, or a JSON patch with a `test` op. Such a write is retried only on
+ * "connection refused" (it never reached the server); never on 429, 5xx, a reset or a timeout,
+ * after which it may have been applied.
+ */
+export function hasPrecondition(method: string, body: unknown, contentType: string | undefined): boolean {
+  if (method === 'DELETE') return typeof (body as { preconditions?: { uid?: unknown } } | undefined)?.preconditions?.uid === 'string';
+  if (method !== 'PATCH') return false;
+  if (contentType === 'application/json-patch+json') return Array.isArray(body) && body.some((op) => (op as { op?: unknown })?.op === 'test');
+  return typeof (body as { metadata?: { resourceVersion?: unknown } } | undefined)?.metadata?.resourceVersion === 'string';
+}
 
 export class KubeClient {
-  /** Requests sent so far (each page of a list counts). */
+  /** Requests sent so far (each page of a list and each retry counts). */
   requests = 0;
   /**
    * An absolute deadline (milliseconds since the epoch) that no request outlasts: each request's
-   * timeout is cut to the time left, and a request started after it fails at once with a
-   * transient ApiError. Set by commands with an overall `--timeout` (`wait`, `recover`'s watch).
+   * timeout is cut to the time left, no retry waits past it, and a request started after it
+   * fails at once with a transient ApiError. Set by commands with an overall `--timeout`
+   * (`wait`, `recover`'s watch).
    */
   deadline: number | undefined;
+  /** The API server URL, without userinfo (safe to print). */
   readonly server: string;
+  private readonly url: string;
   private readonly config: ResolvedConfig;
   private readonly timeoutMs: number;
   private init: Promise<ConnectionInit> | undefined;
+  private initExpiresAt: number | undefined;
 
   /**
    * @param config a resolved kubeconfig (see resolveKubeconfig)
-   * @param timeoutMs per-request timeout in milliseconds; 0 for none
+   * @param timeoutMs per-request timeout in milliseconds; 0 for none. It also bounds an exec
+   *   credential plugin's run.
    */
   constructor(config: ResolvedConfig, timeoutMs = 30_000) {
     this.config = config;
-    this.server = config.server;
+    this.url = config.server;
+    this.server = displayServer(config.server);
     this.timeoutMs = timeoutMs;
   }
 
-  private baseInit(): Promise<ConnectionInit> {
-    this.init ??= connectionInit(this.config);
+  /** Milliseconds a step may take now: the per-request timeout cut to the deadline (0: none). */
+  private budget(): { ms: number; byDeadline: boolean } {
+    if (this.deadline === undefined) return { ms: this.timeoutMs, byDeadline: false };
+    const left = Math.max(1, this.deadline - Date.now());
+    return this.timeoutMs > 0 && this.timeoutMs < left ? { ms: this.timeoutMs, byDeadline: false } : { ms: left, byDeadline: true };
+  }
+
+  /** TLS agent and headers; re-made when an exec credential has expired, or when `renew`. */
+  private connection(renew = false): Promise<ConnectionInit> {
+    if (renew || !this.init || (this.initExpiresAt !== undefined && Date.now() >= this.initExpiresAt)) {
+      if (renew) this.config.execPlugin?.invalidate();
+      const init = connectionInit(this.config, this.budget().ms);
+      this.init = init;
+      this.initExpiresAt = undefined;
+      init.then(
+        (i) => {
+          if (this.init === init) this.initExpiresAt = i.expiresAt;
+        },
+        () => {
+          if (this.init === init) this.init = undefined;
+        },
+      );
+    }
     return this.init;
   }
 
   /**
-   * Sends one request and returns the parsed JSON body.
+   * Sends one request and returns the parsed JSON body, retrying as described in the module
+   * comment.
    * @throws ApiError with the HTTP status (and the server's Status message) for any non-2xx
-   *   answer, or without status when the server cannot be reached.
+   *   answer, or without status when the server cannot be reached; `transient` when trying
+   *   again later may succeed. ResponseLimitError when the answer exceeds MAX_RESPONSE_BYTES.
+   *   KubeconfigError when the credentials cannot be obtained.
    */
   async request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-    const url = new URL(this.server + path);
+    const url = new URL(this.url + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) {
       if (v === undefined) continue;
       for (const item of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(item));
     }
-    const base = await this.baseInit();
-    const headers: Record<string, string> = { ...base.headers, Accept: 'application/json' };
     const method = opts.method ?? 'GET';
+    const what = `${method} ${url.pathname}`;
     const body = opts.body !== undefined ? JSON.stringify(opts.body) : undefined;
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': USER_AGENT };
     if (body !== undefined) {
       headers['Content-Type'] = opts.contentType ?? (method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
       headers['Content-Length'] = String(Buffer.byteLength(body));
     }
-    let timeoutMs = this.timeoutMs;
-    if (this.deadline !== undefined) {
-      const left = this.deadline - Date.now();
-      if (left <= 0) throw new ApiError(`${method} ${url.pathname}: not sent, the deadline has passed.`, undefined, { transient: true });
-      timeoutMs = timeoutMs > 0 ? Math.min(timeoutMs, left) : left;
-    }
-    this.requests++;
-    let res: RawResponse;
-    try {
-      res = await send(url, method, headers, body, base.agent, timeoutMs);
-    } catch (err) {
-      throw new ApiError(`Cannot reach the API server at ${this.server}: ${networkReason(err, timeoutMs)}.`, undefined, { cause: err });
-    }
-    const text = res.text;
-    if (res.status < 200 || res.status > 299) {
-      let status: StatusBody = {};
+    const isRead = method === 'GET';
+    const resendIfRefused = isRead || hasPrecondition(method, opts.body, opts.contentType);
+    let renewed = false;
+    for (let attempt = 1; ; attempt++) {
+      if (this.deadline !== undefined && Date.now() >= this.deadline) throw new ApiError(`${what}: not sent, the deadline has passed.`, undefined, { transient: true });
+      let failure: { error: ApiError; retryAfterMs?: number; retry: boolean };
+      const base = await this.connection();
+      const { ms, byDeadline } = this.budget();
+      this.requests++;
       try {
-        status = JSON.parse(text) as StatusBody;
-      } catch {
-        /* not a Status body */
+        const res = await send(url, method, { ...base.headers, ...headers }, body, base.agent, ms);
+        if (res.status >= 200 && res.status <= 299) return parseJson<T>(res.body, what, this.server, res.status);
+        const error = statusError(what, res);
+        // An expired or revoked exec credential: run the plugin again, once (as kubectl does).
+        if (res.status === 401 && this.config.execPlugin && !renewed) {
+          renewed = true;
+          await this.connection(true);
+          attempt--;
+          continue;
+        }
+        const retryable = isRead && [429, 500, 502, 503, 504].includes(res.status);
+        failure = { error, retry: retryable, ...(res.retryAfterMs !== undefined ? { retryAfterMs: res.retryAfterMs } : {}) };
+      } catch (err) {
+        if (err instanceof StsDoctorError) throw err;
+        const e = err as NodeJS.ErrnoException;
+        const reason = networkReason(err, ms, byDeadline);
+        const error = new ApiError(`Cannot reach the API server at ${this.server}: ${reason}${attempt > 1 ? ` (${attempt} attempts)` : ''}.`, undefined, { cause: err });
+        const timedOut = e.name === 'AbortError';
+        const notSent = e.code === 'ECONNREFUSED';
+        failure = { error, retry: !timedOut && (notSent ? resendIfRefused : isRead && RETRYABLE_NETWORK.has(e.code ?? '')) };
       }
-      const what = status.message ?? (text.trim().split('\n')[0] || res.statusText);
-      throw new ApiError(`${method} ${url.pathname}: ${res.status} ${status.reason ?? res.statusText}: ${what}`, res.status);
-    }
-    try {
-      return JSON.parse(text) as T;
-    } catch (err) {
-      throw new ApiError(`${method} ${url.pathname}: the server at ${this.server} did not answer with JSON (is it a Kubernetes API server?).`, res.status, { cause: err });
+      if (!failure.retry || attempt >= MAX_ATTEMPTS) throw withAttempts(failure.error, attempt);
+      const backoff = RETRY_BASE_MS * 2 ** (attempt - 1);
+      const jittered = backoff / 2 + (Math.random() * backoff) / 2;
+      if (failure.retryAfterMs !== undefined && failure.retryAfterMs > MAX_RETRY_AFTER_MS) throw withAttempts(failure.error, attempt);
+      const delay = Math.max(jittered, failure.retryAfterMs ?? 0);
+      if (this.deadline !== undefined && Date.now() + delay >= this.deadline) throw withAttempts(failure.error, attempt);
+      await sleep(delay);
     }
   }
 
@@ -113,84 +196,168 @@ export class KubeClient {
   }
 
   /**
-   * Lists a collection, following `metadata.continue` in pages of {@link PAGE_SIZE}.
+   * Lists a collection, following `metadata.continue` in pages of {@link PAGE_SIZE}, at most
+   * {@link MAX_PAGES} pages; when a continue token has expired (410 Gone) the list starts over
+   * once.
    * @returns the items; each gets `apiVersion` and `kind` from the list when it lacks them.
+   * @throws ResponseLimitError when the list has more than MAX_PAGES pages; as {@link request}.
    */
   async list<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T[]> {
-    const items: T[] = [];
+    let items: T[] = [];
     let cont: string | undefined;
-    do {
-      const page = await this.request<{ apiVersion?: string; kind?: string; items?: T[]; metadata?: { continue?: string } }>(path, {
-        query: { ...query, limit: PAGE_SIZE, continue: cont },
-      });
+    let pages = 0;
+    let restarted = false;
+    for (;;) {
+      if (++pages > MAX_PAGES) throw new ResponseLimitError(`LIST ${path}: more than ${MAX_PAGES} pages of ${PAGE_SIZE} (metadata.continue never ends).`);
+      type Page = { apiVersion?: string; kind?: string; items?: T[]; metadata?: { continue?: string } };
+      let page: Page;
+      try {
+        page = await this.request<Page>(path, { query: { ...query, limit: PAGE_SIZE, continue: cont } });
+      } catch (err) {
+        // 410 Gone: the continue token expired (etcd compacted the revision) while paging. Start
+        // the list over, once, as kubectl's pager does; the pages read so far are dropped.
+        if (cont !== undefined && !restarted && err instanceof ApiError && err.status === 410) {
+          restarted = true;
+          items = [];
+          cont = undefined;
+          continue;
+        }
+        throw err;
+      }
       const kind = page.kind?.replace(/List$/, '');
-      for (const item of page.items ?? []) {
+      for (const item of Array.isArray(page.items) ? page.items : []) {
         const o = item as { apiVersion?: string; kind?: string };
-        o.apiVersion ??= page.apiVersion;
-        o.kind ??= kind;
+        if (o && typeof o === 'object') {
+          o.apiVersion ??= page.apiVersion;
+          o.kind ??= kind;
+        }
         items.push(item);
       }
-      cont = page.metadata?.continue || undefined;
-    } while (cont);
-    return items;
+      cont = typeof page.metadata?.continue === 'string' && page.metadata.continue ? page.metadata.continue : undefined;
+      if (!cont) return items;
+    }
   }
+}
+
+/** Network error codes after which a read is tried again. */
+const RETRYABLE_NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ETRUNCATED']);
+
+function withAttempts(err: ApiError, attempts: number): ApiError {
+  if (attempts <= 1 || err.status === undefined) return err;
+  return new ApiError(`${err.message.replace(/\.$/, '')} (${attempts} attempts).`, err.status, { cause: err.cause, transient: err.transient });
+}
+
+function parseJson<T>(body: Buffer, what: string, server: string, status: number): T {
+  try {
+    return JSON.parse(body.toString('utf8')) as T;
+  } catch (err) {
+    throw new ApiError(`${what}: the server at ${server} did not answer with JSON (is it a Kubernetes API server?).`, status, { cause: err, transient: false });
+  }
+}
+
+/** The ApiError for a non-2xx answer: `GET /path: 503 ServiceUnavailable: <the Status message>`. */
+function statusError(what: string, res: RawResponse): ApiError {
+  const text = res.body.toString('utf8');
+  let status: StatusBody = {};
+  try {
+    status = JSON.parse(text) as StatusBody;
+  } catch {
+    /* not a Status body */
+  }
+  const message = typeof status.message === 'string' ? status.message : text.trim().split('\n')[0] || res.statusText;
+  const reason = typeof status.reason === 'string' && status.reason ? status.reason : res.statusText;
+  return new ApiError(`${what}: ${res.status} ${reason}: ${message.length > 500 ? `${message.slice(0, 500)}…` : message}`, res.status);
 }
 
 /** How to reach the server: the TLS agent (CA, client certificate) and headers (Authorization). */
 interface ConnectionInit {
   agent?: HttpAgent;
   headers: Record<string, string>;
+  /** When the credential expires (ms since the epoch), for an exec credential that says so. */
+  expiresAt?: number;
 }
 
 interface RawResponse {
   status: number;
   statusText: string;
-  text: string;
+  body: Buffer;
+  /** `Retry-After` in milliseconds (seconds or an HTTP date), when the server sent one. */
+  retryAfterMs?: number;
+}
+
+/** `Retry-After`: delay-seconds or an HTTP date, in milliseconds from now; undefined when absent or invalid. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
 }
 
 /**
  * One HTTP(S) exchange with node's own client (no fetch polyfill on the start-up path).
- * `timeoutMs` bounds the whole exchange; 0 for none. Rejects on network errors and timeouts
- * (an error named AbortError).
+ * `timeoutMs` bounds the whole exchange, body included; 0 for none. Rejects on network errors,
+ * on timeouts (an error named AbortError), on a body cut short (code ETRUNCATED), and with a
+ * ResponseLimitError on an answer larger than MAX_RESPONSE_BYTES.
  */
 function send(url: URL, method: string, headers: Record<string, string>, body: string | undefined, agent: HttpAgent | undefined, timeoutMs: number): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const doRequest = url.protocol === 'https:' ? httpsRequest : httpRequest;
     let timer: NodeJS.Timeout | undefined;
-    const req = doRequest(url, { method, headers, ...(agent ? { agent } : {}) }, (res) => {
+    let settled = false;
+    const fail = (err: unknown): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      reject(err);
+    };
+    const tooLarge = (): ResponseLimitError =>
+      new ResponseLimitError(`${method} ${url.pathname}: the answer is larger than ${MAX_RESPONSE_BYTES / 2 ** 20} MiB, the most sts-doctor reads in one response.`);
+    const req = doRequest(url, { method, headers, ...(agent ? { agent } : {}) }, (res: IncomingMessage) => {
+      if (Number(res.headers['content-length']) > MAX_RESPONSE_BYTES) return fail(tooLarge());
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_RESPONSE_BYTES) return fail(tooLarge());
+        chunks.push(c);
+      });
+      res.on('error', (err) => fail(res.complete ? err : truncated(err)));
+      res.on('close', () => {
+        if (!res.complete) fail(truncated());
       });
       res.on('end', () => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text: Buffer.concat(chunks).toString('utf8') });
+        const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+        resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', body: Buffer.concat(chunks), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
       });
     });
-    if (timeoutMs > 0) {
-      timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'AbortError' })), timeoutMs);
-    }
-    req.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
+    if (timeoutMs > 0) timer = setTimeout(() => fail(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'AbortError' })), timeoutMs);
+    req.on('error', fail);
     req.end(body);
   });
 }
 
+function truncated(cause?: unknown): Error {
+  return Object.assign(new Error('the connection closed before the whole answer arrived', cause ? { cause } : {}), { code: 'ETRUNCATED' });
+}
+
 /**
  * The TLS agent and headers for a resolved kubeconfig, from client-node's KubeConfig
- * (`applyToHTTPSOptions`: CA, client certificate, bearer token, exec and auth-provider plugins,
- * basic auth, proxy).
+ * (`applyToHTTPSOptions`: CA, client certificate, bearer token, auth-provider plugins, basic
+ * auth, proxy) and, for a user with an exec credential plugin, the plugin's credential (run
+ * with `timeoutMs`, cached per process until it expires; see exec-credential.ts).
  * @throws KubeconfigError when a credential it names cannot be read or a plugin fails
  */
-async function connectionInit(config: ResolvedConfig): Promise<ConnectionInit> {
+async function connectionInit(config: ResolvedConfig, timeoutMs: number): Promise<ConnectionInit> {
+  const expiresAt = config.execPlugin ? (await config.execPlugin.refresh(timeoutMs)).expiresAt : undefined;
   const opts: RequestOptionsWithAuth = {};
   try {
     await config.kubeConfig.applyToHTTPSOptions(opts);
   } catch (err) {
+    if (err instanceof StsDoctorError) throw err;
     throw new KubeconfigError(`Cannot use the credentials of context "${config.context}": ${((err as Error).message ?? String(err)).split('\n')[0]!.replace(/\.$/, '')}.`, { cause: err });
   }
   const headers: Record<string, string> = {};
@@ -198,14 +365,15 @@ async function connectionInit(config: ResolvedConfig): Promise<ConnectionInit> {
   if (opts.auth && !headers.Authorization) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
   const init: ConnectionInit = { headers };
   if (opts.agent) init.agent = opts.agent as HttpAgent;
+  if (expiresAt !== undefined) init.expiresAt = expiresAt;
   return init;
 }
 
 type RequestOptionsWithAuth = Parameters<ResolvedConfig['kubeConfig']['applyToHTTPSOptions']>[0] & { headers?: Record<string, unknown>; auth?: string; agent?: unknown };
 
-function networkReason(err: unknown, timeoutMs: number): string {
+function networkReason(err: unknown, timeoutMs: number, byDeadline: boolean): string {
   const e = err as { name?: string; code?: string; message?: string; type?: string };
-  if (e.name === 'AbortError' || e.type === 'aborted') return `no answer within ${Math.round(timeoutMs / 1000)} s`;
+  if (e.name === 'AbortError' || e.type === 'aborted') return byDeadline ? 'no answer before the deadline (--timeout)' : `no answer within ${Math.round(timeoutMs / 1000)} s`;
   switch (e.code) {
     case 'ECONNREFUSED':
       return 'connection refused';
@@ -215,7 +383,10 @@ function networkReason(err: unknown, timeoutMs: number): string {
     case 'ETIMEDOUT':
       return 'connection timed out';
     case 'ECONNRESET':
+    case 'EPIPE':
       return 'connection reset';
+    case 'ETRUNCATED':
+      return 'the connection closed before the whole answer arrived';
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'SELF_SIGNED_CERT_IN_CHAIN':
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
@@ -223,6 +394,6 @@ function networkReason(err: unknown, timeoutMs: number): string {
     case 'CERT_HAS_EXPIRED':
       return `TLS certificate not trusted (${e.code})`;
     default:
-      return (e.message ?? String(err)).split('\n')[0]!.replace(/^request to \S+ failed, reason: /, '').replace(/\.$/, '');
+      return displayServer((e.message ?? String(err)).split('\n')[0]!.replace(/^request to \S+ failed, reason: /, '').replace(/\.$/, ''));
   }
 }

@@ -8,12 +8,14 @@
  *   LIST nodes, persistentvolumes, storageclasses, volumeattachments (cluster-scoped)
  *   GET  /version
  *
- * A read that fails with 403/404 becomes a Gap in the Snapshot; only a failure to read the
- * StatefulSet itself is fatal (401, 403, unreachable: one sentence, exit code 2). With `-A`
+ * Every request is retried by the client on transient failures (src/kube/client.ts). A side
+ * read that still fails becomes a Gap in the Snapshot (see gapFor: 403, 404, unavailable, over a
+ * cap); a failure to read the StatefulSet itself is fatal (401, 403, unreachable: one sentence,
+ * exit code 2), and so is a transient failure of the pods or claims (CORE_READS). With `-A`
  * (collectAllNamespaces) one LIST of StatefulSets in all namespaces, the cluster-scoped reads
  * once, and the namespaced LISTs per namespace that holds a matching StatefulSet.
  */
-import { ApiError, NotFoundError } from '../errors.js';
+import { ApiError, NotFoundError, ResponseLimitError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
 import type {
   ControllerRevision,
@@ -78,20 +80,40 @@ function statefulSetReadError(err: unknown, what: string): unknown {
   return err;
 }
 
-/** Lists one resource; a 403/404 becomes a Gap (pushed to `gaps`) and an empty list. */
+/**
+ * Reads the diagnosis cannot do without besides the StatefulSet: a transient failure of these
+ * (unreachable, 429, 5xx after the client's retries) is fatal, never a gap, so that a `wait` round
+ * during an outage cannot pass on the StatefulSet's status alone. 403/404 stay gaps.
+ */
+const CORE_READS: ReadonlySet<NamespacedResource | ClusterResource> = new Set(['pods', 'persistentvolumeclaims']);
+
+/**
+ * The Gap for a failed side read, or undefined when the failure is fatal: 403 `forbidden`,
+ * 404 `not-found`, a transient failure after retries `unavailable` (except for the
+ * {@link CORE_READS}), an answer over the client's byte or page cap `error`. Credentials
+ * rejected (401) and failures that are not ApiErrors (a plugin, a kubeconfig) stay fatal.
+ */
+export function gapFor(resource: NamespacedResource | ClusterResource, err: unknown): Gap | undefined {
+  if (!(err instanceof ApiError)) return undefined;
+  if (err.status === 403 || err.status === 404) {
+    return { resource, reason: err.status === 404 ? 'not-found' : 'forbidden', message: `${resource}: ${err.status === 404 ? 'not served by this cluster' : 'forbidden'} (${err.message})` };
+  }
+  if (err.status === 401) return undefined;
+  if (err instanceof ResponseLimitError) return CORE_READS.has(resource) ? undefined : { resource, reason: 'error', message: `${resource}: not read (${err.message})` };
+  if (CORE_READS.has(resource)) return undefined;
+  if (err.transient) return { resource, reason: 'unavailable', message: `${resource}: unavailable (${err.message})` };
+  return { resource, reason: 'error', message: `${resource}: not read (${err.message})` };
+}
+
+/** Lists one resource; a failure that {@link gapFor} turns into a Gap is pushed to `gaps` and gives an empty list. */
 async function readOrGap<T>(client: KubeClient, resource: NamespacedResource | ClusterResource, ns: string, gaps: Gap[], query: Record<string, string | undefined> = {}): Promise<T[]> {
   try {
     return await client.list<T>(paths[resource](enc(ns)), query);
   } catch (err) {
-    if (err instanceof ApiError && err.status !== undefined && [403, 404].includes(err.status)) {
-      gaps.push({
-        resource,
-        reason: err.status === 404 ? 'not-found' : 'forbidden',
-        message: `${resource}: ${err.status === 404 ? 'not served by this cluster' : 'forbidden'} (${err.message})`,
-      });
-      return [];
-    }
-    throw err;
+    const gap = gapFor(resource, err);
+    if (!gap) throw err;
+    gaps.push(gap);
+    return [];
   }
 }
 

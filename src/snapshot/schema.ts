@@ -393,7 +393,7 @@ const header = loose({
   gaps: v.array(
     loose({
       resource: v.picklist(Object.keys(KIND) as ResourceName[]),
-      reason: v.picklist(['forbidden', 'not-found', 'error', 'absent', 'invalid']),
+      reason: v.picklist(['forbidden', 'not-found', 'unavailable', 'error', 'absent', 'invalid']),
       message: str,
     }),
   ),

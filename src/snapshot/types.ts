@@ -372,11 +372,12 @@ export const SNAPSHOT_FIELDS = {
 export interface Gap {
   resource: ResourceName;
   /**
-   * `forbidden` (HTTP 403), `not-found` (the API group is not served), `error`, `absent` (not in
-   * the dump), or `invalid` (objects without the shape the API guarantees, dropped; see
-   * src/snapshot/schema.ts).
+   * `forbidden` (HTTP 403), `not-found` (the API group is not served), `unavailable` (the API
+   * server did not answer, or answered 429/5xx, after the client's retries), `error` (any other
+   * failure, e.g. an answer over the client's size or page cap), `absent` (not in the dump), or
+   * `invalid` (objects without the shape the API guarantees, dropped; see src/snapshot/schema.ts).
    */
-  reason: 'forbidden' | 'not-found' | 'error' | 'absent' | 'invalid';
+  reason: 'forbidden' | 'not-found' | 'unavailable' | 'error' | 'absent' | 'invalid';
   /** One plain sentence, e.g. `events: forbidden (User "x" cannot list resource "events" ...)`. */
   message: string;
 }

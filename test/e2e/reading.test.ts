@@ -310,7 +310,7 @@ describe('limited permissions', () => {
       });
     });
     const closed = writeKubeconfig({ token: 'unused', namespace: nsP, server: `https://127.0.0.1:${port}` });
-    expectOneSentence(await runCli(['diagnose', 'quiz', '--request-timeout', '5'], { KUBECONFIG: closed }), new RegExp(`Cannot reach the API server at https://127.0.0.1:${port}: connection refused\\.`));
+    expectOneSentence(await runCli(['diagnose', 'quiz', '--request-timeout', '5'], { KUBECONFIG: closed }), new RegExp(`Cannot reach the API server at https://127.0.0.1:${port}: connection refused \\(5 attempts\\)\\.`));
 
     const badToken = writeKubeconfig({ token: 'not-a-valid-token', namespace: nsP });
     expectOneSentence(await runCli(['diagnose', 'quiz'], { KUBECONFIG: badToken }), /rejected the credentials \(401 Unauthorized\)/);
