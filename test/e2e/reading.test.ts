@@ -225,7 +225,7 @@ describe('scope: several StatefulSets in several namespaces', () => {
     expect(text.stdout).not.toContain('ORDINAL');
   });
 
-  it('-A snapshot read back with --from -A gives the same diagnosis; -l filters; nothing matching is healthy', async () => {
+  it('-A snapshot read back with --from -A gives the same diagnosis; -l filters; nothing matching is exit 2', async () => {
     const snap = await runCli(['snapshot', '-A', '-l', `sts-doctor.test/run=${run}`]);
     expect(snap.code, snap.stderr).toBe(0);
     const path = file('all-namespaces.yaml', snap.stdout);
