@@ -13,13 +13,19 @@
 //
 // Then the single executable's start-up against the plain bundle (section below, `--no-sea` skips).
 //
-// Options: --runs N (default 9, minimum 7), --replicas 3,50, --keep (leave the namespaces), --no-sea.
+// Then, offline (no cluster), large dumps generated from the recorded examples by
+// scripts/bench-dumps.mjs: 50,000 events as YAML and as JSON, and 20,000 Ready pods as JSON,
+// each read with `diagnose --from <dump> -o json` (median of --dump-runs, default 3).
+//
+// Options: --runs N (default 9, minimum 7), --replicas 3,50, --keep (leave the namespaces), --no-sea,
+// --dump-runs N, --offline (only the dumps), --no-dumps (only the cluster).
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { clusterUp, kubeconfigPath, repoRoot, temporaryDir } from '../test/scenarios/cluster.mjs';
 import { deployScaledQuiz, dropNamespace } from '../test/scenarios/reading.mjs';
+import { writeBenchDumps } from './bench-dumps.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
@@ -39,8 +45,7 @@ const wrapper = join(temporaryDir('sts-doctor-bench-'), 'rss.mjs');
 writeFileSync(wrapper, "process.on('exit', () => process.stderr.write(`\\nSTS_DOCTOR_MAXRSS_KB=${process.resourceUsage().maxRSS}\\n`));\n");
 
 /** One cold run: wall time in ms, peak RSS in KB, parsed stdout. */
-function once(ns) {
-  const cli = ['diagnose', 'quiz', '-n', ns, '-o', 'json'];
+function once(ns, cli = ['diagnose', 'quiz', '-n', ns, '-o', 'json']) {
   const env = { PATH: process.env.PATH, HOME: '/nonexistent', KUBECONFIG: kubeconfigPath(), NO_COLOR: '1' };
   const [cmd, argv] = GNU_TIME ? [GNU_TIME, ['-f', 'STS_DOCTOR_MAXRSS_KB=%M', process.execPath, bin, ...cli]] : [process.execPath, ['--import', wrapper, bin, ...cli]];
   const t0 = process.hrtime.bigint();
@@ -48,7 +53,7 @@ function once(ns) {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if ((res.status !== 0 && res.status !== 1) || !res.stdout.trim()) throw new Error(`diagnose failed (${res.status ?? res.signal}): ${res.stderr || res.error?.message}`);
   const rss = Number(/STS_DOCTOR_MAXRSS_KB=(\d+)/.exec(res.stderr)?.[1] ?? NaN);
-  return { ms, rssKB: rss, diagnosis: JSON.parse(res.stdout) };
+  return { ms, rssKB: rss, status: res.status, diagnosis: JSON.parse(res.stdout) };
 }
 
 const median = (xs) => {
@@ -102,19 +107,48 @@ function printSea(sea) {
 }
 // ---- end of the single executable section ------------------------------------------------------
 
+/**
+ * The offline dumps: generated into a temporary directory, each diagnosed `--dump-runs` times
+ * (after one warm-up run) with `diagnose --from <dump> -o json`.
+ */
+function benchDumps() {
+  const dir = temporaryDir('sts-doctor-bench-dumps-');
+  process.stderr.write('bench: generating the offline dumps (50,000 events, 20,000 pods)...\n');
+  const files = writeBenchDumps(dir);
+  const dumpRuns = Math.max(1, Number(value('--dump-runs', '3')));
+  const out = [];
+  for (const [name, path] of [['50k events, YAML', files.eventsYaml], ['50k events, JSON', files.eventsJson], ['20k pods, JSON', files.podsJson]]) {
+    process.stderr.write(`bench: diagnose --from ${name}...\n`);
+    const cli = ['diagnose', '--from', path, '-o', 'json'];
+    once(undefined, cli);
+    const samples = [];
+    for (let i = 0; i < dumpRuns; i++) samples.push(once(undefined, cli));
+    out.push({
+      dump: name,
+      sizeMB: round(statSync(path).size / 1024 / 1024),
+      runs: dumpRuns,
+      wallMs: { median: round(median(samples.map((x) => x.ms))), min: round(Math.min(...samples.map((x) => x.ms))), max: round(Math.max(...samples.map((x) => x.ms))) },
+      peakRssMB: round(Math.max(...samples.map((x) => x.rssKB)) / 1024),
+      exit: samples[0].status,
+    });
+  }
+  return out;
+}
+
 /** Deploys, measures, reports; returns the exit code. */
 async function main() {
   if (!existsSync(join(repoRoot, 'dist', 'cli.js'))) {
     console.error('bench: dist/ is missing; run npm run build first (npm run bench does).');
     return 2;
   }
-  clusterUp();
-  const id = Date.now().toString(36);
+  const dumpResults = flag('--no-dumps') ? [] : benchDumps();
   const results = [];
   const namespaces = [];
   let sea;
+  if (!flag('--offline')) clusterUp();
+  const id = Date.now().toString(36);
   try {
-    for (const n of sizes) {
+    for (const n of flag('--offline') ? [] : sizes) {
       const ns = `bench-quiz-${n}-${id}`;
       namespaces.push(ns);
       process.stderr.write(`bench: deploying quiz with ${n} replicas in ${ns}...\n`);
@@ -133,7 +167,7 @@ async function main() {
         requests: requests.length === 1 ? requests[0] : requests,
       });
     }
-    if (!flag('--no-sea')) sea = seaStartup(namespaces[0], runs);
+    if (!flag('--no-sea') && namespaces.length) sea = seaStartup(namespaces[0], runs);
   } finally {
     if (!flag('--keep')) for (const ns of namespaces) dropNamespace(ns);
   }
@@ -147,6 +181,7 @@ async function main() {
     target: TARGET,
     results,
     sea,
+    dumps: dumpResults,
   };
   const small = results.find((r) => r.replicas === TARGET.replicas);
   report.targetMet = small ? small.wallMs.median < TARGET.medianMs && small.peakRssMB < TARGET.peakRssMB : null;
@@ -159,7 +194,14 @@ async function main() {
     const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
     for (const row of rows) process.stdout.write(`${row.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd()}\n`);
     if (sea) printSea(sea);
-    process.stdout.write(`\n${cpus().length} CPUs, Node ${process.version}; target for ${TARGET.replicas} replicas: median < ${TARGET.medianMs} ms, peak RSS < ${TARGET.peakRssMB} MB: ${report.targetMet ? 'met' : 'NOT met'}\n`);
+    process.stdout.write(`\n${cpus().length} CPUs, Node ${process.version}; target for ${TARGET.replicas} replicas: median < ${TARGET.medianMs} ms, peak RSS < ${TARGET.peakRssMB} MB: ${report.targetMet === null ? 'not measured' : report.targetMet ? 'met' : 'NOT met'}\n`);
+    if (dumpResults.length) {
+      const drows = [['DUMP (offline)', 'SIZE MB', 'RUNS', 'MEDIAN ms', 'MAX ms', 'PEAK RSS MB', 'EXIT']];
+      for (const r of dumpResults) drows.push([r.dump, r.sizeMB, r.runs, r.wallMs.median, r.wallMs.max, r.peakRssMB, r.exit].map(String));
+      const dw = drows[0].map((_, i) => Math.max(...drows.map((row) => row[i].length)));
+      process.stdout.write('\n');
+      for (const row of drows) process.stdout.write(`${row.map((c, i) => c.padEnd(dw[i])).join('  ').trimEnd()}\n`);
+    }
     if (!out) process.stdout.write(`\n${JSON.stringify(report, null, 2)}\n`);
   }
   return report.targetMet === false ? 1 : 0;

@@ -4,7 +4,8 @@
  * and usage errors never load the Kubernetes client.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, StsDoctorError } from '../errors.js';
+import { ExitCode, StsDoctorError, UsageError } from '../errors.js';
+import { checkNamespace, checkObjectName } from '../commands/options.js';
 import { VERSION } from './version.js';
 import { OUTPUT_FORMATS } from '../report/index.js';
 import { errorLine, sanitizeText, stripUserinfo } from '../report/sanitize.js';
@@ -28,7 +29,18 @@ function program(): Command {
       writeErr: (s) => process.stderr.write(s),
       outputError: (s, write) => write(`sts-doctor: ${sanitizeText(s.replace(/^error: /, '').trim().replace(/\.$/, ''), false)} (see sts-doctor --help).\n`),
     })
-    .exitOverride();
+    .exitOverride()
+    // Names and namespaces are DNS names, checked before any command runs (so `.` and `..`
+    // never reach a URL), for every command, recover's --pod and --node included.
+    .hook('preAction', (_root, action) => {
+      const [name] = action.args as (string | undefined)[];
+      const o = action.opts() as { namespace?: string; pod?: string; node?: string; from?: string };
+      if (o.from === '') throw new UsageError('--from needs a path: a file, a directory, or - for standard input.');
+      if (name !== undefined) checkObjectName(name);
+      if (o.namespace !== undefined) checkNamespace(o.namespace);
+      if (o.pod !== undefined) checkObjectName(o.pod, '--pod');
+      if (o.node !== undefined) checkObjectName(o.node, '--node');
+    });
 
   connectionFlags(
     root

@@ -66,7 +66,9 @@ export const scaleDownBlocked: Rule = {
       where = 'condemned';
     }
     const why = whyNotReady(view, waitingOn);
-    const names = live.map((p) => p.metadata.name).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    const all = live.map((p) => p.metadata.name).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    // Bounded: at most 10 names in a sentence, 20 in details; the rest counted.
+    const names = all.length > 10 ? [...all.slice(0, 10), `… and ${all.length - 10} more`] : all;
     const ns = view.snapshot.namespace;
     const f: Finding = {
       rule: 'scale-down-blocked',
@@ -75,7 +77,7 @@ export const scaleDownBlocked: Rule = {
       subject: ref(waitingOn, 'Pod'),
       summary: `Scale-down to ${replicas} is blocked: the controller waits for ${waitingOn.metadata.name} (${why?.reason ?? 'not Ready'}) before deleting ${names.join(', ')}`,
       explanation:
-        `StatefulSet ${sts.metadata.name} wants ${replicas} replica${replicas === 1 ? '' : 's'}, but ${names.join(', ')} still exist${names.length === 1 ? 's' : ''}. ` +
+        `StatefulSet ${sts.metadata.name} wants ${replicas} replica${replicas === 1 ? '' : 's'}, but ${names.join(', ')} still exist${all.length === 1 ? 's' : ''}. ` +
         `Under OrderedReady the controller deletes condemned pods one at a time, highest ordinal first, and only ${where === 'kept' ? 'once every kept replica is Running, Ready and Available' : 'after the lower unhealthy condemned pod it waits on'}: ` +
         `${waitingOn.metadata.name} is not, because ${why?.text ?? 'it is not Ready'}. ` +
         'The controller records no event and no status field for this wait. Fixing that pod releases the scale-down; deleting a condemned pod by hand also works (the controller does not recreate ordinals above spec.replicas).',
@@ -103,7 +105,7 @@ export const scaleDownBlocked: Rule = {
         },
       ],
       confidence: 'high',
-      details: { waitingOn: waitingOn.metadata.name, waitingOnReason: why?.reason, waitingOnIs: where, condemned: names, replicas },
+      details: { waitingOn: waitingOn.metadata.name, waitingOnReason: why?.reason, waitingOnIs: where, condemned: all.slice(0, 20), condemnedCount: all.length, replicas },
     };
     return [f];
   },

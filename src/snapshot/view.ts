@@ -275,9 +275,14 @@ export class SnapshotView {
       .sort((a, b) => (podOrdinal(sts, a.metadata.name) ?? 0) - (podOrdinal(sts, b.metadata.name) ?? 0));
   }
 
-  /** The pods of a StatefulSet (see podsOf) by ordinal. */
+  /** The pods of a StatefulSet (see podsOf) by ordinal; a pod it owns whose name has no ordinal is left out. */
   podsByOrdinal(sts: StatefulSet): Map<number, Pod> {
-    return new Map(this.podsOf(sts).map((p) => [podOrdinal(sts, p.metadata.name)!, p]));
+    const out = new Map<number, Pod>();
+    for (const p of this.podsOf(sts)) {
+      const o = podOrdinal(sts, p.metadata.name);
+      if (o !== undefined) out.set(o, p);
+    }
+    return out;
   }
 
   /** The claims a pod mounts, in volume order: `[volumeName, claimName, claim | undefined]`. */

@@ -225,7 +225,7 @@ describe('scope: several StatefulSets in several namespaces', () => {
     expect(text.stdout).not.toContain('ORDINAL');
   });
 
-  it('-A snapshot read back with --from -A gives the same diagnosis; -l filters; nothing matching is healthy', async () => {
+  it('-A snapshot read back with --from -A gives the same diagnosis; -l filters; nothing matching is exit 2', async () => {
     const snap = await runCli(['snapshot', '-A', '-l', `sts-doctor.test/run=${run}`]);
     expect(snap.code, snap.stderr).toBe(0);
     const path = file('all-namespaces.yaml', snap.stdout);
@@ -237,9 +237,8 @@ describe('scope: several StatefulSets in several namespaces', () => {
     const one = json(await runCli(['diagnose', '--from', path, '-n', good, '-o', 'json']));
     expect(one.statefulSets.map((s) => s.namespace)).toEqual([good]);
 
-    const none = await runCli(['diagnose', '-A', '-l', `sts-doctor.test/run=${run}-nothing`]);
-    expect(none.code).toBe(0);
-    expect(none.stdout).toContain('No StatefulSet found in any namespace.');
+    // Nothing matched is an error (exit 2, one sentence), never a green result.
+    expectOneSentence(await runCli(['diagnose', '-A', '-l', `sts-doctor.test/run=${run}-nothing`]), /No StatefulSet matches -l sts-doctor\.test\/run=\S+-nothing in any namespace\.$/);
     const nsOnly = json(await runCli(['diagnose', '-n', good, '-o', 'json']));
     expect(nsOnly.statefulSets.map((s) => s.name)).toEqual(['quiz']);
     expectOneSentence(await runCli(['diagnose', 'quiz', '-A']), /cannot be combined with -A/);
