@@ -10,6 +10,7 @@
  */
 import { desiredReplicas, isOrderedReady, isRunningAndReady, ordinalStart, podName, podOrdinal } from '../snapshot/view.js';
 import { whyNotReady } from './facts.js';
+import { deletePodOption } from './offers.js';
 import { absenceEvidence, confidenceFor, fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js';
 
 export const orderedReadyStall: Rule = {
@@ -60,13 +61,7 @@ export const orderedReadyStall: Rule = {
         ...names.map((n) => absenceEvidence({ kind: 'Pod', namespace: view.snapshot.namespace, name: n }, `Pod ${n} does not exist`)),
       ],
       recoveries: [
-        {
-          id: 'delete-pod',
-          title: `After fixing the cause, delete ${blocker.metadata.name}`,
-          description: `Deletes ${blocker.metadata.name} (its PVCs are kept) so the controller recreates it from the current template; the next ordinals follow once it is Ready.`,
-          automated: true,
-          target: ref(blocker, 'Pod'),
-        },
+        deletePodOption(blocker, `After fixing the cause: deletes ${blocker.metadata.name} (its PVCs are kept) so the controller recreates it from the current template; the next ordinals follow once it is Ready.`),
         // Only a readiness failure can be the quorum deadlock; a pod that cannot start is fixed elsewhere.
         ...(readinessFailure ? [{
           id: 'manual' as const,

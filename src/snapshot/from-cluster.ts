@@ -18,6 +18,7 @@ import type {
   ControllerRevision,
   Gap,
   KubeEvent,
+  Lease,
   Node,
   PersistentVolume,
   PersistentVolumeClaim,
@@ -127,6 +128,7 @@ async function readNamespace(client: KubeClient, ns: string, statefulSets: State
     readOrGap<ResourceQuota>(client, 'resourcequotas', ns, gaps),
   ]);
   const c = await cluster;
+  const leases = await readNodeLeases(client, pods, c.nodes, gaps);
   const snapshot: Snapshot = {
     schemaVersion: 1,
     source: { type: 'cluster', server: client.server, requests: client.requests },
@@ -145,9 +147,41 @@ async function readNamespace(client: KubeClient, ns: string, statefulSets: State
     volumeAttachments: c.volumeAttachments,
     gaps: [...gaps, ...c.gaps],
   };
+  if (leases.length) snapshot.leases = leases;
   if (opts.context && snapshot.source.type === 'cluster') snapshot.source.context = opts.context;
   if (c.version && snapshot.source.type === 'cluster') snapshot.source.serverVersion = c.version;
   return trimSnapshot(snapshot);
+}
+
+/** At most this many node Leases are read per snapshot (one GET each). */
+const MAX_LEASE_READS = 20;
+
+/**
+ * The Leases (kube-node-lease) of the nodes the pods are on whose Ready condition is not True:
+ * the kubelet's heartbeat, which diagnosis and plans both read (rules/facts.ts nodeHeartbeat).
+ * One GET per such node, at most {@link MAX_LEASE_READS}; a healthy StatefulSet costs none. A
+ * 403 becomes a `leases` gap; a missing Lease (404) or another failure is skipped, and the
+ * Ready condition's heartbeat stands in.
+ */
+async function readNodeLeases(client: KubeClient, pods: Pod[], nodes: Node[], gaps: Gap[]): Promise<Lease[]> {
+  const notReady = new Set(nodes.filter((n) => n.status?.conditions?.find((x) => x.type === 'Ready')?.status !== 'True').map((n) => n.metadata.name));
+  const wanted = [...new Set(pods.map((p) => p.spec.nodeName).filter((n): n is string => !!n && notReady.has(n)))].sort().slice(0, MAX_LEASE_READS);
+  const out: Lease[] = [];
+  await Promise.all(
+    wanted.map(async (name) => {
+      try {
+        const lease = await client.get<Lease>(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${enc(name)}`);
+        lease.apiVersion ??= 'coordination.k8s.io/v1';
+        lease.kind ??= 'Lease';
+        delete (lease.metadata as unknown as Record<string, unknown>).managedFields;
+        out.push(lease);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 403 && !gaps.some((g) => g.resource === 'leases'))
+          gaps.push({ resource: 'leases', reason: 'forbidden', message: `leases: forbidden (${err.message})` });
+      }
+    }),
+  );
+  return out.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
 }
 
 function withKind(sts: StatefulSet): StatefulSet {

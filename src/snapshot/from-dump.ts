@@ -45,6 +45,7 @@ const KIND_TO_RESOURCE: Record<string, ResourceName> = {
   PersistentVolume: 'persistentvolumes',
   StorageClass: 'storageclasses',
   VolumeAttachment: 'volumeattachments',
+  Lease: 'leases',
 };
 
 const RESOURCE_FIELD: Record<ResourceName, keyof Snapshot> = {
@@ -59,9 +60,11 @@ const RESOURCE_FIELD: Record<ResourceName, keyof Snapshot> = {
   persistentvolumes: 'persistentVolumes',
   storageclasses: 'storageClasses',
   volumeattachments: 'volumeAttachments',
+  leases: 'leases',
 };
 
-const CLUSTER_SCOPED: ResourceName[] = ['nodes', 'persistentvolumes', 'storageclasses', 'volumeattachments'];
+// Leases live in kube-node-lease, not in the StatefulSet's namespace: kept like cluster-scoped objects.
+const CLUSTER_SCOPED: ResourceName[] = ['nodes', 'persistentvolumes', 'storageclasses', 'volumeattachments', 'leases'];
 
 /** The header value of `namespace` in an all-namespaces snapshot (`snapshot -A`). */
 export const ALL_NAMESPACES = '*';
@@ -174,7 +177,8 @@ export async function snapshotsFromDump(path: string, opts: DumpOptions): Promis
     for (const [resource, field] of Object.entries(RESOURCE_FIELD) as [ResourceName, keyof Snapshot][]) {
       if (resource === 'statefulsets') continue;
       const list = byResource.get(resource) ?? [];
-      if (!seen.has(resource) && !header && !gaps.some((g) => g.resource === resource)) {
+      // Node Leases are optional (older dumps lack them): the Ready condition's heartbeat stands in.
+      if (resource !== 'leases' && !seen.has(resource) && !header && !gaps.some((g) => g.resource === resource)) {
         gaps.push({ resource, reason: 'absent', message: `${resource}: not in the dump` });
       }
       (snapshot as unknown as Record<string, KubeObject[]>)[field] = CLUSTER_SCOPED.includes(resource) ? list : inNs(list);

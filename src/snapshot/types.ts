@@ -282,6 +282,14 @@ export interface VolumeAttachment extends KubeObject {
   status?: { attached: boolean; attachError?: { message?: string; time?: Timestamp }; detachError?: { message?: string; time?: Timestamp } };
 }
 
+/**
+ * A coordination.k8s.io/v1 Lease of namespace `kube-node-lease`, named after its node: the
+ * kubelet renews it every 10 s (`spec.renewTime`), its heartbeat since Kubernetes 1.17.
+ */
+export interface Lease extends KubeObject {
+  spec?: { holderIdentity?: string; renewTime?: string | null; leaseDurationSeconds?: number };
+}
+
 export interface ServicePort {
   name?: string;
   port: number;
@@ -342,7 +350,8 @@ export type ResourceName =
   | 'nodes'
   | 'persistentvolumes'
   | 'storageclasses'
-  | 'volumeattachments';
+  | 'volumeattachments'
+  | 'leases';
 
 /**
  * A read sts-doctor could not make. The rules treat the matching objects as unknown, never as
@@ -383,5 +392,10 @@ export interface Snapshot {
   persistentVolumes: PersistentVolume[];
   storageClasses: StorageClass[];
   volumeAttachments: VolumeAttachment[];
+  /**
+   * The node Leases (kube-node-lease) of the nodes the pods are on; absent in snapshots that did
+   * not read them (older dumps), in which case the Ready condition's heartbeat is used.
+   */
+  leases?: Lease[];
   gaps: Gap[];
 }
