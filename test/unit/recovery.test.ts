@@ -6,12 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/diagnosis.js';
 import { OUT_OF_SERVICE_TAINT, PlanError, planOffer, renderPlan } from '../../src/recovery/plan.js';
 import { recoverCommand } from '../../src/recovery/command.js';
-import { chooseOffer, describeChanges } from '../../src/commands/recover.js';
+import { chooseOffer, describeChanges, runRecover } from '../../src/commands/recover.js';
 import { parseDuration } from '../../src/commands/options.js';
 import { isConflict } from '../../src/recovery/execute.js';
 import { ApiError } from '../../src/errors.js';
 import { nodeHeartbeat } from '../../src/rules/facts.js';
-import type { OfferAction, RecoveryOffer } from '../../src/rules/types.js';
+import type { Finding, OfferAction, RecoveryOffer } from '../../src/rules/types.js';
 import { snapshotFromDump } from '../../src/snapshot/from-dump.js';
 import type { Snapshot } from '../../src/snapshot/types.js';
 import { SnapshotView } from '../../src/snapshot/view.js';
@@ -351,6 +351,24 @@ describe('plans on recorded snapshots', () => {
     expect(f.permanent).toBe(true);
   });
 
+  it('recover --from FILE --action rollback --dry-run=client -o json: the plan as data, no cluster; without --action, the offers; a refusal is exit 3', async () => {
+    const file = join(fixturesDir, 'recovery-good-bad-worse.yaml');
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (l: string) => void out.push(l), err: (l: string) => void err.push(l) };
+    expect(await runRecover('quiz', { from: file, action: 'rollback', dryRun: 'client', output: 'json' }, io)).toBe(0);
+    const { plan } = JSON.parse(out.join('')) as { plan: { toRevision: { name: string }; steps: { call?: { method: string; path: string; body: unknown } }[] } };
+    const s = await snapshotFromDump(file, {});
+    expect(plan.toRevision.name).toBe(s.statefulSets[0]!.status!.currentRevision);
+    expect(plan.steps.map((st) => `${st.call!.method} ${st.call!.path.replace(/.*\//, '')}`)).toEqual(['PATCH quiz', 'DELETE quiz-2']);
+    out.length = 0;
+    expect(await runRecover('quiz', { from: file, output: 'json' }, io)).toBe(1);
+    const listed = JSON.parse(out.join('')) as { findings: Finding[] };
+    expect(listed.findings.flatMap((f) => f.recoveries.map((r) => r.offer?.action)).filter(Boolean)).toContain('rollback');
+    await expect(runRecover('quiz', { from: file, action: 'delete-pod', pod: 'quiz-0', dryRun: 'client' }, io)).rejects.toMatchObject({ exitCode: 3 });
+    await expect(runRecover('quiz', { from: file, action: 'rollback', yes: true }, io)).rejects.toThrow(/never writes/);
+  });
+
   it('one parseDuration (options.ts) for every duration flag', () => {
     expect(parseDuration('90s', '--timeout')).toBe(90_000);
     expect(parseDuration('5m', '--timeout')).toBe(300_000);
@@ -371,7 +389,7 @@ describe('non-interactive policy', () => {
   });
 });
 
-const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 30));
+const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 100));
 const DOWN = '\u001B[B';
 const ESC = '\u001B';
 
