@@ -214,6 +214,8 @@ export async function collectFromCluster(client: KubeClient, opts: CollectOption
     }
   }
   const cluster = readClusterScoped(client);
+  // Awaited later; if a namespaced read fails first, its own failure must not be an unhandled rejection (a crash).
+  cluster.catch(() => undefined);
   return readNamespace(client, ns, statefulSets, cluster, opts);
 }
 
@@ -238,6 +240,8 @@ export async function collectAllNamespaces(client: KubeClient, opts: Omit<Collec
   }
   if (byNs.size === 0) return [];
   const cluster = readClusterScoped(client);
+  // Awaited later; if a namespaced read fails first, its own failure must not be an unhandled rejection (a crash).
+  cluster.catch(() => undefined);
   const now = opts.now ?? toTimestamp();
   const namespaces = [...byNs.keys()].sort();
   return Promise.all(namespaces.map((ns) => readNamespace(client, ns, byNs.get(ns)!, cluster, { now, context: opts.context })));

@@ -2,14 +2,39 @@
 // plane (issue 7). Rollouts that went good -> bad -> fixed and good -> bad -> worse, a blocked
 // scale-down, and a healthy StatefulSet on which every action is refused. No node is failed here
 // (the node-lost cases live in recovery.test.ts, which owns kwok-node-5's failure).
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { getJson, kubectl } from '../scenarios/cluster.mjs';
+import { getJson, kubeconfigPath, kubectl, repoRoot } from '../scenarios/cluster.mjs';
 import { FAULT_LABEL, NODES, deployQuiz, isReady, quizPods, waitHealthy } from '../scenarios/quiz.mjs';
 import { RECOVERY_NODE, deployBlockedScaleDown, deployGoodBadFixed, deployGoodBadWorse, nodeTaints, objectVersions, recoveryEvents } from '../scenarios/recovery.mjs';
 import { recordFixture, runCli, testNamespaces } from './helpers.js';
 import type { Pod } from '../../src/snapshot/types.js';
 
 const namespaces = testNamespaces();
+
+/** Runs the built CLI, sends it SIGINT (Ctrl+C) once its stderr matches `when`, and returns how it ended. */
+function interruptedCli(args: string[], when: RegExp): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'sts-doctor.js'), ...args], {
+      env: { PATH: process.env.PATH, HOME: '/nonexistent', KUBECONFIG: kubeconfigPath(), NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && when.test(stderr)) {
+        sent = true;
+        setTimeout(() => child.kill('SIGINT'), 500);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 /** The `sts-doctor recover ... --yes` commands a listing offers, as argument lists (without `sts-doctor`). */
 function offeredCommands(listing: string): string[][] {
@@ -46,10 +71,15 @@ describe('recover: rollouts', () => {
 
     const stuck = quizPods(ns)['quiz-2'] as Pod;
     expect(stuck.metadata.labels?.['controller-revision-hash']).toBe(badRevision);
-    const res = await runCli(['recover', 'quiz', '-n', ns, '--action', 'delete-pod', '--pod', 'quiz-2', '--yes', '--timeout', '150s']);
-    expect(res.code, res.stdout + res.stderr).toBe(0);
-    expect(res.stdout).toMatch(/StatefulSet \S+\/quiz is healthy: 3\/3 ready/);
-    expect(res.stderr).toMatch(/\[\d+s\]/); // the watch shows elapsed time
+    // Ctrl+C during the watch: it says what was written and what to run next (exit 130).
+    const res = await interruptedCli(['recover', 'quiz', '-n', ns, '--action', 'delete-pod', '--pod', 'quiz-2', '--yes', '--timeout', '150s'], /Watching StatefulSet/);
+    expect(res.code, res.stdout + res.stderr).toBe(130);
+    expect(res.stdout).toContain(`sts-doctor wrote: Delete pod quiz-2 (uid ${stuck.metadata.uid}`);
+    expect(res.stdout).toContain(`Next: sts-doctor diagnose quiz -n ${ns}`);
+    // The write is done; the same watch loop, as `wait`, sees it heal (elapsed time on each line).
+    const waited = await runCli(['wait', 'quiz', '-n', ns, '--timeout', '150s', '--interval', '1s']);
+    expect(waited.code, waited.stdout + waited.stderr).toBe(0);
+    expect(waited.stderr).toMatch(/^\[\d+s\] quiz: 3\/3 ready, healthy/m);
     const sts = getJson(['-n', ns, 'statefulset', 'quiz']);
     expect(sts.status).toMatchObject({ currentRevision: fixedRevision, updateRevision: fixedRevision, readyReplicas: 3 });
   }, 600_000);

@@ -64,4 +64,28 @@ describe('watch loop', () => {
     expect(r.outcome).toBe('interrupted');
     expect(r.diagnosis).toBeDefined();
   });
+
+  it('a read cut by the deadline mid-collection fails the round cleanly (no unhandled rejection of the parallel reads, which crashed wait with exit 1)', async () => {
+    const { collectFromCluster } = await import('../../src/snapshot/from-cluster.js');
+    const s = await loadFixture('ordered-ready-stall');
+    const late = new ApiError('GET /api/v1/nodes: not sent, the deadline has passed.', undefined, { transient: true });
+    const client = {
+      requests: 0,
+      server: 'https://127.0.0.1:6443',
+      deadline: undefined,
+      get: async () => s.statefulSets[0],
+      // Namespaced lists fail at once; the cluster-scoped ones a moment later.
+      list: (path: string) => (path.includes('/namespaces/') ? Promise.reject(new ApiError('GET pods: not sent, the deadline has passed.', undefined, { transient: true })) : new Promise((_, reject) => setTimeout(() => reject(late), 20))),
+    };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => void unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await expect(collectFromCluster(client as never, { namespace: s.namespace, name: 'quiz' })).rejects.toThrow(/deadline/);
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      process.removeListener('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+  });
 });
