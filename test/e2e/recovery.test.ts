@@ -72,6 +72,11 @@ describe('recover: safety', () => {
     expect(list.stdout).toContain('ordered-ready-stall Pod/quiz-0');
     expect(list.stdout).toContain(`$ sts-doctor recover quiz -n ${ns} --action delete-pod --pod quiz-0 --yes`);
     expect(list.stderr).toContain('nothing was written');
+    // The suggested commands act on the cluster that was diagnosed: they carry the user's --kubeconfig (and -n).
+    const withKubeconfig = await runCli(['recover', 'quiz', '-n', ns, '--kubeconfig', kubeconfigPath()], { KUBECONFIG: undefined });
+    expect(withKubeconfig.stdout).toContain(`$ sts-doctor recover quiz --kubeconfig ${kubeconfigPath()} -n ${ns} --action delete-pod --pod quiz-0 --yes`);
+    const diagnosed = await runCli(['diagnose', 'quiz', '-n', ns, '--kubeconfig', kubeconfigPath()], { KUBECONFIG: undefined });
+    expect(diagnosed.stdout).toContain(`sts-doctor recover quiz --kubeconfig ${kubeconfigPath()} -n ${ns} --action delete-pod --pod quiz-0`);
 
     const noYes = await runCli(['recover', 'quiz', '-n', ns, '--action', 'delete-pod', '--pod', 'quiz-0']);
     expect(noYes.code).toBe(1);
