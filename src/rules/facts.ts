@@ -3,6 +3,7 @@
  * of the snapshot; each returns the evidence it relied on.
  */
 import { parseQuantity } from './quantity.js';
+import { canonical } from './template-diff.js';
 import type { Container, ContainerStatus, ControllerRevision, KubeEvent, Node, PersistentVolume, Pod, StatefulSet, StorageClass, Timestamp } from '../snapshot/types.js';
 import {
   ageSeconds,
@@ -293,23 +294,6 @@ export function newClaimBinding(view: SnapshotView, sts: StatefulSet, template: 
   const what = `a PersistentVolume of StorageClass ${className || '""'} with at least ${size ?? 'the requested size'} and access mode ${modes.join(', ') || 'ReadWriteOnce'} on a Ready node`;
   const classWords = className ? (sc ? `StorageClass ${className} has no provisioner (${NO_PROVISIONER})` : `StorageClass ${className} does not exist`) : 'the claim has no StorageClass';
   return { ok: false, reason: `no PersistentVolume can bind the new claim ${name}: ${classWords} and no Available volume fits. First create ${what}${className && !sc ? ` (or create StorageClass ${className} with a provisioner)` : ''}` };
-}
-
-/** A value with object keys sorted and empty values (null, {}, []) dropped: equal specs compare equal whatever their key order. */
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) {
-    const a = v.map(canonical).filter((x) => x !== undefined);
-    return a.length ? a : undefined;
-  }
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      const c = canonical((v as Record<string, unknown>)[k]);
-      if (c !== undefined) out[k] = c;
-    }
-    return Object.keys(out).length ? out : undefined;
-  }
-  return v === null || v === '' ? undefined : v;
 }
 
 /** The fields of a container that decide whether it runs: what a template fix changes. */

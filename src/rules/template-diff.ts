@@ -5,6 +5,23 @@
  */
 import type { Container, PodTemplateSpec } from '../snapshot/types.js';
 
+/** A value with object keys sorted and empty values (null, {}, []) dropped: equal specs compare equal whatever their key order. */
+export function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    const a = v.map(canonical).filter((x) => x !== undefined);
+    return a.length ? a : undefined;
+  }
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      const c = canonical((v as Record<string, unknown>)[k]);
+      if (c !== undefined) out[k] = c;
+    }
+    return Object.keys(out).length ? out : undefined;
+  }
+  return v === null || v === '' ? undefined : v;
+}
+
 /** At most this many lines; the rest is summed up in one "… and N more" line. */
 export const MAX_DIFF_LINES = 20;
 
@@ -41,7 +58,7 @@ export function diffTemplates(from: PodTemplateSpec | undefined, to: PodTemplate
       out.push(`container ${name}: ${x ? 'present' : 'absent'} → ${y ? 'present' : 'absent'}`);
       continue;
     }
-    for (const f of FIELDS) if (JSON.stringify(x[f] ?? null) !== JSON.stringify(y[f] ?? null)) out.push(`container ${name} ${f}: ${show(x[f])} → ${show(y[f])}`);
+    for (const f of FIELDS) if (JSON.stringify(canonical(x[f]) ?? null) !== JSON.stringify(canonical(y[f]) ?? null)) out.push(`container ${name} ${f}: ${show(x[f])} → ${show(y[f])}`);
   }
   mapDiff('label', from.metadata?.labels, to.metadata?.labels, out);
   mapDiff('annotation', from.metadata?.annotations, to.metadata?.annotations, out);
