@@ -129,8 +129,11 @@ export function rollbackOption(view: SnapshotView, sts: StatefulSet): RecoveryOp
   const pods = podsToReplace(view, sts, target.metadata.name);
   if (pods.length === 0) return undefined;
   const from = sts.status?.updateRevision ?? '';
-  return optionFor(
+  const option = optionFor(
     { action: 'rollback', toRevision: { name: target.metadata.name, revision: target.revision }, fromRevision: from, deletePods: pods.map(podTarget) },
     `Restores the pod template of ControllerRevision ${target.metadata.name} (revision ${target.revision}, the newest one whose pods were Running and Ready), like kubectl rollout undo --to-revision=${target.revision}, then deletes ${pods.map((p) => p.metadata.name).join(', ')}: the controller does not replace a pod that never became Ready by itself (kubernetes#67250).`,
   );
+  // `target` as older readers of the JSON report know it: the StatefulSet.
+  option.target = { kind: 'StatefulSet', name: sts.metadata.name, ...(sts.metadata.namespace ? { namespace: sts.metadata.namespace } : {}), ...(sts.metadata.uid ? { uid: sts.metadata.uid } : {}) };
+  return option;
 }
