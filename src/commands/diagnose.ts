@@ -7,6 +7,7 @@ import { ExitCode } from '../errors.js';
 import { render, type OutputFormat } from '../report/index.js';
 import type { Gap, Snapshot } from '../snapshot/types.js';
 import { loadSnapshots } from './load.js';
+import { setSuggestedConnection } from '../recovery/command.js';
 import type { ReadOptions } from './options.js';
 import { toTimestamp } from '../snapshot/view.js';
 
@@ -61,6 +62,8 @@ export async function diagnoseScope(name: string | undefined, opts: ReadOptions)
 
 /** Runs the command; returns the exit code. Throws StsDoctorError subclasses on errors. */
 export async function diagnoseCommand(name: string | undefined, opts: DiagnoseOptions): Promise<number> {
+  // The suggested `sts-doctor recover` commands repeat this run's --kubeconfig/--context.
+  setSuggestedConnection(opts);
   const d = await diagnoseScope(name, opts);
   process.stdout.write(await render(d, opts.output));
   return exitCodeOf(d);

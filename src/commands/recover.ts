@@ -1,32 +1,39 @@
 /**
- * `sts-doctor recover <name>`: diagnose, pick a finding and a recovery, show the plan, confirm,
- * execute (dry run first, then the real calls with preconditions), and verify until the
- * StatefulSet is healthy or --timeout.
+ * `sts-doctor recover <name>`: diagnose, pick a finding and one of its offers, show the plan,
+ * confirm, execute (dry run first, then the real calls with preconditions), and watch until the
+ * StatefulSet is healthy, a dead end, or --timeout.
  *
  * Interactive on a TTY when --action is not given. Without a TTY nothing is asked: without
- * --action it prints the findings and the command for each recovery; with --action it prints
- * the plan and writes only with --yes. stdout carries the plan and the outcome; progress,
- * prompts and the audit log (unless --audit-log) go to stderr.
+ * --action it prints the findings and the command for each offer; with --action it prints the
+ * plan and writes only with --yes. `--from FILE --dry-run=client` plans against a saved
+ * snapshot and needs no cluster. stdout carries the plan and the outcome (`-o json`: one JSON
+ * document); progress, prompts and the audit log (unless --audit-log) go to stderr.
  *
- * Exit codes: 0 healthy at the end (or a --dry-run=server that passed); 1 not healthy at the end,
- * declined, or nothing written for want of --yes; 2 error; 3 refused: an object changed between
- * the plan and the write (HTTP 409 on a precondition), nothing further written.
+ * Writes only what a current finding offers: `--action X` for a target no finding offers X for
+ * is refused (exit 3) unless `--force-unrelated`, which the plan's Risk names.
+ *
+ * Exit codes: 0 healthy at the end (or a dry run that passed); 1 not healthy at the end (a dead
+ * end, or --timeout), declined, or nothing written for want of --yes; 2 error; 3 refused (no
+ * finding offers it, the plan does not fit the current state, or an object changed between
+ * the plan and the write: HTTP 409 on a precondition); 130 interrupted during the watch.
  */
 import { appendFileSync } from 'node:fs';
 import { diagnose, type Diagnosis } from '../diagnosis.js';
 import { ExitCode, UsageError } from '../errors.js';
-import type { Finding, RecoveryId, RecoveryOption } from '../rules/types.js';
-import type { Snapshot, StatefulSet } from '../snapshot/types.js';
-import { SnapshotView, formatAge } from '../snapshot/view.js';
-import { executePlan, type AuditRecord } from '../recovery/execute.js';
-import { OUT_OF_SERVICE_TAINT, findingsOffering, planRecovery, renderPlan, type Plan } from '../recovery/plan.js';
-import { recoverCommand } from '../recovery/command.js';
-import { verifyRecovery } from '../recovery/verify.js';
+import type { Finding, OfferAction, RecoveryId, RecoveryOffer, RecoveryOption } from '../rules/types.js';
+import type { Pod, PersistentVolumeClaim, Snapshot, StatefulSet } from '../snapshot/types.js';
+import { SnapshotView, claimOrdinal, isPodReady, isTerminating } from '../snapshot/view.js';
+import type { AuditRecord } from '../recovery/execute.js';
+import { PlanError, findOffers, forcedOffer, planManual, planOffer, renderPlan, retargetRollback, type Plan, type PlanContext } from '../recovery/plan.js';
+import { recoverCommand, setSuggestedConnection } from '../recovery/command.js';
+import { watch } from '../recovery/watch.js';
 import { createPrompter, isInteractive, type Prompter } from '../ui/prompter.js';
-import { requestTimeoutMs } from './options.js';
+import { parseDuration, parseNow, requestTimeoutMs } from './options.js';
 
 /** Exit code when the recovery was refused (README, "Exit codes"). */
 export const EXIT_REFUSED = ExitCode.Refused;
+/** Exit code when the watch was interrupted with Ctrl+C (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130;
 
 /** Every recovery id `--action` accepts. */
 export const ACTIONS: RecoveryId[] = ['out-of-service-taint', 'remove-out-of-service-taint', 'force-delete-pod', 'delete-pvc-and-pod', 'delete-pod', 'rollback', 'manual'];
@@ -39,20 +46,15 @@ export interface RecoverOptions {
   action?: string;
   pod?: string;
   node?: string;
+  toRevision?: string;
   yes?: boolean;
   dryRun?: string;
   timeout?: string;
   auditLog?: string;
-}
-
-/** `--timeout` in milliseconds: `90s`, `5m`, `1h`, `300` (seconds), `0` (do not wait). */
-export function parseDuration(value: string | undefined, fallbackMs = 300_000): number {
-  if (value === undefined) return fallbackMs;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!m) throw new UsageError(`--timeout must be a duration like 90s or 5m, not "${value}".`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  return Math.round(n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000));
+  forceUnrelated?: boolean;
+  from?: string;
+  now?: string;
+  output?: string;
 }
 
 /** Where the command writes and whom it asks; tests pass their own. */
@@ -81,44 +83,11 @@ function listFindings(findings: Finding[], sts: StatefulSet): string {
     for (const o of f.recoveries) {
       lines.push(`  → ${o.title}`);
       if (o.automated) lines.push(`    $ ${recoverCommand({ kind: 'StatefulSet', name: sts.metadata.name, namespace: sts.metadata.namespace }, o, f)}`);
+      else if (/sts-doctor does not offer it now/.test(o.description)) lines.push(`    ${o.description.slice(o.description.indexOf('sts-doctor does not offer it now'))}`);
       for (const c of o.commands ?? []) lines.push(`    $ ${c}`);
     }
   }
   return lines.join('\n') + '\n';
-}
-
-/**
- * The follow-up step of `out-of-service-taint`, offered as its own choice: for each node that
- * still carries the out-of-service taint, a warning whose only recovery is
- * `remove-out-of-service-taint` (once the node is Ready again, that is the next step).
- */
-export function outOfServiceLeftovers(snapshot: Snapshot, sts: StatefulSet): Finding[] {
-  return snapshot.nodes
-    .filter((n) => (n.spec?.taints ?? []).some((t) => t.key === OUT_OF_SERVICE_TAINT.key))
-    .map((n) => {
-      const ready = n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-      const f: Finding = {
-        rule: 'out-of-service-taint',
-        severity: 'warning',
-        statefulSet: { kind: 'StatefulSet', namespace: sts.metadata.namespace, name: sts.metadata.name, uid: sts.metadata.uid },
-        subject: { kind: 'Node', name: n.metadata.name, uid: n.metadata.uid },
-        summary: `Node ${n.metadata.name} still has the ${OUT_OF_SERVICE_TAINT.key} taint${ready ? ' and is Ready again' : ''}`,
-        explanation: `The taint was set for a non-graceful node shutdown. ${ready ? 'The node is Ready again: remove the taint so that pods can be scheduled there.' : 'Remove it once the node is repaired and Ready.'}`,
-        evidence: [],
-        recoveries: [
-          {
-            id: 'remove-out-of-service-taint',
-            title: `Remove the out-of-service taint from node ${n.metadata.name}`,
-            description: ready ? 'The node is Ready again.' : 'Only once the node is repaired.',
-            automated: true,
-            target: { kind: 'Node', name: n.metadata.name },
-          },
-        ],
-        confidence: 'high',
-        details: { node: n.metadata.name },
-      };
-      return f;
-    });
 }
 
 /** What changed between the plan's objects and a new snapshot, one line each. */
@@ -145,53 +114,135 @@ export function describeChanges(plan: Plan, snapshot: Snapshot): string[] {
 
 function auditSink(file: string | undefined, err: (s: string) => void): (r: AuditRecord) => void {
   return (r) => {
-    const line = JSON.stringify(r) + '\n';
-    if (file) appendFileSync(file, line);
-    else err(line);
+    const l = JSON.stringify(r) + '\n';
+    if (file) appendFileSync(file, l);
+    else err(l);
+  };
+}
+
+/** The words for a `--pod`/`--node` target in a refusal. */
+function targetWords(opts: RecoverOptions): string {
+  return `${opts.pod ? ` for pod ${opts.pod}` : ''}${opts.node ? ` for node ${opts.node}` : ''}${opts.toRevision ? ` to revision ${opts.toRevision}` : ''}`;
+}
+
+/**
+ * The offer `--action` (with `--pod`/`--node`/`--to-revision`) stands for: one that a current
+ * finding offers, re-targeted to `--to-revision` for a rollback; else, only with
+ * `--force-unrelated`, one built from the flags.
+ * @throws PlanError (exit 3) when no finding offers it and --force-unrelated was not given
+ */
+export function chooseOffer(view: SnapshotView, sts: StatefulSet, findings: Finding[], action: OfferAction, opts: RecoverOptions): { offer: RecoveryOffer; ctx: PlanContext } {
+  const offered = findOffers(findings, sts, action, { pod: opts.pod, node: opts.node });
+  if (offered.length) {
+    const first = offered[0]!;
+    if (action === 'rollback' && opts.toRevision) return { offer: retargetRollback(view, sts, opts.toRevision), ctx: { finding: first.finding } };
+    return { offer: first.offer, ctx: { finding: first.finding } };
+  }
+  const withheld = findings.flatMap((f) => f.recoveries).find((o) => o.withheld?.action === action && (!opts.pod || o.withheld.pod === opts.pod) && (!opts.node || o.withheld.node === opts.node))?.withheld;
+  if (withheld && !opts.forceUnrelated) throw new PlanError(`${action}${targetWords(opts)} is not offered now: ${withheld.reason.replace(/\.$/, '')}.`);
+  if (!opts.forceUnrelated)
+    throw new PlanError(
+      `no finding offers ${action}${targetWords(opts)} on StatefulSet ${sts.metadata.name}, so sts-doctor writes nothing (run sts-doctor recover ${sts.metadata.name} -n ${view.snapshot.namespace} to see what is offered; --force-unrelated plans it anyway).`,
+    );
+  return { offer: forcedOffer(view, sts, { action, pod: opts.pod, node: opts.node, toRevision: opts.toRevision }), ctx: { forced: true } };
+}
+
+/** One line describing a pod's progress: `created`, `scheduled on X`, `Running`, `Ready`, `Terminating`. */
+export function podProgress(pod: Pod): string {
+  if (isTerminating(pod)) return `Terminating${pod.spec.nodeName ? ` on ${pod.spec.nodeName}` : ''}`;
+  if (isPodReady(pod)) return `Ready on ${pod.spec.nodeName}`;
+  if (pod.status?.phase === 'Running') return `Running on ${pod.spec.nodeName}, not Ready`;
+  if (pod.spec.nodeName) return `scheduled on ${pod.spec.nodeName}`;
+  const sched = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+  return sched ? `created, not scheduled: ${sched.message ?? sched.reason ?? ''}` : 'created';
+}
+
+function claimProgress(c: PersistentVolumeClaim): string {
+  if (c.metadata.deletionTimestamp) return 'Terminating';
+  return c.status?.phase === 'Bound' ? `Bound to ${c.spec.volumeName}` : (c.status?.phase ?? 'Pending');
+}
+
+/** The verify watch's state lines: each pod and claim of the StatefulSet, and its status. */
+function verifyLines(name: string): (s: Snapshot) => Map<string, string> {
+  return (s) => {
+    const lines = new Map<string, string>();
+    const sts = s.statefulSets.find((x) => x.metadata.name === name);
+    if (!sts) return lines;
+    const view = new SnapshotView(s);
+    for (const p of view.podsOf(sts)) lines.set(`pod ${p.metadata.name}`, `${podProgress(p)} (uid ${p.metadata.uid?.slice(0, 8)})`);
+    for (const c of s.persistentVolumeClaims.filter((x) => claimOrdinal(sts, x.metadata.name))) lines.set(`pvc ${c.metadata.name}`, `${claimProgress(c)} (uid ${c.metadata.uid?.slice(0, 8)})`);
+    const st = sts.status ?? {};
+    lines.set(`statefulset ${name}`, `${st.readyReplicas ?? 0}/${sts.spec.replicas ?? 1} ready, ${st.replicas ?? 0} pods, revision ${st.currentRevision ?? '?'}${st.updateRevision && st.updateRevision !== st.currentRevision ? ` → ${st.updateRevision}` : ''}`);
+    return lines;
   };
 }
 
 /**
  * Runs the command; returns the exit code.
- * @throws UsageError for bad flags; KubeconfigError, ApiError, NotFoundError from the reads;
- *   PlanError when the asked recovery does not fit the current state.
+ * @throws UsageError for bad flags; KubeconfigError, ApiError, NotFoundError, DumpError from the
+ *   reads; PlanError (exit 3) when the asked recovery is not offered or does not fit the state.
  */
 export async function runRecover(name: string, opts: RecoverOptions, io: RecoverIO = processIO): Promise<number> {
-  const { out, err } = io;
+  const json = opts.output === 'json';
+  if (opts.output !== undefined && opts.output !== 'text' && opts.output !== 'json') throw new UsageError(`-o/--output must be text or json, not "${opts.output}".`);
   if (opts.action && !ACTIONS.includes(opts.action as RecoveryId)) throw new UsageError(`--action must be one of ${ACTIONS.join(', ')}, not "${opts.action}".`);
-  if (opts.dryRun !== undefined && opts.dryRun !== 'server') throw new UsageError(`--dry-run accepts only "server", not "${opts.dryRun}".`);
+  if (opts.dryRun !== undefined && opts.dryRun !== 'server' && opts.dryRun !== 'client') throw new UsageError(`--dry-run accepts "server" or "client", not "${opts.dryRun}".`);
   if (opts.yes && !opts.action) throw new UsageError('--yes needs an explicit --action: sts-doctor never picks a recovery for you.');
-  const timeoutMs = parseDuration(opts.timeout);
-  const [{ resolveKubeconfig }, { KubeClient }, { collectFromCluster }] = await Promise.all([
-    import('../kube/kubeconfig.js'),
-    import('../kube/client.js'),
-    import('../snapshot/from-cluster.js'),
-  ]);
-  const config = resolveKubeconfig(opts);
-  const client = new KubeClient(config, requestTimeoutMs(opts.requestTimeout));
-  const collect = (): Promise<Snapshot> => collectFromCluster(client, { namespace: config.namespace, name, context: config.context });
+  if (opts.toRevision !== undefined && opts.action !== 'rollback') throw new UsageError('--to-revision applies only to --action rollback.');
+  if (opts.from !== undefined) {
+    if (opts.from === '') throw new UsageError('--from needs a file or directory.');
+    if (opts.kubeconfig || opts.context) throw new UsageError('--from reads a dump; --kubeconfig and --context do not apply.');
+    if (opts.yes || opts.dryRun === 'server') throw new UsageError('--from plans against a saved snapshot and never writes: use --dry-run=client (not --yes or --dry-run=server).');
+    if (opts.action && opts.dryRun !== 'client') throw new UsageError('--from needs --dry-run=client with --action: the plan is printed, nothing is written.');
+  } else if (opts.now) throw new UsageError('--now applies only with --from.');
+  const timeoutMs = parseDuration(opts.timeout ?? '5m', '--timeout');
+  // In JSON mode stdout holds one document; the sentences go to stderr.
+  const out = json ? io.err : io.out;
+  const err = io.err;
+  setSuggestedConnection(opts);
 
-  const snapshot = await collect();
-  const view = new SnapshotView(snapshot);
-  const sts = snapshot.statefulSets.find((s) => s.metadata.name === name)!;
-  const d = diagnose(snapshot);
-  const findings = [...findingsOf(d, name), ...outOfServiceLeftovers(snapshot, sts)];
-  const interactive = (io.prompter !== undefined || isInteractive()) && !opts.yes && opts.dryRun === undefined;
+  let client: import('../kube/client.js').KubeClient | undefined;
+  let collect: () => Promise<Snapshot>;
+  let namespace: string;
+  if (opts.from !== undefined) {
+    const { snapshotFromDump } = await import('../snapshot/from-dump.js');
+    const from = opts.from;
+    const now = parseNow(opts.now);
+    collect = () => snapshotFromDump(from, { name, namespace: opts.namespace, now });
+    namespace = opts.namespace ?? '';
+  } else {
+    const [{ resolveKubeconfig }, { KubeClient }, { collectFromCluster }] = await Promise.all([import('../kube/kubeconfig.js'), import('../kube/client.js'), import('../snapshot/from-cluster.js')]);
+    const config = resolveKubeconfig(opts);
+    const c = new KubeClient(config, requestTimeoutMs(opts.requestTimeout));
+    client = c;
+    collect = () => collectFromCluster(c, { namespace: config.namespace, name, context: config.context });
+    namespace = config.namespace;
+  }
+
+  let snapshot = await collect();
+  namespace ||= snapshot.namespace;
+  let view = new SnapshotView(snapshot);
+  let sts = snapshot.statefulSets.find((s) => s.metadata.name === name)!;
+  let d = diagnose(snapshot);
+  const stsFindings = (dd: Diagnosis): Finding[] => dd.findings.filter((f) => f.statefulSet.name === name);
+  const interactive = opts.from === undefined && (io.prompter !== undefined || isInteractive()) && !opts.yes && opts.dryRun === undefined && !json;
+  const healthyNow = (dd: Diagnosis): boolean => dd.statefulSets.find((s) => s.name === name)?.healthy ?? false;
 
   let prompter: Prompter | undefined;
-  let request: { recovery: RecoveryId; finding?: Finding; pod?: string; node?: string };
+  let plan: Plan;
   if (!opts.action) {
+    const findings = findingsOf(d, name);
     if (!interactive) {
-      const healthy = d.statefulSets.find((s) => s.name === name)?.healthy ?? false;
-      if (findings.length === 0) out(healthy ? `StatefulSet ${config.namespace}/${name} is healthy: nothing to recover.` : `StatefulSet ${config.namespace}/${name} is not healthy, but no finding names a cause.`);
-      else out(listFindings(findings, sts));
-      err('sts-doctor: no terminal to ask on, so nothing was written. Run one of the commands above (--action <id> --yes) to recover.');
-      return healthy ? ExitCode.Ok : ExitCode.Findings;
+      if (json) io.out(JSON.stringify({ statefulSet: { namespace, name }, healthy: healthyNow(d), findings }, null, 2));
+      else if (findings.length === 0) io.out(healthyNow(d) ? `StatefulSet ${namespace}/${name} is healthy: nothing to recover.` : `StatefulSet ${namespace}/${name} is not healthy, but no finding names a cause.`);
+      else io.out(listFindings(findings, sts));
+      if (opts.from === undefined) err('sts-doctor: no terminal to ask on, so nothing was written. Run one of the commands above (--action <id> --yes) to recover.');
+      return healthyNow(d) ? ExitCode.Ok : ExitCode.Findings;
     }
     prompter = io.prompter ?? (await createPrompter({ interactive: true, yes: false }));
     if (findings.length === 0) {
-      out(`StatefulSet ${config.namespace}/${name} is ${d.statefulSets[0]?.healthy ? 'healthy: nothing to recover' : 'not healthy, but no finding names a cause'}.`);
-      return d.statefulSets[0]?.healthy ? ExitCode.Ok : ExitCode.Findings;
+      out(`StatefulSet ${namespace}/${name} is ${healthyNow(d) ? 'healthy: nothing to recover' : 'not healthy, but no finding names a cause'}.`);
+      return healthyNow(d) ? ExitCode.Ok : ExitCode.Findings;
     }
     const finding = await prompter.chooseFinding(findings);
     if (!finding) return declined(out);
@@ -201,27 +252,37 @@ export async function runRecover(name: string, opts: RecoverOptions, io: Recover
     }
     const option: RecoveryOption | undefined = await prompter.chooseRecovery(finding, finding.recoveries);
     if (!option) return declined(out);
-    request = { recovery: option.id, finding };
+    // Time has passed while choosing: plan against a fresh read; the planner re-validates the offer.
+    snapshot = await collect();
+    view = new SnapshotView(snapshot);
+    sts = snapshot.statefulSets.find((s) => s.metadata.name === name)!;
+    d = diagnose(snapshot);
+    plan = option.offer ? planOffer(view, sts, option.offer, { finding }) : planManual(view, sts, finding, d.findings);
+  } else if (opts.action === 'manual') {
+    const f = stsFindings(d).find((x) => x.severity !== 'info' && x.recoveries.some((r) => !r.automated));
+    plan = planManual(view, sts, f, d.findings);
   } else {
-    const recovery = opts.action as RecoveryId;
-    const offered = findingsOffering(findings, sts, recovery, { pod: opts.pod, node: opts.node });
-    request = { recovery, finding: offered[0]?.finding, pod: opts.pod, node: opts.node };
-    if (!offered.length && recovery !== 'manual')
-      err(`sts-doctor: no finding offers ${recovery}${opts.pod ? ` for pod ${opts.pod}` : ''}${opts.node ? ` for node ${opts.node}` : ''}; planning it from the current state anyway (its own safety checks apply).`);
+    const { offer, ctx } = chooseOffer(view, sts, stsFindings(d), opts.action as OfferAction, opts);
+    plan = planOffer(view, sts, offer, ctx);
   }
 
-  const plan = planRecovery(view, sts, request, d.findings);
-  if (plan.node) {
-    const lease = await leaseFact(client, plan.node);
-    if (lease) plan.facts.splice(1, 0, lease);
-  }
   // On a terminal the prompter shows the plan before asking; otherwise it is the report.
-  const asking = interactive && opts.dryRun === undefined;
-  if (!asking) out(renderPlan(plan));
+  const asking = interactive;
+  const emitPlan = (extra: Record<string, unknown> = {}): void => {
+    if (json) io.out(JSON.stringify({ plan, ...extra }, null, 2));
+  };
+  if (!asking && !json) io.out(renderPlan(plan));
+
+  if (opts.dryRun === 'client') {
+    emitPlan({ dryRun: 'client' });
+    err('sts-doctor: --dry-run=client: the plan only; nothing was sent to a cluster.');
+    return ExitCode.Ok;
+  }
 
   if (!plan.automated) {
     if (opts.dryRun !== undefined || timeoutMs === 0) {
-      if (asking) out(renderPlan(plan));
+      emitPlan();
+      if (asking) io.out(renderPlan(plan));
       return ExitCode.Findings;
     }
     if (asking) {
@@ -229,12 +290,13 @@ export async function runRecover(name: string, opts: RecoverOptions, io: Recover
       if (!(await prompter.showPlan(renderPlan(plan)))) return declined(out);
     }
     err(`sts-doctor writes nothing for manual steps; waiting up to ${Math.round(timeoutMs / 1000)} s for StatefulSet ${name} to become healthy once they are carried out...`);
-    return verifyAndReport(io, client, config.namespace, name, timeoutMs, collect);
+    return verifyAndReport(io, json, plan, [], client!, namespace, name, timeoutMs, collect);
   }
 
   if (opts.dryRun === undefined) {
     prompter ??= interactive ? (io.prompter ?? (await createPrompter({ interactive: true, yes: false }))) : undefined;
     if (!prompter && !opts.yes) {
+      emitPlan({ written: false });
       err('sts-doctor: nothing was written: without a terminal, pass --yes together with --action to run this plan (or --dry-run=server to check it).');
       return ExitCode.Findings;
     }
@@ -245,7 +307,17 @@ export async function runRecover(name: string, opts: RecoverOptions, io: Recover
     }
   }
 
-  const result = await executePlan(plan, { client, dryRunOnly: opts.dryRun === 'server', audit: auditSink(opts.auditLog, err), progress: (l) => err(l) });
+  const { executePlan } = await import('../recovery/execute.js');
+  const written: string[] = [];
+  const result = await executePlan(plan, {
+    client: client!,
+    dryRunOnly: opts.dryRun === 'server',
+    audit: auditSink(opts.auditLog, err),
+    progress: (l) => {
+      if (l.startsWith('done: ')) written.push(l.slice(6));
+      err(l);
+    },
+  });
   if (result.outcome === 'refused') {
     out(`Refused at step ${result.step}${result.dryRun ? ' (dry run: nothing was written)' : ' (the steps before it were written, nothing after it)'}: ${result.message}`);
     const again = await collect();
@@ -254,36 +326,22 @@ export async function runRecover(name: string, opts: RecoverOptions, io: Recover
     const now = findingsOf(diagnose(again), name);
     out(now.length ? 'The diagnosis now:' : 'The diagnosis now finds nothing in the way.');
     for (const f of now) out(`  ${f.severity.toUpperCase()} ${f.rule} ${f.subject.kind}/${f.subject.name}: ${f.summary}`);
+    emitPlan({ outcome: 'refused', step: result.step, message: result.message });
     return EXIT_REFUSED;
   }
   if (result.outcome === 'dry-run') {
     out(`Dry run (server-side, dryRun=All): all ${plan.steps.filter((s) => s.call).length} calls accepted; nothing was written.`);
+    emitPlan({ dryRun: 'server', outcome: 'accepted' });
     return ExitCode.Ok;
   }
   out(`Executed: ${plan.title}.`);
   for (const f of plan.followUp) out(`Afterwards: ${f}`);
   if (timeoutMs === 0) {
     const dd = diagnose(await collect());
-    return dd.statefulSets.find((s) => s.name === name)?.healthy ? ExitCode.Ok : ExitCode.Findings;
+    emitPlan({ outcome: 'executed', healthy: healthyNow(dd) });
+    return healthyNow(dd) ? ExitCode.Ok : ExitCode.Findings;
   }
-  return verifyAndReport(io, client, config.namespace, name, timeoutMs, collect);
-}
-
-/**
- * The last renewal of a node's Lease (kube-node-lease), the kubelet's heartbeat since 1.17, as a
- * fact: `Lease kube-node-lease/<node> ... last renewed <time>, <age> ago.` Undefined when it
- * cannot be read (forbidden, no lease).
- */
-async function leaseFact(client: import('../kube/client.js').KubeClient, node: string): Promise<string | undefined> {
-  try {
-    const lease = await client.get<{ spec?: { renewTime?: string; leaseDurationSeconds?: number } }>(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${encodeURIComponent(node)}`);
-    const t = lease.spec?.renewTime;
-    if (!t) return undefined;
-    const age = Math.max(0, Math.round((Date.now() - Date.parse(t)) / 1000));
-    return `Lease kube-node-lease/${node} (the kubelet's heartbeat) last renewed ${t.replace(/\.\d+Z$/, 'Z')}, ${formatAge(age)} ago${lease.spec?.leaseDurationSeconds ? ` (lease duration ${lease.spec.leaseDurationSeconds}s)` : ''}.`;
-  } catch {
-    return undefined;
-  }
+  return verifyAndReport(io, json, plan, written, client!, namespace, name, timeoutMs, collect);
 }
 
 function declined(out: (s: string) => void): number {
@@ -291,17 +349,72 @@ function declined(out: (s: string) => void): number {
   return ExitCode.Findings;
 }
 
-async function verifyAndReport({ out, err }: RecoverIO, client: import('../kube/client.js').KubeClient, namespace: string, name: string, timeoutMs: number, collect: () => Promise<Snapshot>): Promise<number> {
-  err(`Watching StatefulSet ${namespace}/${name} (up to ${Math.round(timeoutMs / 1000)} s):`);
-  const v = await verifyRecovery({ client, namespace, name, timeoutMs, collect, progress: (l) => err(l) });
-  if (v.healthy) {
-    const r = v.diagnosis.statefulSets.find((s) => s.name === name)!;
-    out(`StatefulSet ${namespace}/${name} is healthy: ${r.replicas.ready}/${r.replicas.desired} ready (after ${Math.round(v.elapsedMs / 1000)} s).`);
-    return ExitCode.Ok;
+/** The next offers of a finding, as commands, for a dead end or an interruption. */
+function nextSteps(f: Finding): string[] {
+  return f.recoveries.map((o) => (o.automated ? `${o.title}: ${recoverCommand(f.statefulSet, o, f)}` : `${o.title}${o.commands?.length ? `: ${o.commands.join(' ; ')}` : ''}`));
+}
+
+async function verifyAndReport(
+  io: RecoverIO,
+  json: boolean,
+  plan: Plan,
+  written: string[],
+  client: import('../kube/client.js').KubeClient,
+  namespace: string,
+  name: string,
+  timeoutMs: number,
+  collect: () => Promise<Snapshot>,
+): Promise<number> {
+  const out = json ? io.err : io.out;
+  const err = io.err;
+  err(`Watching StatefulSet ${namespace}/${name} (up to ${Math.round(timeoutMs / 1000)} s; it stops early on a dead end):`);
+  const abort = new AbortController();
+  const onSigint = (): void => abort.abort();
+  const real = io === processIO;
+  if (real) process.once('SIGINT', onSigint);
+  let v;
+  try {
+    v = await watch({
+      collect,
+      done: (d) => d.statefulSets.find((s) => s.name === name)?.healthy ?? false,
+      timeoutMs,
+      intervalMs: 2000,
+      client,
+      stopOnPermanent: true,
+      statefulSet: name,
+      progress: (l) => err(l),
+      describe: verifyLines(name),
+      signal: abort.signal,
+    });
+  } finally {
+    if (real) process.removeListener('SIGINT', onSigint);
   }
-  out(`StatefulSet ${namespace}/${name} is not healthy after ${Math.round(v.elapsedMs / 1000)} s. What is in the way now:`);
-  const now = findingsOf(v.diagnosis, name);
-  if (now.length === 0) out('  no finding names a cause; the controller has not converged yet.');
+  const secs = Math.round(v.elapsedMs / 1000);
+  const result = (outcome: string, code: number): number => {
+    if (json) io.out(JSON.stringify({ plan, outcome, elapsedSeconds: secs, ...(v.deadEnd ? { deadEnd: v.deadEnd } : {}) }, null, 2));
+    return code;
+  };
+  if (v.outcome === 'interrupted') {
+    out(`Interrupted after ${secs} s. ${plan.automated ? (written.length ? `sts-doctor wrote: ${written.join('; ')}.` : 'sts-doctor wrote nothing.') : 'sts-doctor wrote nothing (manual steps).'} Nothing else will be written.`);
+    out(`Next: sts-doctor diagnose ${name} -n ${namespace} (or sts-doctor wait ${name} -n ${namespace}) to see where it stands.`);
+    return result('interrupted', EXIT_INTERRUPTED);
+  }
+  const r = v.diagnosis?.statefulSets.find((s) => s.name === name);
+  if (v.outcome === 'done' && r) {
+    out(`StatefulSet ${namespace}/${name} is healthy: ${r.replicas.ready}/${r.replicas.desired} ready (after ${secs} s).`);
+    return result('healthy', ExitCode.Ok);
+  }
+  if (v.outcome === 'dead-end' && v.deadEnd) {
+    const f = v.deadEnd;
+    out(`StatefulSet ${namespace}/${name} will not heal by itself (stopped watching after ${secs} s): ${f.rule} ${f.subject.kind}/${f.subject.name}: ${f.summary}`);
+    const next = nextSteps(f);
+    if (next.length) out('Next:');
+    for (const n of next) out(`  → ${n}`);
+    return result('dead-end', ExitCode.Findings);
+  }
+  out(`StatefulSet ${namespace}/${name} is not healthy after ${secs} s. What is in the way now:`);
+  const now = v.diagnosis ? findingsOf(v.diagnosis, name) : [];
+  if (now.length === 0) out(v.lastError ? `  the last reads failed: ${(v.lastError as Error).message}` : '  no finding names a cause; the controller has not converged yet.');
   for (const f of now) out(`  ${f.severity.toUpperCase()} ${f.rule} ${f.subject.kind}/${f.subject.name}: ${f.summary}`);
-  return ExitCode.Findings;
+  return result('timeout', ExitCode.Findings);
 }

@@ -109,7 +109,7 @@ export function snapshotToList(snapshots: Snapshot | Snapshot[], allNamespaces =
     }
   };
   for (const s of list) add([...s.statefulSets, ...s.controllerRevisions, ...s.pods, ...s.persistentVolumeClaims, ...s.services, ...s.resourceQuotas, ...s.networkPolicies, ...s.events]);
-  for (const s of list) add([...s.nodes, ...s.persistentVolumes, ...s.storageClasses, ...s.volumeAttachments]);
+  for (const s of list) add([...s.nodes, ...(s.leases ?? []), ...s.persistentVolumes, ...s.storageClasses, ...s.volumeAttachments]);
   redact(items);
   const gaps: Gap[] = [];
   for (const g of list.flatMap((s) => s.gaps)) if (!gaps.some((x) => x.resource === g.resource && x.message === g.message)) gaps.push(g);

@@ -1,16 +1,22 @@
 /**
- * `sts-doctor wait <name>`: the CI gate. Re-reads the StatefulSet every `--interval` until it is
+ * `sts-doctor wait <name>`: the CI gate. Re-reads and re-diagnoses the StatefulSet every
+ * `--interval` (the watch loop of src/recovery/watch.ts, shared with `recover`) until it is
  * healthy (exit 0) or `--timeout` passes (exit 1), printing one progress line per change on
- * stderr, then the final diagnosis on stdout in the chosen format.
+ * stderr, then the final diagnosis on stdout in the chosen format. A restarting or throttling
+ * API server is retried until the deadline ("API server unreachable, retrying (12 s)"); the
+ * command ends within about a second of `--timeout`. Ctrl+C ends it with exit 130.
  */
-import { diagnose, type Diagnosis } from '../diagnosis.js';
+import { type Diagnosis } from '../diagnosis.js';
 import { render, type OutputFormat } from '../report/index.js';
+import { progressLine, watch } from '../recovery/watch.js';
+import { setSuggestedConnection } from '../recovery/command.js';
+import { sanitizeText } from '../report/sanitize.js';
 import { exitCodeOf } from './diagnose.js';
 import { loadSnapshot } from './load.js';
-import { parseDuration, type ReadOptions } from './options.js';
+import { checkReadOptions, parseDuration, requestTimeoutMs, type ReadOptions } from './options.js';
 import { UsageError } from '../errors.js';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { sanitizeText } from '../report/sanitize.js';
+
+export { progressLine };
 
 export interface WaitOptions extends ReadOptions {
   output: OutputFormat;
@@ -18,59 +24,38 @@ export interface WaitOptions extends ReadOptions {
   interval: string;
 }
 
-/** One line describing where a StatefulSet stands: `quiz: 1/3 ready; image-pull quiz-0`. */
-export function progressLine(d: Diagnosis): string {
-  return d.statefulSets
-    .map((s) => {
-      const top = d.findings.find((f) => f.statefulSet.name === s.name && f.severity !== 'info');
-      return `${s.name}: ${s.replicas.ready}/${s.replicas.desired} ready${s.healthy ? ', healthy' : top ? `; ${top.rule} ${top.subject.name}: ${top.summary}` : ''}`;
-    })
-    .join(' | ');
-}
-
-/**
- * Polls until healthy or the deadline.
- * @param read produces a fresh Diagnosis (one collection per call)
- * @param timeoutMs total time to wait, in milliseconds
- * @param intervalMs pause between reads, in milliseconds
- * @param onProgress called with each Diagnosis whose progress line differs from the previous one
- * @returns the last Diagnosis and whether it was healthy
- */
-export async function waitUntilHealthy(
-  read: () => Promise<Diagnosis>,
-  timeoutMs: number,
-  intervalMs: number,
-  onProgress: (d: Diagnosis, line: string) => void = () => {},
-): Promise<{ diagnosis: Diagnosis; healthy: boolean }> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    const d = await read();
-    const line = progressLine(d);
-    if (line !== last) onProgress(d, line);
-    last = line;
-    if (exitCodeOf(d) === 0) return { diagnosis: d, healthy: true };
-    if (Date.now() + intervalMs > deadline) return { diagnosis: d, healthy: false };
-    await sleep(intervalMs);
-  }
-}
+/** Exit code of a wait ended by Ctrl+C (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130;
 
 export async function waitCommand(name: string | undefined, opts: WaitOptions): Promise<number> {
   if (opts.from) throw new UsageError('wait reads the cluster; --from does not apply.');
+  if (opts.allNamespaces) throw new UsageError('-A/--all-namespaces is not supported by this command.');
+  checkReadOptions(name, opts);
   const timeoutMs = parseDuration(opts.timeout, '--timeout');
   const intervalMs = parseDuration(opts.interval, '--interval');
   if (intervalMs < 500) throw new UsageError('--interval must be at least 500ms.');
-  const started = Date.now();
-  // No request outlasts --timeout by more than 1 s (src/kube/client.ts, KubeClient.deadline): a
-  // round that starts just before the timeout can still finish and be the final diagnosis.
-  const deadline = started + timeoutMs + 1_000;
-  const { diagnosis, healthy } = await waitUntilHealthy(
-    async () => diagnose(await loadSnapshot(name, opts, { deadline })),
-    timeoutMs,
-    intervalMs,
-    (_d, line) => process.stderr.write(`[${Math.round((Date.now() - started) / 1000)}s] ${sanitizeText(line, false)}\n`),
-  );
-  if (!healthy) process.stderr.write(`sts-doctor: not healthy after ${opts.timeout}; the diagnosis follows.\n`);
+  setSuggestedConnection(opts);
+  // One connection for the whole wait (src/kube/connect.ts: the same client for the same flags):
+  // credentials (an exec plugin) are not re-run every round. The loop sets its deadline; every
+  // round's read keeps it, so no request outlasts --timeout.
+  const { connect } = await import('../kube/connect.js');
+  const { client } = connect(opts, requestTimeoutMs(opts.requestTimeout));
+  const collect = () => loadSnapshot(name, opts, { deadline: client.deadline });
+  const abort = new AbortController();
+  const onSigint = (): void => abort.abort();
+  process.once('SIGINT', onSigint);
+  let r;
+  try {
+    r = await watch({ collect, done: (d: Diagnosis) => exitCodeOf(d) === 0, timeoutMs, intervalMs, client, progress: (l) => void process.stderr.write(`${sanitizeText(l, false)}\n`), signal: abort.signal });
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+  if (r.outcome === 'interrupted') {
+    process.stderr.write(`sts-doctor: interrupted after ${Math.round(r.elapsedMs / 1000)} s; wait writes nothing. ${r.diagnosis ? `Last seen: ${sanitizeText(progressLine(r.diagnosis), false)}` : ''}\n`);
+    return EXIT_INTERRUPTED;
+  }
+  const diagnosis = r.diagnosis!;
+  if (r.outcome !== 'done') process.stderr.write(`sts-doctor: not healthy after ${opts.timeout}${r.lastError ? ` (the last reads failed: ${sanitizeText((r.lastError as Error).message, false)})` : ''}; the diagnosis follows.\n`);
   process.stdout.write(await render(diagnosis, opts.output));
   return exitCodeOf(diagnosis);
 }

@@ -15,7 +15,8 @@
  * SIGTERM), 126 not executable, 127 not found.
  */
 import type { ContainerStateTerminated, KubeEvent, Pod } from '../snapshot/types.js';
-import { podEvents, waitingContainers, waitingEvidence } from './facts.js';
+import { podEvents, templateFixedFor, waitingContainers, waitingEvidence } from './facts.js';
+import { deletePodOption, rollbackOption } from './offers.js';
 import { eventEvidence, fieldEvidence, ref, stsRef, type Finding, type RecoveryOption, type Rule } from './types.js';
 
 /**
@@ -91,7 +92,7 @@ export const crashLoop: Rule = {
       const exitCode = last?.exitCode;
       const lastReason = last?.reason;
       const oom = lastReason === 'OOMKilled';
-      const why = explainExit(exitCode, lastReason);
+      let why = explainExit(exitCode, lastReason);
       const statusPath = `status.${w.init ? 'initContainerStatuses' : 'containerStatuses'}[${c.name}]`;
       const evidence = [waitingEvidence(pod, w)];
       if (last) evidence.push(fieldEvidence(pod, 'Pod', `${statusPath}.lastState.terminated`, terminatedText(last), last.finishedAt));
@@ -100,39 +101,38 @@ export const crashLoop: Rule = {
       const spec = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((x) => x.name === c.name);
       const limit = spec?.resources?.limits?.memory;
       if (oom) evidence.push(fieldEvidence(pod, 'Pod', `spec.containers[${c.name}].resources.limits.memory`, limit ?? '(none)', undefined, 'spec'));
+      // Without a limit the container cannot exceed one: the node ran out of memory and the kernel's OOM killer chose it.
+      const node = oom && !limit ? view.nodeOf(pod) : undefined;
+      const pressure = node?.status?.conditions?.find((x) => x.type === 'MemoryPressure');
+      if (oom && !limit) {
+        why = `it was killed by the kernel's OOM killer (OOMKilled) although it has no memory limit: node ${pod.spec.nodeName ?? '?'} ran out of memory${pressure?.status === 'True' ? ' (its MemoryPressure condition is True)' : ''} and the kernel chose this process`;
+        if (node && pressure) evidence.push(fieldEvidence(node, 'Node', 'status.conditions[MemoryPressure]', `${pressure.status}${pressure.reason ? ` ${pressure.reason}` : ''}${pressure.message ? `: ${pressure.message}` : ''}`, pressure.lastTransitionTime));
+      }
       const ns = pod.metadata.namespace ?? view.snapshot.namespace;
       const recoveries: RecoveryOption[] = [
         {
           id: 'manual',
-          title: oom ? `Give container ${c.name} more memory` : `Find out why container ${c.name} exits`,
+          title: oom ? (limit ? `Give container ${c.name} more memory` : `Reserve memory for container ${c.name}`) : `Find out why container ${c.name} exits`,
           description: oom
-            ? `The container was OOM-killed${limit ? ` at its limit of ${limit}` : ''}. Raise resources.limits.memory in the pod template (or reduce the application's memory use), then delete the pod so it is recreated from the new revision.`
+            ? limit
+              ? `The container was OOM-killed at its limit of ${limit}. Raise resources.limits.memory in the pod template (or reduce the application's memory use), then delete the pod so it is recreated from the new revision.`
+              : `The container has no memory limit, so it was not killed for exceeding one: node ${pod.spec.nodeName ?? '?'} ran out of memory and the kernel's OOM killer chose it. Set resources.requests.memory (so the scheduler places it where the memory is free) and a limit in the pod template, or find what else uses the node's memory; then delete the pod so it is recreated from the new revision.`
             : `Read the logs of the crashed run, fix the command, configuration or image, then delete the pod so it is recreated from the new revision (under OrderedReady a pod that never becomes Ready is not replaced by itself, kubernetes#67250).`,
           automated: false,
           commands: [
             `kubectl -n ${ns} logs ${pod.metadata.name} -c ${c.name} --previous`,
             oom
-              ? `kubectl -n ${ns} set resources sts/${sts.metadata.name} -c ${c.name} --limits=memory=<more>`
+              ? limit
+                ? `kubectl -n ${ns} set resources sts/${sts.metadata.name} -c ${c.name} --limits=memory=<more>`
+                : `kubectl -n ${ns} set resources sts/${sts.metadata.name} -c ${c.name} --requests=memory=<need> --limits=memory=<max>`
               : `kubectl -n ${ns} describe pod ${pod.metadata.name}`,
           ],
         },
-        {
-          id: 'delete-pod',
-          title: `After fixing the template, delete ${pod.metadata.name}`,
-          description: `Deletes ${pod.metadata.name} (its PVCs are kept) so the controller recreates it from the current template. Deleting it without a fix only restarts the crash loop.`,
-          automated: true,
-          target: ref(pod, 'Pod'),
-        },
+        deletePodOption(pod, `After fixing the template: deletes ${pod.metadata.name} (its PVCs are kept) so the controller recreates it from the current template. Deleting it without a fix only restarts the crash loop.`),
       ];
-      if (view.revisionsOf(sts).length > 1) {
-        recoveries.push({
-          id: 'rollback',
-          title: 'Roll back to the previous revision and delete the crashing pod',
-          description: 'Restores the pod template of the previous ControllerRevision (like kubectl rollout undo), then deletes the pods stuck on the bad revision so the controller recreates them.',
-          automated: true,
-          target: ref(sts, 'StatefulSet'),
-        });
-      }
+      // A rollback only while the template still runs what crashes; once it changed, deleting the pod is the way.
+      const rollback = templateFixedFor(view, sts, pod) ? undefined : rollbackOption(view, sts);
+      if (rollback) recoveries.push(rollback);
       const n = c.restartCount ?? 0;
       const times = `${n} time${n === 1 ? '' : 's'}`;
       const lastWords = lastReason || exitCode !== undefined ? ` (last exit: ${lastReason ?? 'unknown'}, code ${exitCode ?? '?'})` : '';
@@ -157,6 +157,7 @@ export const crashLoop: Rule = {
           lastReason,
           signal: last?.signal,
           oomKilled: oom,
+          ...(oom ? { oomKiller: limit ? 'memory-limit' : 'node-out-of-memory' } : {}),
           meaning: why,
         },
       };

@@ -2,9 +2,23 @@
  * Facts several rules share: why a pod is not Ready, what state a node is in. Pure functions
  * of the snapshot; each returns the evidence it relied on.
  */
-import type { ContainerStatus, KubeEvent, Node, Pod } from '../snapshot/types.js';
-import { ageSeconds, condition, formatAge, isPodReady, isTerminating, type SnapshotView } from '../snapshot/view.js';
-import { absenceEvidence, eventEvidence, fieldEvidence, type Evidence } from './types.js';
+import { parseQuantity } from './quantity.js';
+import { canonical } from './template-diff.js';
+import type { Container, ContainerStatus, ControllerRevision, KubeEvent, Node, PersistentVolume, Pod, StatefulSet, StorageClass, Timestamp } from '../snapshot/types.js';
+import {
+  ageSeconds,
+  claimName,
+  condition,
+  formatAge,
+  isPodReady,
+  isRunningAndReady,
+  isTerminating,
+  REVISION_LABEL,
+  selectorMatches,
+  toTimestamp,
+  type SnapshotView,
+} from '../snapshot/view.js';
+import { absenceEvidence, eventEvidence, fieldEvidence, type BindExpectation, type Evidence } from './types.js';
 import type { OrdinalRange } from '../snapshot/ordinals.js';
 
 /** A container with a waiting reason, with where it sits in the pod's status. */
@@ -114,15 +128,247 @@ export function whyNotReady(view: SnapshotView, pod: Pod): NotReadyReason | unde
   };
 }
 
+/** The namespace of the kubelets' node Leases. */
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+
+/** A node's last heartbeat and where it was read. */
+export interface Heartbeat {
+  /** RFC 3339, whole seconds. */
+  time: Timestamp;
+  /** `Lease`: `spec.renewTime` of Lease kube-node-lease/<node>; `Ready condition`: `status.conditions[Ready].lastHeartbeatTime`. */
+  source: 'Lease' | 'Ready condition';
+  /** Age in seconds relative to the snapshot's `now`. */
+  age: number | undefined;
+  evidence: Evidence;
+}
+
+/**
+ * The last heartbeat of node `name`: the renewal of its Lease (kube-node-lease/<name>), which the
+ * kubelet renews every 10 s (pkg/kubelet/nodelease, since 1.17), else the Ready condition's
+ * `lastHeartbeatTime`, which a kubelet refreshes only on a change or every
+ * `nodeStatusReportFrequency` (5 min by default). Undefined when neither is known. The one
+ * place diagnosis and plans read a heartbeat from.
+ */
+export function nodeHeartbeat(view: SnapshotView, name: string): Heartbeat | undefined {
+  const lease = view.leases.get(name);
+  const renewed = lease?.spec?.renewTime;
+  if (lease && renewed && !Number.isNaN(Date.parse(renewed))) {
+    const time = toTimestamp(Date.parse(renewed));
+    return {
+      time,
+      source: 'Lease',
+      age: ageSeconds(view.snapshot.now, time),
+      evidence: { type: 'status', object: { kind: 'Lease', namespace: NODE_LEASE_NAMESPACE, name, ...(lease.metadata.uid ? { uid: lease.metadata.uid } : {}) }, label: 'spec.renewTime', text: time, time },
+    };
+  }
+  const node = view.nodes.get(name);
+  const ready = condition(node?.status?.conditions, 'Ready');
+  if (!node || !ready?.lastHeartbeatTime) return undefined;
+  return {
+    time: ready.lastHeartbeatTime,
+    source: 'Ready condition',
+    age: ageSeconds(view.snapshot.now, ready.lastHeartbeatTime),
+    evidence: fieldEvidence(node, 'Node', 'status.conditions[Ready].lastHeartbeatTime', ready.lastHeartbeatTime, ready.lastHeartbeatTime),
+  };
+}
+
+/** Where a heartbeat was read, as plans and explanations say it: `Lease kube-node-lease/n1` or `Ready condition`. */
+export function heartbeatSource(h: Heartbeat, node: string): string {
+  return h.source === 'Lease' ? `Lease ${NODE_LEASE_NAMESPACE}/${node}` : 'Ready condition';
+}
+
+const HOSTNAME_LABEL = 'kubernetes.io/hostname';
+
+/**
+ * The nodes a PV's `spec.nodeAffinity` allows (one place for every rule and plan). Terms that
+ * only name hosts (`kubernetes.io/hostname In` in matchExpressions, or `metadata.name In` in
+ * matchFields) give those names even when the nodes no longer exist; other terms (a zone, a
+ * custom label, several requirements) give the existing nodes whose labels and fields match.
+ * Empty when the PV has no node affinity.
+ */
+export function pinnedNodes(view: SnapshotView, pv: PersistentVolume): string[] {
+  const names = new Set<string>();
+  for (const term of pv.spec.nodeAffinity?.required?.nodeSelectorTerms ?? []) {
+    const exprs = term.matchExpressions ?? [];
+    const fields = term.matchFields ?? [];
+    const host = exprs.find((e) => e.key === HOSTNAME_LABEL && e.operator === 'In') ?? fields.find((f) => f.key === 'metadata.name' && f.operator === 'In');
+    if (host && exprs.length + fields.length === 1) {
+      for (const v of host.values ?? []) names.add(v);
+      continue;
+    }
+    for (const node of view.nodes.values()) {
+      const labelsOk = selectorMatches({ matchExpressions: exprs }, node.metadata.labels);
+      const fieldsOk = fields.every((f) => selectorMatches({ matchExpressions: [{ ...f, key: 'metadata.name' }] }, { 'metadata.name': node.metadata.name }));
+      if (labelsOk && fieldsOk) names.add(node.metadata.name);
+    }
+  }
+  return [...names].sort();
+}
+
+/** True when a PV has a required node affinity (it can only be used on some nodes). */
+export function isPinned(pv: PersistentVolume): boolean {
+  return (pv.spec.nodeAffinity?.required?.nodeSelectorTerms?.length ?? 0) > 0;
+}
+
+/**
+ * A PV's reclaim policy. The API server defaults `persistentVolumeReclaimPolicy` to `Retain`
+ * (pkg/apis/core/v1/defaults.go); dynamically provisioned volumes carry their class's policy.
+ */
+export function reclaimPolicy(pv: PersistentVolume): 'Retain' | 'Delete' | 'Recycle' {
+  return pv.spec.persistentVolumeReclaimPolicy ?? 'Retain';
+}
+
+/** True when node state `s` cannot run pods: not Ready, deleted, or cordoned. `Unknown` (not readable) is not lost. */
+export function isLostNode(s: NodeState): boolean {
+  return s.state === 'NotReady' || s.state === 'Unreachable' || s.state === 'Deleted';
+}
+
+/** The claims of `pod` bound to a PV whose allowed nodes are all lost (NotReady, unreachable, deleted). */
+export function claimsPinnedToLostNodes(view: SnapshotView, pod: Pod): { claim: string; pv: PersistentVolume; nodes: string[] }[] {
+  const out: { claim: string; pv: PersistentVolume; nodes: string[] }[] = [];
+  for (const { claimName: name, claim } of view.claimsOf(pod)) {
+    const pv = claim ? view.volumeOf(claim) : undefined;
+    if (!pv || !isPinned(pv)) continue;
+    const nodes = pinnedNodes(view, pv);
+    if (nodes.length === 0 || nodes.every((n) => isLostNode(nodeState(view, n)))) out.push({ claim: name, pv, nodes });
+  }
+  return out;
+}
+
+/** True when PV `pv` is attached to node `node`: a VolumeAttachment, or the node's `status.volumesAttached`. */
+export function isAttachedTo(view: SnapshotView, pv: PersistentVolume, node: string): boolean {
+  if (view.attachmentsOf(pv.metadata.name).some((va) => va.spec.nodeName === node)) return true;
+  const names = attachedVolumeNames(pv);
+  return names.length > 0 && (view.nodes.get(node)?.status?.volumesAttached ?? []).some((v) => names.includes(v.name));
+}
+
+/**
+ * The unique names the attach-detach controller may use for `pv` in `node.status.volumesAttached`:
+ * `kubernetes.io/csi/<driver>^<volumeHandle>` for CSI, `kubernetes.io/iscsi/<portal>:<iqn>:<lun>`
+ * for in-tree iSCSI.
+ */
+export function attachedVolumeNames(pv: PersistentVolume): string[] {
+  const names: string[] = [];
+  const csi = pv.spec.csi;
+  if (csi) names.push(`kubernetes.io/csi/${csi.driver}^${csi.volumeHandle}`);
+  const iscsi = pv.spec.iscsi as { targetPortal?: string; iqn?: string; lun?: number } | undefined;
+  if (iscsi?.targetPortal && iscsi.iqn) names.push(`kubernetes.io/iscsi/${iscsi.targetPortal}:${iscsi.iqn}:${iscsi.lun ?? 0}`);
+  return names;
+}
+
+/** The StorageClass marked default (`storageclass.kubernetes.io/is-default-class: "true"`). */
+export function defaultStorageClass(view: SnapshotView): StorageClass | undefined {
+  return view.snapshot.storageClasses.find((c) => c.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true');
+}
+
+/** The provisioner of static local volumes: a class with it never provisions. */
+export const NO_PROVISIONER = 'kubernetes.io/no-provisioner';
+
+/** Where a new claim can bind, or why it cannot (with what to create). */
+export type NewClaimBinding = { ok: true; expect: BindExpectation } | { ok: false; reason: string };
+
+/**
+ * Whether a new claim made from claim template `template` for ordinal `ordinal` can bind: its
+ * StorageClass (the template's, else the default class) has a provisioner, or an Available PV of
+ * that class, at least the requested size and every requested access mode, not pre-bound to
+ * another claim, whose node affinity (if any) allows a node that is Ready, schedulable and not in
+ * `avoid`. `unchecked` when PVs or classes could not be read.
+ */
+export function newClaimBinding(view: SnapshotView, sts: StatefulSet, template: string, ordinal: number, avoid: string[] = []): NewClaimBinding {
+  const t = (sts.spec.volumeClaimTemplates ?? []).find((x) => x.metadata.name === template);
+  const spec = t?.spec ?? {};
+  const name = claimName(sts, template, ordinal);
+  const className = spec.storageClassName === undefined || spec.storageClassName === null ? defaultStorageClass(view)?.metadata.name : spec.storageClassName;
+  const size = spec.resources?.requests?.storage;
+  const modes = spec.accessModes ?? [];
+  if (!view.canSee('persistentvolumes') || !view.canSee('storageclasses')) return { ok: true, expect: { via: 'unchecked', claim: name } };
+  const sc = className ? view.storageClasses.get(className) : undefined;
+  if (sc && sc.provisioner !== NO_PROVISIONER) return { ok: true, expect: { via: 'provisioner', claim: name, storageClass: sc.metadata.name, provisioner: sc.provisioner } };
+  const want = parseQuantity(size) ?? 0;
+  for (const pv of view.snapshot.persistentVolumes) {
+    const phase = pv.status?.phase ?? (pv.spec.claimRef ? 'Bound' : 'Available');
+    if (phase !== 'Available') continue;
+    const ref = pv.spec.claimRef;
+    if (ref?.name && !(ref.name === name && (ref.namespace ?? view.snapshot.namespace) === view.snapshot.namespace)) continue;
+    if ((pv.spec.storageClassName ?? '') !== (className ?? '')) continue;
+    if ((parseQuantity(pv.spec.capacity?.storage) ?? 0) < want) continue;
+    if (!modes.every((m) => (pv.spec.accessModes ?? []).includes(m))) continue;
+    if (isPinned(pv)) {
+      const usable = pinnedNodes(view, pv).filter((n) => {
+        const s = nodeState(view, n);
+        return s.state === 'Ready' && !s.cordoned && !avoid.includes(n);
+      });
+      if (usable.length === 0) continue;
+      return { ok: true, expect: { via: 'volume', claim: name, storageClass: className ?? '', volume: pv.metadata.name, nodes: usable } };
+    }
+    return { ok: true, expect: { via: 'volume', claim: name, storageClass: className ?? '', volume: pv.metadata.name, nodes: [] } };
+  }
+  const what = `a PersistentVolume of StorageClass ${className || '""'} with at least ${size ?? 'the requested size'} and access mode ${modes.join(', ') || 'ReadWriteOnce'} on a Ready node`;
+  const classWords = className ? (sc ? `StorageClass ${className} has no provisioner (${NO_PROVISIONER})` : `StorageClass ${className} does not exist`) : 'the claim has no StorageClass';
+  return { ok: false, reason: `no PersistentVolume can bind the new claim ${name}: ${classWords} and no Available volume fits. First create ${what}${className && !sc ? ` (or create StorageClass ${className} with a provisioner)` : ''}` };
+}
+
+/** The fields of a container that decide whether it runs: what a template fix changes. */
+function runSpec(c: Container | undefined): string {
+  if (!c) return '';
+  const r = c as unknown as Record<string, unknown>;
+  return JSON.stringify(canonical(Object.fromEntries(['image', 'command', 'args', 'env', 'envFrom', 'resources', 'readinessProbe', 'livenessProbe', 'startupProbe', 'ports', 'volumeMounts'].map((k) => [k, r[k]]))) ?? null);
+}
+
+/** The service account token volume the admission plugin adds to every pod (not in any template). */
+const SERVICE_ACCOUNT_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * True when the StatefulSet's template already changed what `pod` runs: the pod is not on the
+ * update revision, and a container differs (image, command, args, env, resources, probes, ports,
+ * mounts) between the template it was created from (its ControllerRevision; else its own spec,
+ * without admission-added mounts) and `spec.template`. Then deleting the pod helps (it is
+ * recreated from the new template) and a rollback is not needed; when nothing changed ("worse":
+ * only labels or annotations), the pod would be recreated just as broken.
+ */
+export function templateFixedFor(view: SnapshotView, sts: StatefulSet, pod: Pod): boolean {
+  const rev = pod.metadata.labels?.[REVISION_LABEL];
+  if (rev && rev === sts.status?.updateRevision) return false;
+  const all = (spec: { containers?: Container[]; initContainers?: Container[] } | undefined): Container[] => [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
+  const fromRevision = rev ? view.revisionsOf(sts).find((r) => r.metadata.name === rev)?.data?.spec?.template?.spec : undefined;
+  const mine = fromRevision
+    ? all(fromRevision)
+    : all(pod.spec).map((c) => ({ ...c, volumeMounts: (c.volumeMounts ?? []).filter((m) => m.mountPath !== SERVICE_ACCOUNT_MOUNT) }));
+  const theirs = all(sts.spec.template.spec);
+  return mine.length !== theirs.length || mine.some((c) => runSpec(c) !== runSpec(theirs.find((t) => t.name === c.name)));
+}
+
+/**
+ * The revision a rollback goes to: the newest ControllerRevision, older than the update
+ * revision, that pods were Running and Ready on (a pod Running and Ready on it now, or it is
+ * `status.currentRevision`, the last revision fully rolled out). Never the update revision.
+ * Undefined when there is none (or its data is missing).
+ */
+export function rollbackTarget(view: SnapshotView, sts: StatefulSet): ControllerRevision | undefined {
+  const update = sts.status?.updateRevision;
+  const revisions = view.revisionsOf(sts);
+  const updateRev = revisions.find((r) => r.metadata.name === update);
+  const good = new Set(view.podsOf(sts).filter(isRunningAndReady).map((p) => p.metadata.labels?.[REVISION_LABEL] ?? ''));
+  const current = sts.status?.currentRevision;
+  if (current && current !== update) good.add(current);
+  return revisions.find((r) => r.metadata.name !== update && good.has(r.metadata.name) && (!updateRev || r.revision < updateRev.revision) && r.data?.spec?.template);
+}
+
+/** The pods a rollback to `target` deletes: not Running and Ready, not Terminating, and not on `target`. */
+export function podsToReplace(view: SnapshotView, sts: StatefulSet, target: string): Pod[] {
+  return view.podsOf(sts).filter((p) => !isRunningAndReady(p) && !isTerminating(p) && p.metadata.labels?.[REVISION_LABEL] !== target);
+}
+
 /** What sts-doctor knows of a node. */
 export interface NodeState {
   name: string;
   /** `Ready`, `NotReady` (Ready=False), `Unreachable` (Ready=Unknown), `Deleted` (no such Node), `Unknown` (nodes not readable). */
   state: 'Ready' | 'NotReady' | 'Unreachable' | 'Deleted' | 'Unknown';
   node?: Node;
-  /** Age in seconds of the last heartbeat of the Ready condition. */
+  /** Age in seconds of the last heartbeat (see {@link nodeHeartbeat}: the Lease, else the Ready condition). */
   heartbeatAge?: number;
   lastHeartbeat?: string;
+  heartbeat?: Heartbeat;
   cordoned: boolean;
   evidence: Evidence[];
 }
@@ -143,9 +389,12 @@ export function nodeState(view: SnapshotView, name: string): NodeState {
   const taints = (node.spec?.taints ?? []).filter((t) => t.key.startsWith('node.kubernetes.io/'));
   if (taints.length) evidence.push(fieldEvidence(node, 'Node', 'spec.taints', taints.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(', '), undefined, 'spec'));
   const s: NodeState = { name, state, node, cordoned: Boolean(node.spec?.unschedulable), evidence };
-  if (ready?.lastHeartbeatTime) {
-    s.lastHeartbeat = ready.lastHeartbeatTime;
-    s.heartbeatAge = ageSeconds(view.snapshot.now, ready.lastHeartbeatTime);
+  const hb = nodeHeartbeat(view, name);
+  if (hb) {
+    s.heartbeat = hb;
+    s.lastHeartbeat = hb.time;
+    if (hb.age !== undefined) s.heartbeatAge = hb.age;
+    if (state !== 'Ready' && hb.source === 'Lease') evidence.push(hb.evidence);
   }
   return s;
 }

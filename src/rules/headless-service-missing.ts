@@ -11,7 +11,7 @@
  * read that was not possible (forbidden) gives no finding, never "missing". Version-independent
  * (reads spec fields only).
  */
-import type { Service } from '../snapshot/types.js';
+import type { Service, StatefulSet } from '../snapshot/types.js';
 import { absenceEvidence, fieldEvidence, ref, stsRef, type Evidence, type Finding, type RecoveryOption, type Rule } from './types.js';
 
 /** Whether `selector` (a Service's plain map selector) selects pods carrying `labels`. */
@@ -19,11 +19,28 @@ function selects(selector: Record<string, string>, labels: Record<string, string
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
 
+/**
+ * The ports of the headless Service: the existing Service's, else the container ports the pod
+ * template declares (name, containerPort, protocol). A headless Service may have no ports at all,
+ * so none are invented.
+ */
+function servicePorts(sts: StatefulSet, existing: Service['spec']['ports']): { name: string; port: number; protocol?: string }[] {
+  if (existing?.length) return existing.map((x) => ({ name: x.name ?? `port-${x.port}`, port: x.port, ...(x.protocol ? { protocol: x.protocol } : {}) }));
+  const out: { name: string; port: number; protocol?: string }[] = [];
+  for (const c of [...(sts.spec.template.spec.initContainers ?? []), ...sts.spec.template.spec.containers]) {
+    for (const p of (c as { ports?: { name?: string; containerPort: number; protocol?: string }[] }).ports ?? []) {
+      if (out.some((o) => o.port === p.containerPort && (o.protocol ?? 'TCP') === (p.protocol ?? 'TCP'))) continue;
+      out.push({ name: p.name ?? `port-${p.containerPort}`, port: p.containerPort, ...(p.protocol && p.protocol !== 'TCP' ? { protocol: p.protocol } : {}) });
+    }
+  }
+  return out;
+}
+
 /** A manifest for the headless Service the StatefulSet expects. */
-function manifest(name: string, ns: string, labels: Record<string, string>, ports: Service['spec']['ports']): string {
+function manifest(name: string, ns: string, labels: Record<string, string>, ports: { name: string; port: number; protocol?: string }[]): string {
   const sel = Object.entries(labels).map(([k, v]) => `    ${k}: "${v}"`).join('\n');
-  const p = (ports ?? []).map((x) => `  - name: ${x.name ?? `port-${x.port}`}\n    port: ${x.port}`).join('\n') || '  - name: placeholder\n    port: 80';
-  return `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n  namespace: ${ns}\nspec:\n  clusterIP: None\n  publishNotReadyAddresses: true\n  selector:\n${sel}\n  ports:\n${p}`;
+  const p = ports.map((x) => `  - name: ${x.name}\n    port: ${x.port}${x.protocol ? `\n    protocol: ${x.protocol}` : ''}`).join('\n');
+  return `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n  namespace: ${ns}\nspec:\n  clusterIP: None\n  publishNotReadyAddresses: true\n  selector:\n${sel}${p ? `\n  ports:\n${p}` : ''}`;
 }
 
 export const headlessServiceMissing: Rule = {
@@ -44,7 +61,7 @@ export const headlessServiceMissing: Rule = {
       title: `Create the headless Service ${name}`,
       description: 'Safe: no pod changes. The pods get their DNS names as soon as the Service selects them (publishNotReadyAddresses lets not-yet-Ready peers find each other).',
       automated: false,
-      commands: [`kubectl apply -f - <<'EOF'\n${manifest(name, ns, podLabels, svc?.spec.ports)}\nEOF`],
+      commands: [`kubectl apply -f - <<'EOF'\n${manifest(name, ns, podLabels, servicePorts(sts, svc?.spec.ports))}\nEOF`],
     };
     if (!svc) {
       return [

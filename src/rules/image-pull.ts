@@ -14,7 +14,9 @@
  * over that text, with `unknown` when it says nothing recognisable.
  */
 import type { Pod } from '../snapshot/types.js';
-import { podEvents, waitingContainers, waitingEvidence } from './facts.js';
+import { REVISION_LABEL } from '../snapshot/view.js';
+import { podEvents, templateFixedFor, waitingContainers, waitingEvidence } from './facts.js';
+import { deletePodOption, rollbackOption } from './offers.js';
 import { eventEvidence, fieldEvidence, ref, stsRef, type Finding, type RecoveryOption, type Rule } from './types.js';
 
 const PULL_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ImageInspectError', 'ErrImageNeverPull', 'RegistryUnavailable', 'SignatureValidationFailed']);
@@ -85,16 +87,15 @@ export const imagePull: Rule = {
         }
         // Has the template moved on since this pod was created (the image fixed already)?
         const templateImage = [...(sts.spec.template.spec.initContainers ?? []), ...sts.spec.template.spec.containers].find((c) => c.name === w.status.name)?.image;
-        const fixed = templateImage !== undefined && templateImage !== image;
+        // Fixed: this container's image changed, or what the pod runs changed since it was created
+        // (it is not on the update revision): deleting it brings the new template; a rollback would not.
+        const fixed = (templateImage !== undefined && templateImage !== image) || templateFixedFor(view, sts, pod);
         const recoveries: RecoveryOption[] = fixed
           ? [
-              {
-                id: 'delete-pod',
-                title: `Delete ${pod.metadata.name}: the template already uses "${templateImage}"`,
-                description: `The pod template now has image "${templateImage}" for container ${w.status.name}, but ${pod.metadata.name} was created from an older template. The controller does not replace a pod that never became Ready (kubernetes#67250): delete it and it is recreated from the current template (its PVCs are kept).`,
-                automated: true,
-                target: ref(pod, 'Pod'),
-              },
+              deletePodOption(
+                pod,
+                `${templateImage !== undefined && templateImage !== image ? `The pod template now has image "${templateImage}" for container ${w.status.name}` : `The pod template changed since ${pod.metadata.name} was created (revision ${pod.metadata.labels?.[REVISION_LABEL] ?? '?'}; update revision ${sts.status?.updateRevision ?? '?'})`}, but ${pod.metadata.name} was created from an older template. The controller does not replace a pod that never became Ready (kubernetes#67250): delete it and it is recreated from the current template (its PVCs are kept).`,
+              ),
             ]
           : [];
         if (!fixed) recoveries.push(
@@ -117,16 +118,9 @@ export const imagePull: Rule = {
                 : [`kubectl -n ${pod.metadata.namespace} set image sts/${sts.metadata.name} ${w.status.name}=<image:tag>`, `kubectl -n ${pod.metadata.namespace} delete pod ${pod.metadata.name}`],
           },
         );
-        if (fixed) evidence.push(fieldEvidence(sts, 'StatefulSet', `spec.template.spec.containers[${w.status.name}].image`, templateImage, undefined, 'spec'));
-        if (!fixed && view.revisionsOf(sts).length > 1) {
-          recoveries.push({
-            id: 'rollback',
-            title: 'Roll back to the previous revision and delete the stuck pod',
-            description: 'Restores the pod template of the previous ControllerRevision (like kubectl rollout undo), then deletes the pods stuck on the bad revision so the controller recreates them.',
-            automated: true,
-            target: ref(sts, 'StatefulSet'),
-          });
-        }
+        if (fixed && templateImage !== undefined) evidence.push(fieldEvidence(sts, 'StatefulSet', `spec.template.spec.containers[${w.status.name}].image`, templateImage, undefined, 'spec'));
+        const rollback = fixed ? undefined : rollbackOption(view, sts);
+        if (rollback) recoveries.push(rollback);
         out.push({
           rule: 'image-pull',
           severity: 'critical',
@@ -138,9 +132,11 @@ export const imagePull: Rule = {
             'The kubelet retries with a back-off of up to 5 minutes; the pod never starts until the image can be pulled.',
           evidence,
           recoveries,
+          // An image that does not exist, with the template unchanged, never starts by itself.
+          ...(cause === 'not-found' && !fixed ? { permanent: true } : {}),
           // The 1.32+ waiting message names the cause by itself; older kubelets leave it to the events.
           confidence: view.canSee('events') || pullCause(reason, [w.status.state!.waiting!.message ?? '']) !== 'unknown' ? 'high' : 'low',
-          details: { container: w.status.name, image, reason, cause, imagePullSecrets: secrets, ...(fixed ? { templateImage } : {}) },
+          details: { container: w.status.name, image, reason, cause, imagePullSecrets: secrets, ...(fixed ? { templateImage, templateFixed: true } : {}) },
         });
       }
     }

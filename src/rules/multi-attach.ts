@@ -21,7 +21,8 @@
  */
 import type { KubeEvent, PersistentVolume, Pod } from '../snapshot/types.js';
 import { ageSeconds, formatAge, isRunningAndReady, isTerminating, type SnapshotView } from '../snapshot/view.js';
-import { nodeState, podEvents, type NodeState } from './facts.js';
+import { attachedVolumeNames, nodeState, podEvents, type NodeState } from './facts.js';
+import { outOfServiceOption } from './offers.js';
 import { confidenceFor, eventEvidence, fieldEvidence, ref, stsRef, type Evidence, type Finding, type RecoveryOption, type Rule } from './types.js';
 
 /** The wording of a FailedAttachVolume message that says the volume is held by another node (any version). */
@@ -40,19 +41,7 @@ export function attachEventVolume(message: string): string | undefined {
   return /for volume "([^"]+)"/.exec(message)?.[1];
 }
 
-/**
- * The unique names the attach-detach controller may use for `pv` in `node.status.volumesAttached`:
- * `kubernetes.io/csi/<driver>^<volumeHandle>` for CSI, `kubernetes.io/iscsi/<portal>:<iqn>:<lun>`
- * for in-tree iSCSI.
- */
-export function attachedVolumeNames(pv: PersistentVolume): string[] {
-  const names: string[] = [];
-  const csi = pv.spec.csi;
-  if (csi) names.push(`kubernetes.io/csi/${csi.driver}^${csi.volumeHandle}`);
-  const iscsi = pv.spec.iscsi as { targetPortal?: string; iqn?: string; lun?: number } | undefined;
-  if (iscsi?.targetPortal && iscsi.iqn) names.push(`kubernetes.io/iscsi/${iscsi.targetPortal}:${iscsi.iqn}:${iscsi.lun ?? 0}`);
-  return names;
-}
+export { attachedVolumeNames };
 
 /** Where a volume is attached: the node, and the evidence (VolumeAttachment and/or node status). */
 interface Holder {
@@ -160,16 +149,16 @@ export const multiAttach: Rule = {
         const otherPods = [...new Set([...usedBy, ...oldPods.map((p) => p.metadata.name)])];
         const since = formatAge(ageSeconds(view.snapshot.now, (event.firstTimestamp ?? event.eventTime ?? event.metadata.creationTimestamp) || undefined));
 
-        const recoveries: RecoveryOption[] = lost.map((s) => ({
-          id: 'out-of-service-taint' as const,
-          title: `Mark node ${s.name} out of service (non-graceful node shutdown)`,
-          description:
+        const recoveries: RecoveryOption[] = lost.map((s) =>
+          outOfServiceOption(
+            view,
+            sts,
+            s.name,
             `Only after confirming the machine ${s.name} is powered off (or cut off from the storage): taint it node.kubernetes.io/out-of-service=nodeshutdown:NoExecute. ` +
-            `The attach-detach controller then detaches ${name} from ${s.name} at once, without waiting for an unmount the node will never report, and attaches it to ${pod.spec.nodeName}; pods still on ${s.name} are deleted. Remove the taint once the node is repaired. ` +
-            'If the machine may still be running, this lets two nodes write to one ReadWriteOnce volume: data corruption.',
-          automated: true,
-          target: { kind: 'Node', name: s.name },
-        }));
+              `The attach-detach controller then detaches ${name} from ${s.name} at once, without waiting for an unmount the node will never report, and attaches it to ${pod.spec.nodeName}; pods still on ${s.name} are deleted. Remove the taint once the node is repaired. ` +
+              'If the machine may still be running, this lets two nodes write to one ReadWriteOnce volume: data corruption.',
+          ),
+        );
         recoveries.push({
           id: 'manual',
           title: lost.length ? `Bring ${lost.map((s) => s.name).join(', ')} back, or wait for the forced detach` : `Stop what holds ${name} on ${held.map((h) => h.node).join(', ') || 'the other node'}`,

@@ -17,8 +17,9 @@
  *   possible on a node that does not exist, so only the force delete is proposed.
  */
 import { ageSeconds, formatAge, isPodReady, isTerminating } from '../snapshot/view.js';
-import { nodeState, podEvents } from './facts.js';
-import { eventEvidence, fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js';
+import { claimsPinnedToLostNodes, heartbeatSource, nodeState, podEvents } from './facts.js';
+import { forceDeleteOption, outOfServiceOption, rebuildOption } from './offers.js';
+import { eventEvidence, fieldEvidence, ref, stsRef, type Finding, type RecoveryOption, type Rule } from './types.js';
 
 export const nodeLost: Rule = {
   id: 'node-lost',
@@ -36,7 +37,38 @@ export const nodeLost: Rule = {
       const evidence = [...node.evidence];
       if (terminating) evidence.push(fieldEvidence(pod, 'Pod', 'metadata.deletionTimestamp', pod.metadata.deletionTimestamp!, pod.metadata.deletionTimestamp));
       for (const e of podEvents(view, pod, 'NodeNotReady', 'TaintManagerEviction').slice(0, 2)) evidence.push(eventEvidence(e));
-      const heartbeat = node.heartbeatAge !== undefined ? `; its last heartbeat was ${formatAge(node.heartbeatAge)} ago (${node.lastHeartbeat})` : '';
+      const heartbeat = node.heartbeat ? `; its last heartbeat was ${formatAge(node.heartbeat.age)} ago (${node.heartbeat.time}, ${heartbeatSource(node.heartbeat, nodeName)})` : '';
+      // Look ahead: a claim bound to a PV pinned to the lost node keeps the replacement Pending.
+      const pinned = claimsPinnedToLostNodes(view, pod).filter((c) => c.nodes.includes(nodeName));
+      for (const c of pinned) evidence.push(fieldEvidence(c.pv, 'PersistentVolume', 'spec.nodeAffinity', `pinned to ${c.nodes.join(', ')}`, undefined, 'spec'));
+      const recoveries: RecoveryOption[] = [];
+      if (pinned.length) {
+        recoveries.push({
+          id: 'manual',
+          title: `Bring node ${nodeName} back`,
+          description: `Best: the data of ${pod.metadata.name} is on ${nodeName} (PV ${pinned.map((c) => c.pv.metadata.name).join(', ')}). Once the node is Ready again the pod runs there with its data intact. Freeing the pod alone (force delete, out-of-service taint) does not help: the replacement stays Pending on the volume's node affinity.`,
+          automated: false,
+          commands: [`kubectl get node ${nodeName}`, `kubectl describe node ${nodeName}`],
+          target: { kind: 'Node', name: nodeName },
+        });
+        const rebuild = rebuildOption(view, sts, pod, {
+          description: `Gives up this replica's data: ${node.state === 'Deleted' ? '' : `once you have confirmed ${nodeName} is powered off, `}deletes claim${pinned.length === 1 ? '' : 's'} ${pinned.map((c) => c.claim).join(', ')} and force-deletes ${pod.metadata.name}; the controller recreates both and the new, empty claim binds elsewhere. Only safe if the workload keeps other copies of the data.`,
+          forcePod: true,
+          avoid: [nodeName],
+        });
+        if (rebuild) recoveries.push(rebuild);
+      } else {
+        if (node.state !== 'Deleted')
+          recoveries.push(
+            outOfServiceOption(
+              view,
+              sts,
+              nodeName,
+              `Once you have confirmed the machine is powered off, taint it node.kubernetes.io/out-of-service=nodeshutdown:NoExecute: the pods there are deleted and their volumes detached at once, and ${pod.metadata.name} is recreated elsewhere. Remove the taint after the node is repaired.`,
+            ),
+          );
+        recoveries.push(forceDeleteOption(pod, nodeName, 'Removes the pod object without waiting for the kubelet. Only if the node is confirmed down: if it is merely partitioned, two copies of this identity will run and may corrupt data.'));
+      }
       const nodeWords =
         node.state === 'Deleted' ? `node ${nodeName} no longer exists` : node.state === 'Unreachable' ? `node ${nodeName} stopped reporting (Ready=Unknown)` : `node ${nodeName} is NotReady`;
       const stuck = terminating
@@ -56,30 +88,12 @@ export const nodeLost: Rule = {
               ? 'The API server waits for that node\'s kubelet to confirm the containers have stopped, which never happens while the node is down, so the pod stays Terminating. '
               : 'The pod still counts as the replica, so the StatefulSet controller does not replace it. ') +
           `A StatefulSet guarantees at most one pod per identity: the controller will not create a new ${pod.metadata.name} while this pod object exists. ` +
-          'If the node is only cut off from the network, its containers may still be running: removing the pod object then runs two copies of this replica on the same data.',
+          'If the node is only cut off from the network, its containers may still be running: removing the pod object then runs two copies of this replica on the same data.' +
+          (pinned.length ? ` Its claim ${pinned.map((c) => `${c.claim} is bound to PV ${c.pv.metadata.name}`).join(', ')}, pinned to ${nodeName}: a replacement could not run anywhere else, so only bringing the node back keeps the data.` : ''),
         evidence,
-        recoveries: [
-          ...(node.state === 'Deleted'
-            ? []
-            : [
-                {
-                  id: 'out-of-service-taint' as const,
-                  title: `Mark node ${nodeName} out of service (non-graceful node shutdown)`,
-                  description: `Once you have confirmed the machine is powered off, taint it node.kubernetes.io/out-of-service=nodeshutdown:NoExecute: the pods there are deleted and their volumes detached at once, and ${pod.metadata.name} is recreated elsewhere. Remove the taint after the node is repaired.`,
-                  automated: true,
-                  target: { kind: 'Node', name: nodeName },
-                },
-              ]),
-          {
-            id: 'force-delete-pod',
-            title: `Force-delete pod ${pod.metadata.name}`,
-            description: 'Removes the pod object without waiting for the kubelet. Only if the node is confirmed down: if it is merely partitioned, two copies of this identity will run and may corrupt data.',
-            automated: true,
-            target: ref(pod, 'Pod'),
-          },
-        ],
+        recoveries,
         confidence: 'high',
-        details: { node: nodeName, nodeState: node.state, lastHeartbeat: node.lastHeartbeat, terminating },
+        details: { node: nodeName, nodeState: node.state, lastHeartbeat: node.lastHeartbeat, heartbeatSource: node.heartbeat?.source, terminating, pinnedVolumes: pinned.map((c) => c.pv.metadata.name) },
       };
       out.push(finding);
     }

@@ -14,6 +14,7 @@
 import { desiredReplicas, isOrderedReady, isRunningAndReady, ordinalStart, podOrdinal } from '../snapshot/view.js';
 import { firstOrdinals, formatOrdinalRanges, formatPodRanges, missingOrdinalRanges, rangeCount, rangesAbove } from '../snapshot/ordinals.js';
 import { absentPods, whyNotReady } from './facts.js';
+import { deletePodOption } from './offers.js';
 import { confidenceFor, fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js';
 
 export const orderedReadyStall: Rule = {
@@ -65,13 +66,7 @@ export const orderedReadyStall: Rule = {
         ...absentPods(view.snapshot.namespace, sts.metadata.name, stranded),
       ],
       recoveries: [
-        {
-          id: 'delete-pod',
-          title: `After fixing the cause, delete ${blocker.metadata.name}`,
-          description: `Deletes ${blocker.metadata.name} (its PVCs are kept) so the controller recreates it from the current template; the next ordinals follow once it is Ready.`,
-          automated: true,
-          target: ref(blocker, 'Pod'),
-        },
+        deletePodOption(blocker, `After fixing the cause: deletes ${blocker.metadata.name} (its PVCs are kept) so the controller recreates it from the current template; the next ordinals follow once it is Ready.`),
         // Only a readiness failure can be the quorum deadlock; a pod that cannot start is fixed elsewhere.
         ...(readinessFailure ? [{
           id: 'manual' as const,

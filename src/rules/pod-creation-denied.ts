@@ -18,8 +18,9 @@
  * the same object follows it.
  */
 import type { KubeEvent, ResourceQuota } from '../snapshot/types.js';
+import { formatQuantity, parseQuantity } from './quantity.js';
 import { eventTime, podOrdinal } from '../snapshot/view.js';
-import { inRanges, missingOrdinalRanges } from '../snapshot/ordinals.js';
+import { inRanges, missingOrdinalRanges, rangeCount } from '../snapshot/ordinals.js';
 import { absenceEvidence, confidenceFor, eventEvidence, fieldEvidence, stsRef, type Evidence, type Finding, type RecoveryOption, type Rule } from './types.js';
 
 /** Why the API server refused the object. */
@@ -84,6 +85,45 @@ const CAUSE_WORDS: Record<DenialCause, string> = {
   forbidden: 'the API server forbids it',
   other: 'the API server refuses it',
 };
+
+/** What the whole rollout needs of one quota resource, against what is free. */
+export interface QuotaHeadroom {
+  resource: string;
+  /** What one object (pod or claim) asks for, as the error says. */
+  perObject: string;
+  /** How many such objects the StatefulSet still has to create. */
+  objects: number;
+  needed: string;
+  free: string;
+}
+
+function parseList(s: string | undefined): Map<string, string> {
+  return new Map((s ?? '').split(',').map((x) => x.trim().split('=') as [string, string]).filter((kv) => kv.length === 2 && kv[0]));
+}
+
+/**
+ * The headroom of a quota denial for the whole rollout: for each resource of the error's
+ * `requested`, `objects` times the request against `limited - used` ("needs 3 pods, 0 free").
+ */
+export function quotaHeadroom(q: NonNullable<CreateFailure['quota']>, objects: number): QuotaHeadroom[] {
+  const requested = parseList(q.requested);
+  const used = parseList(q.used);
+  const limited = parseList(q.limited);
+  const out: QuotaHeadroom[] = [];
+  for (const [resource, per] of requested) {
+    const r = parseQuantity(per);
+    const l = parseQuantity(limited.get(resource));
+    const u = parseQuantity(used.get(resource)) ?? 0;
+    if (r === undefined || l === undefined) continue;
+    const unit = resource.replace(/^(requests|limits)\./, '');
+    out.push({ resource, perObject: per, objects, needed: formatQuantity(r * objects, unit), free: formatQuantity(Math.max(0, l - u), unit) });
+  }
+  return out;
+}
+
+function headroomWords(h: QuotaHeadroom[], what: string): string {
+  return h.map((x) => `${x.resource}: ${x.objects} ${what}${x.objects === 1 ? '' : 's'} need ${x.needed}, ${x.free} free`).join('; ');
+}
 
 function recoveries(f: CreateFailure, ns: string, sts: string): RecoveryOption[] {
   switch (f.cause) {
@@ -176,6 +216,11 @@ export const podCreationDenied: Rule = {
       const details: Record<string, unknown> = { pod, object: claim ? 'Claim' : 'Pod', cause: primary.cause, error: primary.error };
       if (primary.claim) details.claim = primary.claim;
       if (primary.quota) details.quota = primary.quota;
+      // The whole rollout, not just this pod: every missing replica needs the same.
+      const objects = rangeCount(ranges);
+      const headroom = primary.quota ? quotaHeadroom(primary.quota, objects) : [];
+      if (headroom.length) details.headroom = headroom;
+      const headroomText = headroom.length ? ` For the whole rollout: ${headroomWords(headroom, claim ? 'claim' : 'pod')}.` : '';
       if (primary.podSecurityLevel) details.podSecurityLevel = primary.podSecurityLevel;
       if (primary.webhook) details.webhook = primary.webhook;
       out.push({
@@ -183,13 +228,16 @@ export const podCreationDenied: Rule = {
         severity: 'critical',
         statefulSet: stsRef({ view, sts }),
         subject,
-        summary: `The StatefulSet controller cannot create ${what}: ${CAUSE_WORDS[primary.cause]}`,
+        summary: `The StatefulSet controller cannot create ${what}: ${CAUSE_WORDS[primary.cause]}${headroom.length ? ` (${headroomWords(headroom, claim ? 'claim' : 'pod')})` : ''}`,
         explanation:
           `Pod ${pod} does not exist because the API server refuses to create ${what}: ${primary.error}. ` +
           'The controller retries with a back-off and records each refusal as a FailedCreate event on the StatefulSet (not on a pod: there is none). ' +
-          (sts.spec.podManagementPolicy === 'Parallel' ? '' : 'Under OrderedReady the ordinals above it are not created either.'),
+          (sts.spec.podManagementPolicy === 'Parallel' ? '' : 'Under OrderedReady the ordinals above it are not created either.') +
+          headroomText,
         evidence,
         recoveries: recoveries(primary, ns, sts.metadata.name),
+        // A quota does not grow by itself: the watch after a recovery stops on it.
+        ...(primary.cause === 'quota' ? { permanent: true } : {}),
         confidence: confidenceFor(view, 'events'),
         details,
       });

@@ -15,6 +15,7 @@
 import type { Container, KubeEvent, Pod, Probe } from '../snapshot/types.js';
 import { condition, eventTime, isPodReady } from '../snapshot/view.js';
 import { podEvents } from './facts.js';
+import { deletePodOption } from './offers.js';
 import { eventEvidence, fieldEvidence, ref, stsRef, type Evidence, type Finding, type Rule } from './types.js';
 
 /** The probe kinds, as the kubelet names them in its messages. */
@@ -129,13 +130,7 @@ export const probeFailing: Rule = {
             automated: false,
             commands: [`kubectl -n ${ns} logs ${pod.metadata.name} -c ${containerName}`, `kubectl -n ${ns} describe pod ${pod.metadata.name}`, `kubectl -n ${ns} edit sts ${sts.metadata.name}`],
           },
-          {
-            id: 'delete-pod',
-            title: `After fixing the template, delete ${pod.metadata.name}`,
-            description: `Deletes ${pod.metadata.name} (its PVCs are kept) so the controller recreates it from the current template.`,
-            automated: true,
-            target: ref(pod, 'Pod'),
-          },
+          deletePodOption(pod, `After fixing the template: deletes ${pod.metadata.name} (its PVCs are kept) so the controller recreates it from the current template.`),
         ],
         confidence: 'high',
         details: { container: containerName, probe, output, restartCount: [...(pod.status?.containerStatuses ?? [])].find((c) => c.name === containerName)?.restartCount ?? 0, probeDefined: Boolean(def) },

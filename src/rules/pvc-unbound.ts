@@ -17,9 +17,10 @@
  * A missing claim quotes the StatefulSet's Warning `FailedCreate` `create Claim <claim> for Pod
  * <pod> in StatefulSet <sts> failed error: ...` when there is one (1.36: `Create Claim ...`).
  */
-import type { PersistentVolumeClaim, Pod, StorageClass } from '../snapshot/types.js';
-import { ageSeconds, formatAge, podOrdinal, type SnapshotView } from '../snapshot/view.js';
-import { podEvents } from './facts.js';
+import type { PersistentVolumeClaim, Pod, StatefulSet, StorageClass } from '../snapshot/types.js';
+import { ageSeconds, claimOrdinal, formatAge, podOrdinal, type SnapshotView } from '../snapshot/view.js';
+import { newClaimBinding, podEvents } from './facts.js';
+import { rebuildOption } from './offers.js';
 import { parseCreateFailure } from './pod-creation-denied.js';
 import { absenceEvidence, confidenceFor, eventEvidence, fieldEvidence, ref, stsRef, type Evidence, type Finding, type RecoveryOption, type Rule } from './types.js';
 import { parseSchedulingMessage, type ScheduleReasonCategory } from './scheduling-message.js';
@@ -49,12 +50,14 @@ interface Cause {
   recoveries: RecoveryOption[];
   /** True when the claim only waits (WaitForFirstConsumer) for a pod the scheduler rejects for a non-storage reason. */
   explainedElsewhere?: boolean;
+  /** True when it will not bind by itself (see Finding.permanent). */
+  permanent?: boolean;
 }
 
 /** Scheduler reasons that are about storage: with these, the unbound claim is the root cause. */
 const STORAGE_CATEGORIES = new Set<ScheduleReasonCategory>(['unbound-claims', 'volume-binding', 'volume-node-affinity']);
 
-function classify(view: SnapshotView, claim: PersistentVolumeClaim, pod: Pod | undefined): Cause {
+function classify(view: SnapshotView, sts: StatefulSet, claim: PersistentVolumeClaim, pod: Pod | undefined): Cause {
   const events = view.eventsFor(claim, 'PersistentVolumeClaim');
   const latest = (reason: string): ReturnType<typeof events.find> => events.find((e) => e.reason === reason);
   const className = claim.spec.storageClassName ?? undefined;
@@ -66,13 +69,14 @@ function classify(view: SnapshotView, claim: PersistentVolumeClaim, pod: Pod | u
     automated: false,
     commands: [`kubectl get storageclass`, `kubectl apply -f storageclass-${name}.yaml`],
   });
-  const rebuild: RecoveryOption = {
-    id: 'delete-pvc-and-pod',
-    title: `Delete claim ${claim.metadata.name} and its pod once the cause is fixed`,
-    description: 'The claim is Pending and holds no data: deleting it and its pod lets the controller create both anew from the (fixed) template.',
-    automated: true,
-    target: ref(claim, 'PersistentVolumeClaim'),
-  };
+  // Rebuilding helps only when a new claim from the same template can bind (rules/offers.ts).
+  const rebuild = pod
+    ? rebuildOption(view, sts, pod, {
+        description: `The claim is ${claim.status?.phase ?? 'Pending'} and holds no data: deleting it and pod ${pod.metadata.name} lets the controller create both anew from the (fixed) template.`,
+        forcePod: false,
+      })
+    : undefined;
+  const rebuilds: RecoveryOption[] = rebuild ? [rebuild] : [];
 
   if (claim.status?.phase === 'Lost') {
     const ev = latest('ClaimLost');
@@ -80,23 +84,23 @@ function classify(view: SnapshotView, claim: PersistentVolumeClaim, pod: Pod | u
       cause: 'claim-lost',
       words: `claim ${claim.metadata.name} lost its PersistentVolume ${claim.spec.volumeName ?? ''}`.trim(),
       evidence: [fieldEvidence(claim, 'PersistentVolumeClaim', 'status.phase', 'Lost'), ...(ev ? [eventEvidence(ev)] : [])],
-      recoveries: [rebuild],
+      recoveries: rebuilds,
     };
   }
   const missingClass = latest('ProvisioningFailed');
   if (className && view.canSee('storageclasses') && !view.storageClasses.has(className)) {
     evidence.push(absenceEvidence({ kind: 'StorageClass', name: className }, `StorageClass ${className} does not exist`));
     if (missingClass) evidence.push(eventEvidence(missingClass));
-    return { cause: 'storage-class-missing', words: `StorageClass "${className}" does not exist`, evidence, recoveries: [classRecovery(className), rebuild] };
+    return { cause: 'storage-class-missing', words: `StorageClass "${className}" does not exist`, evidence, recoveries: [classRecovery(className)], permanent: true };
   }
   if (missingClass && /storageclass\.storage\.k8s\.io "[^"]+" not found/.test(missingClass.message ?? '')) {
     evidence.push(eventEvidence(missingClass));
-    return { cause: 'storage-class-missing', words: `StorageClass "${className}" does not exist`, evidence, recoveries: [classRecovery(className ?? '<name>'), rebuild] };
+    return { cause: 'storage-class-missing', words: `StorageClass "${className}" does not exist`, evidence, recoveries: [classRecovery(className ?? '<name>')], permanent: true };
   }
   const mismatch = latest('VolumeMismatch');
   if (mismatch) {
     evidence.push(eventEvidence(mismatch));
-    return { cause: 'volume-mismatch', words: `the requested volume does not fit: ${mismatch.message}`, evidence, recoveries: [rebuild] };
+    return { cause: 'volume-mismatch', words: `the requested volume does not fit: ${mismatch.message}`, evidence, recoveries: rebuilds };
   }
   const noClass = events.find((e) => e.reason === 'FailedBinding' && /no storage class is set/.test(e.message ?? ''));
   if (noClass || ((className === undefined || className === '') && view.canSee('storageclasses') && (className === '' || !defaultClass(view)))) {
@@ -114,7 +118,7 @@ function classify(view: SnapshotView, claim: PersistentVolumeClaim, pod: Pod | u
           automated: false,
           commands: [`kubectl get pv`, `kubectl patch storageclass <name> -p '{"metadata":{"annotations":{"${DEFAULT_CLASS_ANNOTATION}":"true"}}}'`],
         },
-        rebuild,
+        ...rebuilds,
       ],
     };
   }
@@ -141,7 +145,7 @@ function classify(view: SnapshotView, claim: PersistentVolumeClaim, pod: Pod | u
   }
   if (missingClass) {
     evidence.push(eventEvidence(missingClass));
-    return { cause: 'provisioning-failed', words: `provisioning failed: ${missingClass.message}`, evidence, recoveries: [rebuild] };
+    return { cause: 'provisioning-failed', words: `provisioning failed: ${missingClass.message}`, evidence, recoveries: rebuilds };
   }
   const wait = events.find((e) => e.reason === 'WaitForFirstConsumer' || e.reason === 'WaitForPodScheduled');
   if (sc?.volumeBindingMode === 'WaitForFirstConsumer' || wait) {
@@ -160,12 +164,30 @@ function classify(view: SnapshotView, claim: PersistentVolumeClaim, pod: Pod | u
       recoveries: [],
     };
     if (elsewhere) c.explainedElsewhere = true;
+    else if (pod && parsed) {
+      // The scheduler finds no volume for it: say what to create, and that it will not bind by itself.
+      const ordinal = podOrdinal(sts, pod.metadata.name);
+      const template = claimOrdinal(sts, claim.metadata.name)?.template;
+      const b = ordinal !== undefined && template ? newClaimBinding(view, sts, template, ordinal) : undefined;
+      if (b && !b.ok) {
+        c.recoveries = [
+          {
+            id: 'manual',
+            title: `Create storage that claim ${claim.metadata.name} can bind`,
+            description: `${b.reason.replace(/^no PersistentVolume can bind the new claim/, 'No PersistentVolume can bind claim')}. The claim then binds when ${pod.metadata.name} is scheduled; nothing needs to be deleted.`,
+            automated: false,
+            commands: ['kubectl get pv', 'kubectl get storageclass', 'kubectl apply -f persistentvolume.yaml'],
+          },
+        ];
+        c.permanent = true;
+      }
+    }
     return c;
   }
   const binding = latest('FailedBinding');
   if (binding) {
     evidence.push(eventEvidence(binding));
-    return { cause: 'no-matching-volume', words: `no PersistentVolume matches it: ${binding.message}`, evidence, recoveries: [rebuild] };
+    return { cause: 'no-matching-volume', words: `no PersistentVolume matches it: ${binding.message}`, evidence, recoveries: rebuilds };
   }
   evidence.push(fieldEvidence(claim, 'PersistentVolumeClaim', 'status.phase', claim.status?.phase ?? 'Pending'));
   // Not being able to read events or classes is not the same as there being none.
@@ -209,7 +231,7 @@ export const pvcUnbound: Rule = {
           continue;
         }
         if (claim.status?.phase === 'Bound') continue;
-        const c = classify(view, claim, pod);
+        const c = classify(view, sts, claim, pod);
         if (c.explainedElsewhere) continue;
         out.push({
           rule: 'pvc-unbound',
@@ -222,6 +244,7 @@ export const pvcUnbound: Rule = {
             `It has been ${claim.status?.phase ?? 'Pending'} for ${formatAge(ageSeconds(view.snapshot.now, claim.metadata.creationTimestamp))}: ${c.words}.`,
           evidence: c.evidence,
           recoveries: c.recoveries,
+          ...(c.permanent ? { permanent: true } : {}),
           confidence: confidenceFor(view, 'events', 'storageclasses', 'persistentvolumes'),
           details: { claim: claim.metadata.name, pod: pod.metadata.name, cause: c.cause, storageClassName: claim.spec.storageClassName ?? null },
         });

@@ -22,6 +22,7 @@
  * no message text: version-independent (1.29–1.36).
  */
 import type { PersistentVolume, PersistentVolumeClaim } from '../snapshot/types.js';
+import { reclaimPolicy } from './facts.js';
 import { claimOrdinal, desiredReplicas, isRunningAndReady, ordinalStart, podName } from '../snapshot/view.js';
 import { missingOrdinalRanges } from '../snapshot/ordinals.js';
 import { absenceEvidence, confidenceFor, fieldEvidence, ref, stsRef, type Evidence, type Finding, type Rule } from './types.js';
@@ -53,7 +54,7 @@ export const retentionRisk: Rule = {
       const bound = claims.filter((c) => c.pv);
       const deleting = bound.filter((c) => c.pv!.spec.persistentVolumeReclaimPolicy === 'Delete');
       const evidence: Evidence[] = [fieldEvidence(sts, 'StatefulSet', 'spec.persistentVolumeClaimRetentionPolicy', `whenDeleted: ${policy.whenDeleted ?? 'Retain'}, whenScaled: Delete`, undefined, 'spec')];
-      for (const c of bound) evidence.push(fieldEvidence(c.pv!, 'PersistentVolume', 'spec.persistentVolumeReclaimPolicy', c.pv!.spec.persistentVolumeReclaimPolicy ?? 'Retain', undefined, 'spec'));
+      for (const c of bound) evidence.push(fieldEvidence(c.pv!, 'PersistentVolume', 'spec.persistentVolumeReclaimPolicy', reclaimPolicy(c.pv!), undefined, 'spec'));
       out.push({
         ...base,
         severity: scalingDown || unhealthy ? 'warning' : 'info',
@@ -76,7 +77,7 @@ export const retentionRisk: Rule = {
           },
         ],
         confidence: confidenceFor(view, 'persistentvolumeclaims', 'persistentvolumes'),
-        details: { risk: 'when-scaled-delete', scalingDown, unhealthy, whenScaled: 'Delete', whenDeleted: policy.whenDeleted ?? 'Retain', volumes: bound.map((c) => ({ claim: c.claim.metadata.name, volume: c.pv!.metadata.name, reclaimPolicy: c.pv!.spec.persistentVolumeReclaimPolicy ?? 'Retain' })) },
+        details: { risk: 'when-scaled-delete', scalingDown, unhealthy, whenScaled: 'Delete', whenDeleted: policy.whenDeleted ?? 'Retain', volumes: bound.map((c) => ({ claim: c.claim.metadata.name, volume: c.pv!.metadata.name, reclaimPolicy: reclaimPolicy(c.pv!) })) },
       });
     }
 
@@ -126,7 +127,7 @@ export const retentionRisk: Rule = {
           fieldEvidence(c.claim, 'PersistentVolumeClaim', 'status.phase', `${c.claim.status?.phase ?? 'Pending'}${c.claim.spec.volumeName ? ` (volume ${c.claim.spec.volumeName})` : ''}`),
           absenceEvidence({ kind: 'Pod', namespace: ns, name: pod }, `Pod ${pod} does not exist`),
         ];
-        if (c.pv) evidence.push(fieldEvidence(c.pv, 'PersistentVolume', 'spec.persistentVolumeReclaimPolicy', c.pv.spec.persistentVolumeReclaimPolicy ?? 'Retain', undefined, 'spec'));
+        if (c.pv) evidence.push(fieldEvidence(c.pv, 'PersistentVolume', 'spec.persistentVolumeReclaimPolicy', reclaimPolicy(c.pv), undefined, 'spec'));
         out.push({
           ...base,
           severity: 'info',

@@ -27,7 +27,9 @@
  */
 import type { Pod, StatefulSet } from '../snapshot/types.js';
 import { ageSeconds, condition, desiredReplicas, isOrderedReady, isRunningAndReady, isTerminating, ordinalStart, podOrdinal, REVISION_LABEL } from '../snapshot/view.js';
-import { waitingContainers, whyNotReady } from './facts.js';
+import { templateFixedFor, waitingContainers, whyNotReady } from './facts.js';
+import { deletePodOption, rollbackOption } from './offers.js';
+import { diffTemplates } from './template-diff.js';
 import { fieldEvidence, ref, stsRef, type Evidence, type RecoveryOption, type Rule } from './types.js';
 
 /** Seconds a pod must have been not Ready, without an error signal, to count as stuck rather than starting. */
@@ -57,7 +59,7 @@ export const rolloutStuck: Rule = {
   evaluate({ view, sts }) {
     const current = sts.status?.currentRevision;
     const update = sts.status?.updateRevision;
-    if (!current || !update || current === update) return [];
+    if (!current || !update) return [];
     const now = view.snapshot.now;
     const start = ordinalStart(sts);
     const replicas = desiredReplicas(sts);
@@ -72,7 +74,14 @@ export const rolloutStuck: Rule = {
     const rev = (p: Pod): string => p.metadata.labels?.[REVISION_LABEL] ?? '';
 
     let stuck: Pod | undefined;
-    if (strategy.type === 'OnDelete') {
+    let reverted = false;
+    if (current === update) {
+      // A reverted template (kubernetes#67250): the update went back to the current revision, but a
+      // pod created from the bad revision is still there, not Ready, and is never replaced.
+      stuck = pods.find((p) => rev(p) && rev(p) !== update && !isRunningAndReady(p) && looksStuck(p, now));
+      if (!stuck) return [];
+      reverted = true;
+    } else if (strategy.type === 'OnDelete') {
       stuck = pods.find((p) => rev(p) !== update && !isRunningAndReady(p) && looksStuck(p, now));
     } else if (isOrderedReady(sts)) {
       const first = pods.find((p) => !isRunningAndReady(p));
@@ -128,37 +137,42 @@ export const rolloutStuck: Rule = {
     } else {
       mechanism = `The controller updates from the highest ordinal down and waits for each updated pod to be healthy; ${stuck.metadata.name}, on the update revision, is not.`;
     }
+    if (reverted)
+      mechanism = `The template was reverted to revision ${update}, but ${stuck.metadata.name} was created from ${podRevision} and is not Running and Ready: the controller counts the rollout as done and never replaces it (kubernetes#67250). It must be deleted by hand.`;
     if (belowPartition) mechanism += ` Its ordinal is below the partition (${strategy.partition}): it is not updated, and if deleted it is recreated from currentRevision ${current}.`;
 
-    const deleteHelps = !onUpdate || strategy.type === 'OnDelete';
-    const recoveries: RecoveryOption[] = [
-      {
-        id: 'delete-pod',
-        title: deleteHelps ? `Delete ${stuck.metadata.name} so it is recreated from revision ${belowPartition ? current : update}` : `After fixing the template, delete ${stuck.metadata.name}`,
-        description: deleteHelps
-          ? `Deletes ${stuck.metadata.name} (its PVCs are kept); the controller recreates it from ${belowPartition ? `currentRevision ${current} (ordinal below the partition)` : `updateRevision ${update}`}. Check first that this revision works (the other pods on it are Ready).`
-          : `${stuck.metadata.name} is already on the update revision ${update}, which does not start: deleting it alone recreates the same broken pod. Fix the template (a new revision) or roll back first, then delete it.`,
-        automated: true,
-        target: ref(stuck, 'Pod'),
-      },
-    ];
-    if (view.revisionsOf(sts).length > 1 || current !== update) {
-      recoveries.push({
-        id: 'rollback',
-        title: `Roll back to revision ${current} and delete the stuck pod`,
-        description: `Restores the pod template of ControllerRevision ${current} (like kubectl rollout undo), then deletes ${stuck.metadata.name} so the controller recreates it; without the delete the rollback does nothing (kubernetes#67250).`,
-        automated: true,
-        target: ref(sts, 'StatefulSet'),
-      });
-    }
+    // What helps: a template that changed since the stuck pod was created reaches it once it is
+    // deleted; a template that still runs what breaks it needs a rollback (to the newest revision
+    // pods were Running and Ready on), never a delete that recreates the same broken pod.
+    const fixed = belowPartition ? podRevision !== current : templateFixedFor(view, sts, stuck);
+    const rollback = fixed ? undefined : rollbackOption(view, sts);
+    const recoveries: RecoveryOption[] = [];
+    if (fixed)
+      recoveries.push(
+        deletePodOption(
+          stuck,
+          `Deletes ${stuck.metadata.name} (its PVCs are kept); the controller recreates it from ${belowPartition ? `currentRevision ${current} (ordinal below the partition)` : `updateRevision ${update}, whose template differs from the one ${stuck.metadata.name} runs`}. Without the delete the new template never reaches it (kubernetes#67250).`,
+        ),
+      );
+    if (rollback) recoveries.push(rollback);
+    // The diff between the stuck pod's revision and where the recovery takes it, as kubectl-status shows it.
+    const diffTo = rollback?.offer?.action === 'rollback' ? rollback.offer.toRevision.name : fixed ? (belowPartition ? current : update) : undefined;
+    const fromRev = view.revisionsOf(sts).find((r) => r.metadata.name === podRevision);
+    const toRev = view.revisionsOf(sts).find((r) => r.metadata.name === diffTo);
+    const diff = fromRev && toRev && fromRev !== toRev ? diffTemplates(fromRev.data?.spec?.template, toRev.data?.spec?.template) : [];
+    if (diff.length) evidence.push({ type: 'spec', object: { kind: 'ControllerRevision', namespace: ns, name: podRevision }, label: `template diff ${podRevision} → ${diffTo}`, text: diff.join('; ') });
+    const undo = rollback?.offer?.action === 'rollback' ? rollback.offer : undefined;
     recoveries.push({
       id: 'manual',
       title: 'The same by hand',
-      description: 'Fix or roll back the template, then delete the stuck pod; watch the rollout finish.',
+      description: undo
+        ? `Roll back to revision ${undo.toRevision.revision} (not merely the previous one, which may be the broken one), then delete the stuck pods; watch the rollout finish.`
+        : fixed
+          ? `Delete ${stuck.metadata.name} so the current template reaches it; watch the rollout finish.`
+          : `Fix the template (a new revision), then delete ${stuck.metadata.name}; watch the rollout finish.`,
       automated: false,
       commands: [
-        `kubectl -n ${ns} rollout undo sts/${sts.metadata.name}`,
-        `kubectl -n ${ns} delete pod ${stuck.metadata.name}`,
+        ...(undo ? [`kubectl -n ${ns} rollout undo sts/${sts.metadata.name} --to-revision=${undo.toRevision.revision}`, ...undo.deletePods.map((p) => `kubectl -n ${ns} delete pod ${p.name}`)] : [`kubectl -n ${ns} delete pod ${stuck.metadata.name}`]),
         `kubectl -n ${ns} rollout status sts/${sts.metadata.name}`,
       ],
     });
@@ -169,9 +183,13 @@ export const rolloutStuck: Rule = {
         severity: 'critical',
         statefulSet: stsRef({ view, sts }),
         subject: ref(stuck, 'Pod'),
-        summary: `Rolling update ${current} → ${update} is stuck on ${stuck.metadata.name} (revision ${podRevision || 'unknown'}, ${why?.reason ?? 'not Ready'}), which the controller will not replace`,
+        summary: reverted
+          ? `The template was reverted to ${update}, but ${stuck.metadata.name} still runs revision ${podRevision} (${why?.reason ?? 'not Ready'}), which the controller will not replace`
+          : `Rolling update ${current} → ${update} is stuck on ${stuck.metadata.name} (revision ${podRevision || 'unknown'}, ${why?.reason ?? 'not Ready'}), which the controller will not replace`,
         explanation:
-          `StatefulSet ${sts.metadata.name} is updating from revision ${current} to ${update} (${updated.length}/${replicas} pods updated). ` +
+          (reverted
+            ? `The template of StatefulSet ${sts.metadata.name} is back on revision ${update} (updateRevision = currentRevision). `
+            : `StatefulSet ${sts.metadata.name} is updating from revision ${current} to ${update} (${updated.length}/${replicas} pods updated). `) +
           `${stuck.metadata.name} is on ${revisionKind} ${podRevision} and is not Running and Ready because ${why?.text ?? 'it is not Ready'}. ${mechanism}`,
         evidence,
         recoveries,
@@ -189,6 +207,8 @@ export const rolloutStuck: Rule = {
           podManagementPolicy: sts.spec.podManagementPolicy ?? 'OrderedReady',
           reason: why?.reason,
           updatedPods: updated,
+          reverted,
+          templateFixed: fixed,
         },
       },
     ];

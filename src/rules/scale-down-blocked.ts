@@ -18,6 +18,7 @@
 import type { Pod, StatefulSet } from '../snapshot/types.js';
 import { ageSeconds, condition, desiredReplicas, isOrderedReady, isPodReady, isRunningAndReady, isTerminating, ordinalStart, podOrdinal } from '../snapshot/view.js';
 import { whyNotReady } from './facts.js';
+import { deletePodOption } from './offers.js';
 import { fieldEvidence, ref, stsRef, type Finding, type Rule } from './types.js';
 
 /**
@@ -96,13 +97,20 @@ export const scaleDownBlocked: Rule = {
           automated: false,
           commands: [`kubectl -n ${ns} describe pod ${waitingOn.metadata.name}`],
         },
-        {
-          id: 'delete-pod',
-          title: `Delete the condemned pod ${live[0]!.metadata.name} by hand`,
-          description: `Deletes ${live[0]!.metadata.name}, which the StatefulSet no longer wants (ordinal above spec.replicas), so it is not recreated. Its PVCs follow persistentVolumeClaimRetentionPolicy.whenScaled (${sts.spec.persistentVolumeClaimRetentionPolicy?.whenScaled ?? 'Retain'}).`,
-          automated: true,
-          target: ref(live[0]!, 'Pod'),
-        },
+        // sts-doctor deletes only a pod that is stuck (delete-pod refuses a Ready one); a Ready
+        // condemned pod is the user's call, with kubectl.
+        isRunningAndReady(live[0]!)
+          ? {
+              id: 'manual',
+              title: `Or delete the condemned pod ${live[0]!.metadata.name} yourself`,
+              description: `${live[0]!.metadata.name} is Ready and serving; the StatefulSet no longer wants it (ordinal above spec.replicas), so once deleted it is not recreated. Its PVCs follow persistentVolumeClaimRetentionPolicy.whenScaled (${sts.spec.persistentVolumeClaimRetentionPolicy?.whenScaled ?? 'Retain'}).`,
+              automated: false,
+              commands: [`kubectl -n ${ns} delete pod ${live[0]!.metadata.name}`],
+            }
+          : deletePodOption(
+              live[0]!,
+              `Deletes the condemned pod ${live[0]!.metadata.name}, which the StatefulSet no longer wants (ordinal above spec.replicas), so it is not recreated. Its PVCs follow persistentVolumeClaimRetentionPolicy.whenScaled (${sts.spec.persistentVolumeClaimRetentionPolicy?.whenScaled ?? 'Retain'}).`,
+            ),
       ],
       confidence: 'high',
       details: { waitingOn: waitingOn.metadata.name, waitingOnReason: why?.reason, waitingOnIs: where, condemned: all.slice(0, 20), condemnedCount: all.length, replicas },

@@ -46,17 +46,88 @@ export type RecoveryId =
   | 'rollback'
   | 'manual';
 
-/** A recovery a finding proposes. `automated: false` ones are steps for a human, with a ready command. */
+/** A pod an offer acts on: its name and, when known, the uid that the plan must find again. */
+export interface PodTarget {
+  name: string;
+  uid?: string;
+}
+
+/** A node an offer acts on. */
+export interface NodeTarget {
+  name: string;
+  uid?: string;
+}
+
+/** A claim an offer deletes. */
+export interface ClaimTarget {
+  name: string;
+  uid?: string;
+}
+
+/** A ControllerRevision by name and number (`kubectl rollout undo --to-revision=<revision>`). */
+export interface RevisionTarget {
+  name: string;
+  revision: number;
+}
+
+/**
+ * Where the new claim of a rebuilt replica will bind: a StorageClass with a provisioner, an
+ * Available PV (and the Ready nodes its affinity allows; empty when it has none), or
+ * `unchecked` when PVs or classes could not be read.
+ */
+export type BindExpectation =
+  | { via: 'provisioner'; claim: string; storageClass: string; provisioner: string }
+  | { via: 'volume'; claim: string; storageClass: string; volume: string; nodes: string[] }
+  | { via: 'unchecked'; claim: string };
+
+/**
+ * What an automated recovery will act on, exactly: produced by the rule from the snapshot it
+ * diagnosed, re-validated by the planner against a fresh one (src/recovery/plan.ts), which
+ * never looks for a target of its own. One variant per action.
+ */
+export type RecoveryOffer =
+  /** Delete a stuck pod so the controller recreates it from the update revision. */
+  | { action: 'delete-pod'; pod: PodTarget }
+  /** Delete a pod on a lost node with grace period 0. */
+  | { action: 'force-delete-pod'; pod: PodTarget; node: string }
+  /** Taint a lost node `node.kubernetes.io/out-of-service`; `pods` are this StatefulSet's pods on it. */
+  | { action: 'out-of-service-taint'; node: NodeTarget; pods: PodTarget[] }
+  /** Remove that taint once the node is back. */
+  | { action: 'remove-out-of-service-taint'; node: NodeTarget }
+  /**
+   * Delete the claims of a replica and its pod (grace 0 when `forcePod`: the pod is on a lost
+   * node), so that the controller rebuilds it on new, empty volumes that `expectBind` says can bind.
+   */
+  | { action: 'delete-pvc-and-pod'; pod: PodTarget; claims: ClaimTarget[]; expectBind: BindExpectation[]; forcePod: boolean }
+  /** Patch the template back to `toRevision` and delete the pods stuck on other revisions. */
+  | { action: 'rollback'; toRevision: RevisionTarget; fromRevision: string; deletePods: PodTarget[] };
+
+/** The actions of {@link RecoveryOffer}. */
+export type OfferAction = RecoveryOffer['action'];
+
+/**
+ * A recovery a finding proposes. Automated ones carry their {@link RecoveryOffer}; `manual`
+ * ones are steps for a human, with ready commands. `target` repeats the offer's main object
+ * for older readers of the JSON report.
+ */
 export interface RecoveryOption {
   id: RecoveryId;
   title: string;
   /** What it does and what it risks, in words. */
   description: string;
   automated: boolean;
-  /** The object the recovery acts on (the pod to delete, the node to taint). */
+  /** The object the recovery acts on (the pod to delete, the node to taint). Informational: the planner reads `offer`. */
   target?: ObjectRef;
+  /** For automated recoveries: exactly what they act on. */
+  offer?: RecoveryOffer;
   /** For manual steps: commands or a manifest to apply. */
   commands?: string[];
+  /**
+   * On a manual step that stands for an automated recovery sts-doctor would refuse now: which
+   * action, for which pod or node, and why (e.g. no new claim could bind). `recover --action`
+   * quotes the reason when asked for it.
+   */
+  withheld?: { action: OfferAction; pod?: string; node?: string; reason: string };
 }
 
 /** One diagnosis: what is wrong, the evidence, and the way out. */
@@ -78,6 +149,12 @@ export interface Finding {
   recoveries: RecoveryOption[];
   /** `low` when a read the rule needs was not possible (see Snapshot gaps). */
   confidence: 'high' | 'low';
+  /**
+   * True when the state will not heal by itself, whatever the controllers retry (a volume
+   * pinned to a lost node, a missing StorageClass, an image that does not exist, a quota): the
+   * watch after a recovery stops early on it.
+   */
+  permanent?: boolean;
   /** Extra machine-readable details specific to the rule (ordinals, node names, cause). */
   details?: Record<string, unknown>;
 }

@@ -22,15 +22,15 @@
  * own affinity) and the rule stays silent: `unschedulable` reports it.
  */
 import type { KubeEvent, NodeSelectorTerm, PersistentVolume, PersistentVolumeClaim, Pod } from '../snapshot/types.js';
-import { condition, selectorMatches, type SnapshotView } from '../snapshot/view.js';
-import { nodeState, podEvents, type NodeState } from './facts.js';
+import { condition, type SnapshotView } from '../snapshot/view.js';
+import { nodeState, pinnedNodes, podEvents, reclaimPolicy, type NodeState } from './facts.js';
+import { rebuildOption } from './offers.js';
 import { parseSchedulingMessage } from './scheduling-message.js';
 import { confidenceFor, eventEvidence, fieldEvidence, ref, stsRef, type Evidence, type Finding, type RecoveryOption, type Rule } from './types.js';
 
 /** The volume-affinity reason, as 1.29–1.32 and 1.33+ word it. */
 export const VOLUME_AFFINITY_REASON = /node\(s\) had volume node affinity conflict|node\(s\) didn't match PersistentVolume's node affinity/;
 
-const HOSTNAME = 'kubernetes.io/hostname';
 
 /** A node selector term rendered as `key In [a, b]` clauses joined by ` AND `. */
 export function formatTerm(term: NodeSelectorTerm): string {
@@ -38,29 +38,8 @@ export function formatTerm(term: NodeSelectorTerm): string {
   return reqs.map((r) => `${r.key} ${r.operator}${r.values?.length ? ` [${r.values.join(', ')}]` : ''}`).join(' AND ');
 }
 
-/**
- * The nodes a PV's `spec.nodeAffinity` allows. Terms that name hosts (`kubernetes.io/hostname In`
- * or `metadata.name In`) give those names even when the nodes no longer exist; other terms (a
- * zone, a custom label) give the existing nodes whose labels match.
- */
-export function volumeNodes(view: SnapshotView, pv: PersistentVolume): string[] {
-  const names = new Set<string>();
-  for (const term of pv.spec.nodeAffinity?.required?.nodeSelectorTerms ?? []) {
-    const exprs = term.matchExpressions ?? [];
-    const fields = term.matchFields ?? [];
-    const host = exprs.find((e) => e.key === HOSTNAME && e.operator === 'In') ?? fields.find((f) => f.key === 'metadata.name' && f.operator === 'In');
-    if (host && exprs.length + fields.length === 1) {
-      for (const v of host.values ?? []) names.add(v);
-      continue;
-    }
-    for (const node of view.nodes.values()) {
-      const labelsOk = selectorMatches({ matchExpressions: exprs }, node.metadata.labels);
-      const fieldsOk = fields.every((f) => selectorMatches({ matchExpressions: [{ ...f, key: 'metadata.name' }] }, { 'metadata.name': node.metadata.name }));
-      if (labelsOk && fieldsOk) names.add(node.metadata.name);
-    }
-  }
-  return [...names].sort();
-}
+/** The nodes a PV's node affinity allows: {@link pinnedNodes} (rules/facts.ts), the one place for it. */
+export const volumeNodes = pinnedNodes;
 
 /** Why a node cannot take the pod, in words. */
 function nodeWords(s: NodeState): string {
@@ -145,7 +124,7 @@ export const volumeNodeAffinity: Rule = {
       // affinity); `unschedulable` names it.
       if (nodes.length > 0 && !nodes.some(isLost)) continue;
       const nodeNames = nodes.map((n) => n.name);
-      const reclaim = pv.spec.persistentVolumeReclaimPolicy ?? 'Retain';
+      const reclaim = reclaimPolicy(pv);
       evidence.push(fieldEvidence(claim, 'PersistentVolumeClaim', 'spec.volumeName', pv.metadata.name, undefined, 'spec'));
       evidence.push(
         fieldEvidence(pv, 'PersistentVolume', 'spec.nodeAffinity', (pv.spec.nodeAffinity?.required?.nodeSelectorTerms ?? []).map(formatTerm).join(' OR '), undefined, 'spec'),
@@ -181,16 +160,15 @@ export const volumeNodeAffinity: Rule = {
           ],
           ...(nodeNames.length === 1 ? { target: { kind: 'Node', name: nodeNames[0]! } } : {}),
         },
-        {
-          id: 'delete-pvc-and-pod',
-          title: `Give up this replica's data: delete claim ${claim.metadata.name} and pod ${pod.metadata.name}`,
-          description:
-            `Data on this replica is lost: the StatefulSet creates a new, empty claim ${claim.metadata.name} that binds to a volume on a live node, and the workload must rebuild this replica's data (for example by re-syncing from the other members of a replicated database). ` +
-            `Only safe if the workload keeps other copies of the data; never for a single-copy database. ${deleteWords}`,
-          automated: true,
-          target: ref(claim, 'PersistentVolumeClaim'),
-        },
       ];
+      const rebuild = rebuildOption(view, sts, pod, {
+        description:
+          `Gives up this replica's data: deletes claim ${claim.metadata.name} and pod ${pod.metadata.name}; the StatefulSet creates a new, empty claim that binds to a volume on a live node, and the workload must rebuild this replica's data (for example by re-syncing from the other members of a replicated database). ` +
+          `Only safe if the workload keeps other copies of the data; never for a single-copy database. ${deleteWords}`,
+        forcePod: false,
+        avoid: nodeNames,
+      });
+      if (rebuild) recoveries.push(rebuild);
 
       out.push({
         rule: 'volume-node-affinity',
@@ -203,6 +181,8 @@ export const volumeNodeAffinity: Rule = {
           `${where[0]!.toUpperCase()}${where.slice(1)}, so the scheduler finds no node for the pod: the other nodes fail the volume's node affinity${nodes.some((n) => n.state !== 'Deleted') ? ' and the lost node fails on its taints or cordon' : ''}. The pod stays Pending until the node returns or the claim is replaced.`,
         evidence,
         recoveries,
+        // The volume cannot move: until the node returns or the claim is replaced, nothing changes.
+        permanent: true,
         confidence: confidenceFor(view, 'events', 'persistentvolumes', 'persistentvolumeclaims', 'nodes'),
         details: {
           pod: pod.metadata.name,

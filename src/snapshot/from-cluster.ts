@@ -21,6 +21,7 @@ import type {
   ControllerRevision,
   Gap,
   KubeEvent,
+  Lease,
   NetworkPolicy,
   Node,
   PersistentVolume,
@@ -154,6 +155,7 @@ async function readNamespace(client: KubeClient, ns: string, statefulSets: State
     readOrGap<NetworkPolicy>(client, 'networkpolicies', ns, gaps),
   ]);
   const c = await cluster;
+  const leases = await readNodeLeases(client, pods, c.nodes, gaps);
   const snapshot: Snapshot = {
     schemaVersion: 1,
     source: { type: 'cluster', server: client.server, requests: client.requests },
@@ -173,9 +175,41 @@ async function readNamespace(client: KubeClient, ns: string, statefulSets: State
     networkPolicies,
     gaps: [...gaps, ...c.gaps],
   };
+  if (leases.length) snapshot.leases = leases;
   if (opts.context && snapshot.source.type === 'cluster') snapshot.source.context = opts.context;
   if (c.version && snapshot.source.type === 'cluster') snapshot.source.serverVersion = c.version;
   return trimSnapshot(snapshot);
+}
+
+/** At most this many node Leases are read per snapshot (one GET each). */
+const MAX_LEASE_READS = 20;
+
+/**
+ * The Leases (kube-node-lease) of the nodes the pods are on whose Ready condition is not True:
+ * the kubelet's heartbeat, which diagnosis and plans both read (rules/facts.ts nodeHeartbeat).
+ * One GET per such node, at most {@link MAX_LEASE_READS}; a healthy StatefulSet costs none. A
+ * 403 becomes a `leases` gap; a missing Lease (404) or another failure is skipped, and the
+ * Ready condition's heartbeat stands in.
+ */
+async function readNodeLeases(client: KubeClient, pods: Pod[], nodes: Node[], gaps: Gap[]): Promise<Lease[]> {
+  const notReady = new Set(nodes.filter((n) => n.status?.conditions?.find((x) => x.type === 'Ready')?.status !== 'True').map((n) => n.metadata.name));
+  const wanted = [...new Set(pods.map((p) => p.spec.nodeName).filter((n): n is string => !!n && notReady.has(n)))].sort().slice(0, MAX_LEASE_READS);
+  const out: Lease[] = [];
+  await Promise.all(
+    wanted.map(async (name) => {
+      try {
+        const lease = await client.get<Lease>(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${enc(name)}`);
+        lease.apiVersion ??= 'coordination.k8s.io/v1';
+        lease.kind ??= 'Lease';
+        delete (lease.metadata as unknown as Record<string, unknown>).managedFields;
+        out.push(lease);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 403 && !gaps.some((g) => g.resource === 'leases'))
+          gaps.push({ resource: 'leases', reason: 'forbidden', message: `leases: forbidden (${err.message})` });
+      }
+    }),
+  );
+  return out.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
 }
 
 /** A StatefulSet as read, checked against the schema (schema.ts; throws one sentence) and given its kind. */
@@ -210,6 +244,8 @@ export async function collectFromCluster(client: KubeClient, opts: CollectOption
     }
   }
   const cluster = readClusterScoped(client);
+  // Awaited later; if a namespaced read fails first, its own failure must not be an unhandled rejection (a crash).
+  cluster.catch(() => undefined);
   return readNamespace(client, ns, statefulSets, cluster, opts);
 }
 
@@ -234,6 +270,8 @@ export async function collectAllNamespaces(client: KubeClient, opts: Omit<Collec
   }
   if (byNs.size === 0) return [];
   const cluster = readClusterScoped(client);
+  // Awaited later; if a namespaced read fails first, its own failure must not be an unhandled rejection (a crash).
+  cluster.catch(() => undefined);
   const now = opts.now ?? toTimestamp();
   const namespaces = [...byNs.keys()].sort();
   return Promise.all(namespaces.map((ns) => readNamespace(client, ns, byNs.get(ns)!, cluster, { now, context: opts.context })));

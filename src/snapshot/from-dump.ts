@@ -63,11 +63,13 @@ const KIND_TO_RESOURCE: Record<string, ResourceName> = {
   StorageClass: 'storageclasses',
   VolumeAttachment: 'volumeattachments',
   NetworkPolicy: 'networkpolicies',
+  Lease: 'leases',
 };
 
 const RESOURCE_FIELD: Record<ResourceName, keyof Snapshot> = SNAPSHOT_FIELDS;
 
-const CLUSTER_SCOPED: ResourceName[] = ['nodes', 'persistentvolumes', 'storageclasses', 'volumeattachments'];
+// Leases live in kube-node-lease, not in the StatefulSet's namespace: kept like cluster-scoped objects.
+const CLUSTER_SCOPED: ResourceName[] = ['nodes', 'persistentvolumes', 'storageclasses', 'volumeattachments', 'leases'];
 
 /** The header value of `namespace` in an all-namespaces snapshot (`snapshot -A`). */
 export const ALL_NAMESPACES = '*';
@@ -188,7 +190,8 @@ export async function snapshotsFromDump(path: string, opts: DumpOptions): Promis
       if (resource === 'statefulsets') continue;
       const list = byResource.get(resource) ?? [];
       const headerRead = header ? (header.read ?? ORIGINAL_RESOURCES).includes(resource) : false;
-      if (!seen.has(resource) && !headerRead && !gaps.some((g) => g.resource === resource)) {
+      // Node Leases are optional (older dumps lack them): the Ready condition's heartbeat stands in.
+      if (resource !== 'leases' && !seen.has(resource) && !headerRead && !gaps.some((g) => g.resource === resource)) {
         gaps.push({ resource, reason: 'absent', message: `${resource}: not in the dump` });
       }
       (snapshot as unknown as Record<string, KubeObject[]>)[field] = CLUSTER_SCOPED.includes(resource) ? list : inNs(list);

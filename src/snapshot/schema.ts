@@ -272,6 +272,10 @@ const SCHEMAS: Record<ResourceName, v.GenericSchema> = {
       egress: v.optional(v.array(loose({ to: v.optional(v.array(policyPeer)), ports: v.optional(v.array(policyPort)) }))),
     }),
   }),
+  leases: loose({
+    metadata: meta,
+    spec: v.optional(loose({ holderIdentity: optStr, renewTime: nullTime, leaseDurationSeconds: optNum })),
+  }),
   volumeattachments: loose({
     metadata: meta,
     spec: loose({ attacher: str, nodeName: str, source: loose({ persistentVolumeName: optStr }) }),
@@ -298,6 +302,7 @@ const KIND: Record<ResourceName, string> = {
   storageclasses: 'StorageClass',
   volumeattachments: 'VolumeAttachment',
   networkpolicies: 'NetworkPolicy',
+  leases: 'Lease',
 };
 
 const EXPECTED: Record<string, string> = {

@@ -286,6 +286,14 @@ export interface VolumeAttachment extends KubeObject {
   status?: { attached: boolean; attachError?: { message?: string; time?: Timestamp }; detachError?: { message?: string; time?: Timestamp } };
 }
 
+/**
+ * A coordination.k8s.io/v1 Lease of namespace `kube-node-lease`, named after its node: the
+ * kubelet renews it every 10 s (`spec.renewTime`), its heartbeat since Kubernetes 1.17.
+ */
+export interface Lease extends KubeObject {
+  spec?: { holderIdentity?: string; renewTime?: string | null; leaseDurationSeconds?: number };
+}
+
 export interface ServicePort {
   name?: string;
   port: number;
@@ -347,7 +355,8 @@ export type ResourceName =
   | 'persistentvolumes'
   | 'storageclasses'
   | 'volumeattachments'
-  | 'networkpolicies';
+  | 'networkpolicies'
+  | 'leases';
 
 /** The Snapshot field that holds each resource: the one map from-dump, normalize and snapshot use. */
 export const SNAPSHOT_FIELDS = {
@@ -363,6 +372,7 @@ export const SNAPSHOT_FIELDS = {
   persistentvolumes: 'persistentVolumes',
   storageclasses: 'storageClasses',
   volumeattachments: 'volumeAttachments',
+  leases: 'leases',
 } as const satisfies Record<ResourceName, keyof Snapshot>;
 
 /**
@@ -411,6 +421,11 @@ export interface Snapshot {
   volumeAttachments: VolumeAttachment[];
   /** The namespace's NetworkPolicies (networking.k8s.io/v1). */
   networkPolicies: NetworkPolicy[];
+  /**
+   * The node Leases (kube-node-lease) of the nodes the pods are on; absent in snapshots that did
+   * not read them (older dumps), in which case the Ready condition's heartbeat is used.
+   */
+  leases?: Lease[];
   gaps: Gap[];
 }
 

@@ -8,6 +8,7 @@ import type {
   KubeEvent,
   KubeObject,
   LabelSelector,
+  Lease,
   Node,
   PersistentVolume,
   PersistentVolumeClaim,
@@ -214,6 +215,8 @@ export class SnapshotView {
   readonly claims: Map<string, PersistentVolumeClaim>;
   readonly volumes: Map<string, PersistentVolume>;
   readonly storageClasses: Map<string, StorageClass>;
+  /** Node Leases (namespace kube-node-lease) by node name; empty when the snapshot has none. */
+  readonly leases: Map<string, Lease>;
   private readonly attachmentsByVolume = new Map<string, VolumeAttachment[]>();
   private readonly missing: Set<ResourceName>;
 
@@ -229,6 +232,7 @@ export class SnapshotView {
     this.claims = byName(snapshot.persistentVolumeClaims);
     this.volumes = byName(snapshot.persistentVolumes);
     this.storageClasses = byName(snapshot.storageClasses);
+    this.leases = byName((snapshot.leases ?? []).filter((l) => (l.metadata.namespace ?? 'kube-node-lease') === 'kube-node-lease'));
     for (const va of snapshot.volumeAttachments) {
       const pv = va.spec.source.persistentVolumeName;
       if (pv) push(this.attachmentsByVolume, pv, va);

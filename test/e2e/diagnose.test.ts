@@ -65,7 +65,9 @@ describe('diagnose on the real control plane', () => {
       expect(f.evidence.some((e) => e.object.kind === 'Node' && e.label === 'status.conditions[Ready]' && e.text.includes('NodeStatusUnknown') && e.text.includes('Kubelet stopped posting node status.'))).toBe(true);
       expect(f.evidence.some((e) => e.label === 'spec.taints' && e.text.includes('node.kubernetes.io/unreachable'))).toBe(true);
       expect(f.evidence.some((e) => e.label === 'metadata.deletionTimestamp')).toBe(true);
-      expect(f.recoveries.map((r) => r.id)).toEqual(['out-of-service-taint', 'force-delete-pod']);
+      // quiz-1's local PV is pinned to the lost node: freeing the pod would not let it run elsewhere (issue 7).
+      expect(f.recoveries[0]).toMatchObject({ id: 'manual', title: `Bring node ${expected.node} back` });
+      expect(f.recoveries.map((r) => r.id)).not.toContain('force-delete-pod');
       expect(diagnosis.findings[0]!.rule).toBe('node-lost');
     } finally {
       await scenarios['node-lost'].teardown(ns, expected);

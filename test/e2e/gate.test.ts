@@ -23,9 +23,15 @@ describe('wait and CI formats', () => {
   it('wait gives up with exit 1 and the diagnosis; junit and github name the failing rule', async () => {
     const ns = namespaces.fresh('gate-fail');
     await scenarios['ordered-ready-stall'].setup(ns);
+    const started = Date.now();
     const res = await runCli(['wait', 'quiz', '-n', ns, '--timeout', '4s', '--interval', '1s']);
+    const took = Date.now() - started;
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/not healthy after 4s/);
+    // The same watch loop as recover's: it ends within about a second of --timeout (start-up included).
+    expect(took).toBeGreaterThanOrEqual(4000);
+    expect(took).toBeLessThan(5500);
+    expect(res.stderr).toMatch(/^\[\d+s\] quiz: /m);
     expect(res.stdout).toMatch(/ordered-ready-stall/);
 
     const junit = await runCli(['diagnose', 'quiz', '-n', ns, '-o', 'junit']);

@@ -71,7 +71,7 @@ describe.skipIf(!hasTmux)('recover through a real terminal (tmux)', () => {
     await select(/Which problem do you want to fix\?/, /ordered-ready-stall Pod\/quiz-0/);
     keys('Enter');
     await until('the recovery list', /How do you want to recover from ordered-ready-stall quiz-0\?/);
-    await select(/How do you want to recover/, /delete quiz-0/);
+    await select(/How do you want to recover/, /Delete pod quiz-0/);
     keys('Enter');
     const plan = await until('the plan', /Go on with this plan\?/);
     expect(plan).toContain('Plan: Delete pod quiz-0 so it is recreated from the current template');

@@ -13,6 +13,7 @@ import {
   deployBlockedScaleDown,
   deployMovable,
   deployPinned,
+  deployPinnedNoSpare,
   deployStalled,
   failRecoveryNode,
   fixReadinessTemplate,
@@ -21,7 +22,7 @@ import {
   recoverRecoveryNode,
   recoveryEvents,
 } from '../scenarios/recovery.mjs';
-import { recordFixture, runCli, testNamespaces } from './helpers.js';
+import { diagnoseJson, onlyFinding, recordFixture, runCli, testNamespaces } from './helpers.js';
 import { runRecover, type RecoverIO } from '../../src/commands/recover.js';
 import type { Prompter } from '../../src/ui/prompter.js';
 import type { Pod } from '../../src/snapshot/types.js';
@@ -71,6 +72,11 @@ describe('recover: safety', () => {
     expect(list.stdout).toContain('ordered-ready-stall Pod/quiz-0');
     expect(list.stdout).toContain(`$ sts-doctor recover quiz -n ${ns} --action delete-pod --pod quiz-0 --yes`);
     expect(list.stderr).toContain('nothing was written');
+    // The suggested commands act on the cluster that was diagnosed: they carry the user's --kubeconfig (and -n).
+    const withKubeconfig = await runCli(['recover', 'quiz', '-n', ns, '--kubeconfig', kubeconfigPath()], { KUBECONFIG: undefined });
+    expect(withKubeconfig.stdout).toContain(`$ sts-doctor recover quiz --kubeconfig ${kubeconfigPath()} -n ${ns} --action delete-pod --pod quiz-0 --yes`);
+    const diagnosed = await runCli(['diagnose', 'quiz', '-n', ns, '--kubeconfig', kubeconfigPath()], { KUBECONFIG: undefined });
+    expect(diagnosed.stdout).toContain(`sts-doctor recover quiz --kubeconfig ${kubeconfigPath()} -n ${ns} --action delete-pod --pod quiz-0`);
 
     const noYes = await runCli(['recover', 'quiz', '-n', ns, '--action', 'delete-pod', '--pod', 'quiz-0']);
     expect(noYes.code).toBe(1);
@@ -87,8 +93,11 @@ describe('recover: safety', () => {
 
     // A force delete of a pod whose node is Ready is refused by the planner.
     const force = await runCli(['recover', 'quiz', '-n', ns, '--action', 'force-delete-pod', '--pod', 'quiz-0', '--yes']);
-    expect(force.code).toBe(2);
-    expect(force.stderr).toMatch(/Node kwok-node-0 of pod quiz-0 is Ready/);
+    expect(force.code).toBe(3);
+    expect(force.stderr).toMatch(/no finding offers force-delete-pod for pod quiz-0/);
+    const forced = await runCli(['recover', 'quiz', '-n', ns, '--action', 'force-delete-pod', '--pod', 'quiz-0', '--force-unrelated', '--yes']);
+    expect(forced.code).toBe(3);
+    expect(forced.stderr).toMatch(/Node kwok-node-\d of pod quiz-0 is Ready/);
 
     await new Promise((r) => setTimeout(r, 3000));
     expect(objectVersions(ns)).toEqual(before);
@@ -214,22 +223,28 @@ describe(`recover: node ${RECOVERY_NODE} lost`, () => {
   const nsTaint = newNamespace('oos-taint');
   const nsForce = newNamespace('force-delete');
   const nsPvc = newNamespace('pvc-rebuild');
+  const nsNoSpare = newNamespace('pvc-no-spare');
 
   beforeAll(async () => {
-    await Promise.all([deployMovable(nsTaint), deployMovable(nsForce), deployPinned(nsPvc)]);
-    await failRecoveryNode([nsTaint, nsForce, nsPvc]);
-  }, 400_000);
+    await Promise.all([deployMovable(nsTaint), deployMovable(nsForce), deployPinned(nsPvc), deployPinnedNoSpare(nsNoSpare)]);
+    await failRecoveryNode([nsTaint, nsForce, nsPvc, nsNoSpare]);
+  }, 600_000);
 
   afterAll(async () => {
     await recoverRecoveryNode();
   }, 200_000);
 
-  it('(a) force delete: shows the heartbeat and the two-copies risk; quiz-1 recreated and Ready on another node', async () => {
+  it('(a) force delete: diagnosis and plan read the same heartbeat (the Lease); two-copies risk; quiz-1 recreated and Ready on another node', async () => {
     const old = quizPods(nsForce)['quiz-1'] as Pod;
+    const lease = getJson(['-n', 'kube-node-lease', 'lease', RECOVERY_NODE]);
+    const renewed = String(lease.spec.renewTime).replace(/\.\d+Z$/, 'Z');
+    const { diagnosis } = await diagnoseJson(nsForce);
+    const lost = onlyFinding(diagnosis.findings, 'node-lost');
+    expect(lost.details?.lastHeartbeat).toBe(renewed);
+    expect(lost.evidence.some((e) => e.object.kind === 'Lease' && e.text.includes(renewed))).toBe(true);
     const res = await runCli(['recover', 'quiz', '-n', nsForce, '--action', 'force-delete-pod', '--pod', 'quiz-1', '--yes', '--timeout', '120s']);
     expect(res.code, res.stdout + res.stderr).toBe(0);
-    expect(res.stdout).toMatch(new RegExp(`Node ${RECOVERY_NODE} stopped reporting \\(Ready=Unknown\\) \\(NodeStatusUnknown: Kubelet stopped posting node status.\\); last heartbeat \\S+, \\S+ ago`));
-    expect(res.stdout).toMatch(new RegExp(`Lease kube-node-lease/${RECOVERY_NODE} \\(the kubelet's heartbeat\\) last renewed \\S+, \\S+ ago`));
+    expect(res.stdout).toMatch(new RegExp(`Node ${RECOVERY_NODE} stopped reporting \\(Ready=Unknown\\) \\(NodeStatusUnknown: Kubelet stopped posting node status.\\); last heartbeat ${renewed} \\(Lease kube-node-lease/${RECOVERY_NODE}\\), \\S+ ago`));
     expect(res.stdout).toContain('two copies of this identity will run at once');
     expect(res.stdout).toContain('kubectl -n ' + nsForce + ' delete pod quiz-1 --grace-period=0 --force');
     const p = quizPods(nsForce)['quiz-1'] as Pod;
@@ -238,23 +253,29 @@ describe(`recover: node ${RECOVERY_NODE} lost`, () => {
     expect(isReady(p)).toBe(true);
   }, 400_000);
 
-  it('(b) local PV on the lost node: delete PVC and pod, a new claim binds on a live node, quiz-1 Ready', async () => {
-    // First the stuck pod goes (force delete); its replacement is then Pending on the PV's node affinity.
-    const first = await runCli(['recover', 'quiz', '-n', nsPvc, '--action', 'force-delete-pod', '--pod', 'quiz-1', '--yes', '--timeout', '0']);
-    expect(first.code, first.stdout + first.stderr).toBe(1);
-    await waitFor('quiz-1 Pending on volume node affinity', () => {
-      const p = quizPods(nsPvc)['quiz-1'] as Pod | undefined;
-      const c = p?.status?.conditions?.find((x) => x.type === 'PodScheduled');
-      return !p?.metadata.deletionTimestamp && c?.status === 'False' && /node affinity/.test(c.message ?? '');
-    });
+  it('(b) local PV on the lost node: force delete and taint are not offered (the pod could not move); the combined plan rebuilds quiz-1 on the spare PV', async () => {
     await recordFixture('recovery-pv-node-lost', nsPvc);
+    const listing = await runCli(['recover', 'quiz', '-n', nsPvc]);
+    expect(listing.code).toBe(1);
+    expect(listing.stdout).not.toContain('--action force-delete-pod --pod quiz-1');
+    expect(listing.stdout).toContain(`Bring node ${RECOVERY_NODE} back`);
+    expect(listing.stdout).toContain(`$ sts-doctor recover quiz -n ${nsPvc} --action delete-pvc-and-pod --pod quiz-1 --yes`);
+    // Forced anyway, the force delete's plan says where the replacement cannot go.
+    const forced = await runCli(['recover', 'quiz', '-n', nsPvc, '--action', 'force-delete-pod', '--pod', 'quiz-1', '--force-unrelated', '--dry-run=server']);
+    expect(forced.code, forced.stdout + forced.stderr).toBe(0);
+    expect(forced.stdout).toContain(`PV ${nsPvc}-pv-1 (claim db-data-quiz-1) is pinned to ${RECOVERY_NODE}`);
+    expect(forced.stdout).toMatch(/stays Pending/);
+    expect(forced.stdout).toMatch(/--force-unrelated/);
+
     const oldClaim = getJson(['-n', nsPvc, 'pvc', 'db-data-quiz-1']);
     const res = await runCli(['recover', 'quiz', '-n', nsPvc, '--action', 'delete-pvc-and-pod', '--pod', 'quiz-1', '--yes', '--timeout', '120s']);
     expect(res.code, res.stdout + res.stderr).toBe(0);
     expect(res.stdout).toContain(`PVC db-data-quiz-1: Bound, 1Gi, PV ${nsPvc}-pv-1 (reclaim policy Retain)`);
     expect(res.stdout).toContain('whenDeleted=Retain, whenScaled=Retain');
     expect(res.stdout).toContain(`PV ${nsPvc}-pv-1 is pinned to ${RECOVERY_NODE}`);
+    expect(res.stdout).toContain(`PV ${nsPvc}-pv-spare`); // where the new claim will bind
     expect(res.stdout).toContain('data of replica quiz-1');
+    expect(res.stdout).toContain('--grace-period=0 --force');
     expect(res.stderr).toContain('PVC db-data-quiz-1 is gone');
     const claim = getJson(['-n', nsPvc, 'pvc', 'db-data-quiz-1']);
     expect(claim.metadata.uid).not.toBe(oldClaim.metadata.uid);
@@ -263,9 +284,32 @@ describe(`recover: node ${RECOVERY_NODE} lost`, () => {
     const p = quizPods(nsPvc)['quiz-1'] as Pod;
     expect(p.spec.nodeName).toBe(NODES[2]);
     expect(isReady(p)).toBe(true);
+    // The old PV is left Released: a finding of its own.
+    await recordFixture('released-volume', nsPvc);
+    const { diagnosis } = await diagnoseJson(nsPvc);
+    expect(diagnosis.findings.map((f) => `${f.rule} ${f.subject.name}`)).toContain(`released-volume ${nsPvc}-pv-1`);
   }, 400_000);
 
-  it('(a) out-of-service taint: quiz-1 recreated and Ready on another node; the taint is removed after repair', async () => {
+  it('(b2) no PV can bind a new claim: the watch after a force delete stops on the dead end in under 30 s; delete-pvc-and-pod refuses up front, naming what to create', async () => {
+    const started = Date.now();
+    const res = await runCli(['recover', 'quiz', '-n', nsNoSpare, '--action', 'force-delete-pod', '--pod', 'quiz-1', '--force-unrelated', '--yes', '--timeout', '300s']);
+    const seconds = (Date.now() - started) / 1000;
+    expect(res.code, res.stdout + res.stderr).toBe(1);
+    expect(seconds).toBeLessThan(30);
+    console.log(`dead-end watch stopped after ${seconds.toFixed(1)} s`);
+    expect(res.stdout).toMatch(/will not heal by itself/);
+    expect(res.stdout).toContain('volume-node-affinity Pod/quiz-1');
+    const listing = await runCli(['recover', 'quiz', '-n', nsNoSpare]);
+    expect(listing.stdout).not.toContain('--action delete-pvc-and-pod --pod quiz-1 --yes');
+    expect(listing.stdout).toMatch(/no PersistentVolume can bind/);
+    const before = objectVersions(nsNoSpare);
+    const refused = await runCli(['recover', 'quiz', '-n', nsNoSpare, '--action', 'delete-pvc-and-pod', '--pod', 'quiz-1', '--yes']);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(3);
+    expect(refused.stderr).toMatch(/create a PersistentVolume of StorageClass local-\S+ with at least 1Gi and access mode ReadWriteOnce/);
+    expect(objectVersions(nsNoSpare)).toEqual(before);
+  }, 400_000);
+
+  it('(a) out-of-service taint: quiz-1 recreated and Ready on another node; the taint left behind is a finding of diagnose; removed after repair', async () => {
     const old = quizPods(nsTaint)['quiz-1'] as Pod;
     const res = await runCli(['recover', 'quiz', '-n', nsTaint, '--action', 'out-of-service-taint', '--node', RECOVERY_NODE, '--yes', '--timeout', '150s']);
     expect(res.code, res.stdout + res.stderr).toBe(0);
@@ -280,7 +324,11 @@ describe(`recover: node ${RECOVERY_NODE} lost`, () => {
     await recoverRecoveryNode({ removeTaint: false });
     // Repaired: Ready, and the node lifecycle controller has lifted its unreachable/not-ready taints.
     await waitFor('kwok-node-5 without unreachable taints', () => !(getJson(['node', RECOVERY_NODE]).spec.taints ?? []).some((t: { key: string }) => /unreachable|not-ready/.test(t.key)));
-    // Offered as its own step once the node is back.
+    // diagnose reports the leftover, with the same recovery recover offers.
+    await recordFixture('out-of-service-taint', nsTaint);
+    const diag = await runCli(['diagnose', 'quiz', '-n', nsTaint]);
+    expect(diag.stdout).toContain(`Node ${RECOVERY_NODE} still has the node.kubernetes.io/out-of-service taint and is Ready again`);
+    expect(diag.stdout).toContain(`sts-doctor recover quiz -n ${nsTaint} --action remove-out-of-service-taint --node ${RECOVERY_NODE}`);
     const offered = await runCli(['recover', 'quiz', '-n', nsTaint]);
     expect(offered.stdout).toContain(`WARNING out-of-service-taint Node/${RECOVERY_NODE}: Node ${RECOVERY_NODE} still has the node.kubernetes.io/out-of-service taint and is Ready again`);
     expect(offered.stdout).toContain(`$ sts-doctor recover quiz -n ${nsTaint} --action remove-out-of-service-taint --node ${RECOVERY_NODE} --yes`);

@@ -165,3 +165,51 @@ export function objectVersions(ns) {
 export function recoveryEvents(ns) {
   return getJson(['-n', ns, 'events', '--field-selector', 'reason=StsDoctorRecovery']).items;
 }
+
+/** Waits until the controller has observed the latest spec of quiz; returns its status. */
+async function observed(ns) {
+  return waitFor('the controller to observe the new template', () => {
+    const sts = getJson(['-n', ns, 'statefulset', 'quiz']);
+    return sts.status.observedGeneration >= sts.metadata.generation ? sts.status : undefined;
+  });
+}
+
+/**
+ * good -> bad -> fixed: a healthy quiz (revision 1), an image that cannot be pulled (revision 2,
+ * quiz-2 stuck in ImagePullBackOff), then a working image (revision 3). Under OrderedReady the
+ * controller never replaces quiz-2 (kubernetes#67250), so the fixed template does not reach it.
+ */
+export async function deployGoodBadFixed(ns) {
+  const { goodRevision, badRevision } = await deployBadRollout(ns);
+  const patch = { spec: { template: { metadata: { labels: { [`${FAULT_LABEL}/image-pull`]: null } }, spec: { containers: [{ name: 'mongo', image: 'mongo:5.0' }] } } } };
+  kubectl(['-n', ns, 'patch', 'statefulset', 'quiz', '--type=strategic', '-p', JSON.stringify(patch)]);
+  const status = await observed(ns);
+  if (status.updateRevision === badRevision || status.updateRevision === goodRevision) throw new Error('the fix did not make a new revision');
+  return { goodRevision, badRevision, fixedRevision: status.updateRevision };
+}
+
+/**
+ * good -> bad -> worse: as deployBadRollout, then a third revision that keeps the bad image and
+ * changes something else (a template annotation): rolling forward cannot help, revision 1 can.
+ */
+export async function deployGoodBadWorse(ns) {
+  const { goodRevision, badRevision } = await deployBadRollout(ns);
+  const patch = { spec: { template: { metadata: { annotations: { 'sts-doctor.test/attempt': '2' } } } } };
+  kubectl(['-n', ns, 'patch', 'statefulset', 'quiz', '--type=strategic', '-p', JSON.stringify(patch)]);
+  const status = await observed(ns);
+  if (status.updateRevision === badRevision || status.updateRevision === goodRevision) throw new Error('the change did not make a new revision');
+  return { goodRevision, badRevision, worseRevision: status.updateRevision };
+}
+
+/** quiz with quiz-1's local PV on kwok-node-5 and no spare PV: a rebuilt replica has nowhere to bind. */
+export async function deployPinnedNoSpare(ns) {
+  await deployQuiz(ns, { nodes: [NODES[0], RECOVERY_NODE, NODES[1]] });
+  await waitHealthy(ns);
+  const node = quizPods(ns)['quiz-1'].spec.nodeName;
+  if (node !== RECOVERY_NODE) throw new Error(`quiz-1 landed on ${node}, not ${RECOVERY_NODE}`);
+}
+
+/** The taints of every node, by name (to prove that nothing was written to a node). */
+export function nodeTaints() {
+  return Object.fromEntries(getJson(['nodes']).items.map((n) => [n.metadata.name, JSON.stringify(n.spec.taints ?? [])]));
+}

@@ -97,11 +97,13 @@ describe('volume-node-affinity (recorded: quiz-1 recreated, its local PV pinned 
     expect(f.evidence[2]!.text).toBe('kubernetes.io/hostname In [kwok-node-4]');
     expect(f.evidence[4]!.text).toContain('Unknown NodeStatusUnknown: Kubelet stopped posting node status.');
     expect(f.evidence[5]!.text).toContain('node.kubernetes.io/unreachable:NoExecute');
-    expect(f.recoveries.map((r) => r.id)).toEqual(['manual', 'delete-pvc-and-pod']);
+    // No spare volume: rebuilding the replica would strand it, so it is not offered; the step says what to create first.
+    expect(f.recoveries.map((r) => r.id)).toEqual(['manual', 'manual']);
     expect(f.recoveries[0]!.target).toEqual({ kind: 'Node', name: 'kwok-node-4' });
-    expect(f.recoveries[1]!.description).toContain('Data on this replica is lost');
+    expect(f.recoveries[1]!.description).toContain("Gives up this replica's data");
     expect(f.recoveries[1]!.description).toContain("reclaim policy is Retain");
-    expect(f.recoveries[1]!.target).toMatchObject({ kind: 'PersistentVolumeClaim', name: 'db-data-quiz-1' });
+    expect(f.recoveries[1]!.description).toMatch(/no PersistentVolume can bind the new claim db-data-quiz-1/);
+    expect(f.permanent).toBe(true);
     expect(f.confidence).toBe('high');
   });
 
@@ -183,7 +185,9 @@ describe('node deleted (recorded: kwok-node-4 failed, then its Node object delet
     expect(f.summary).toContain('node kwok-node-4 no longer exists');
     expect(f.explanation).toContain('pod GC controller');
     expect(f.evidence[0]).toMatchObject({ type: 'absence', object: { kind: 'Node', name: 'kwok-node-4' }, text: 'Node kwok-node-4 does not exist' });
-    expect(f.recoveries.map((r) => r.id)).toEqual(['force-delete-pod']);
+    // Its local PV is pinned to the deleted node: a force delete would only strand the replacement.
+    expect(f.recoveries.map((r) => r.id)).toEqual(['manual', 'manual']);
+    expect(f.recoveries[0]!.title).toBe('Bring node kwok-node-4 back');
     expect(d.findings[0]!.rule).toBe('node-lost');
   });
 
@@ -203,7 +207,7 @@ describe('node deleted (recorded: kwok-node-4 failed, then its Node object delet
     expect(reasons.reduce((n, r) => n + r.count, 0)).toBe(5);
     expect(f.summary).toMatch(/can only be used on kwok-node-4, and node kwok-node-4 no longer exists$/);
     expect(f.evidence.some((e) => e.type === 'absence' && e.object.name === 'kwok-node-4')).toBe(true);
-    expect(f.recoveries.map((r) => r.id)).toEqual(['manual', 'delete-pvc-and-pod']);
+    expect(f.recoveries.map((r) => r.id)).toEqual(['manual', 'manual']);
     // No node-lost: the recreated pod is bound to no node.
     expect(d.findings.filter((x) => x.rule === 'node-lost')).toEqual([]);
   });

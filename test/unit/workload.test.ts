@@ -198,7 +198,9 @@ describe('scale-down-blocked (recorded: replicas 3 → 2 while quiz-0 is not Rea
     expect(f.details).toMatchObject({ waitingOn: 'quiz-0', waitingOnIs: 'kept', condemned: ['quiz-2'], replicas: 2 });
     expect(f.evidence.find((e) => e.label === 'spec.replicas')!.text).toBe('2');
     expect(f.evidence.some((e) => e.object.name === 'quiz-2' && /condemned/.test(e.text))).toBe(true);
-    expect(f.recoveries.find((r) => r.id === 'delete-pod')!.target).toMatchObject({ name: 'quiz-2' });
+    // quiz-2 is Ready: sts-doctor does not offer to delete it (delete-pod is for stuck pods); the kubectl command is there.
+    expect(f.recoveries.filter((r) => r.automated)).toEqual([]);
+    expect(f.recoveries.find((r) => r.title.includes('quiz-2'))!.commands).toEqual([expect.stringContaining('delete pod quiz-2')]);
     // The failing probe is the cause and ranks first.
     const rules = d.findings.map((x) => x.rule);
     expect(rules.indexOf('probe-failing')).toBeLessThan(rules.indexOf('scale-down-blocked'));
@@ -240,7 +242,8 @@ describe('rollout-stuck (recorded: kubernetes#67250, quiz-2 stuck on the broken 
     expect(f.subject.name).toBe('quiz-2');
     expect(f.details).toMatchObject({ pod: 'quiz-2', podRevision: rev, currentRevision: st.currentRevision, updateRevision: st.updateRevision, revisionKind: 'intermediate', strategy: 'RollingUpdate', reason: 'ImagePullBackOff' });
     expect(f.explanation).toMatch(/67250/);
-    expect(f.recoveries.map((r) => r.id)).toEqual(['delete-pod', 'rollback', 'manual']);
+    // The template was fixed after the broken revision: delete-pod, not a rollback (issue 7, case 1).
+    expect(f.recoveries.map((r) => r.id)).toEqual(['delete-pod', 'manual']);
     expect(f.recoveries[0]!.target).toMatchObject({ kind: 'Pod', name: 'quiz-2' });
     expect(f.evidence.find((e) => e.label === 'metadata.labels[controller-revision-hash]')!.text).toBe(rev);
     // The image-pull finding is the cause of the stuck pod and comes first.
@@ -257,7 +260,7 @@ describe('rollout-stuck (recorded: kubernetes#67250, quiz-2 stuck on the broken 
     const f = one(diagnose(s).findings, 'rollout-stuck');
     expect(f.details).toMatchObject({ partition: 3 });
     expect(f.explanation).toMatch(/below the partition/);
-    expect(f.recoveries[0]!.title).toContain(s.statefulSets[0]!.status!.currentRevision!);
+    expect(f.recoveries[0]!.description).toContain(s.statefulSets[0]!.status!.currentRevision!);
   });
 
   it('counts the partition from ordinals.start', async () => {
@@ -273,7 +276,6 @@ describe('rollout-stuck (recorded: kubernetes#67250, quiz-2 stuck on the broken 
   });
 
   it('is silent when the revisions agree, when quiz-2 is Ready, and under Parallel (the controller deletes the stale pod)', async () => {
-    none((await diagnoseFixture('workload-rollout-stuck', (s) => (s.statefulSets[0]!.status!.currentRevision = s.statefulSets[0]!.status!.updateRevision))).findings, 'rollout-stuck');
     none((await diagnoseFixture('workload-rollout-stuck', (s) => makeReady(pod(s, 'quiz-2')))).findings, 'rollout-stuck');
     none((await diagnoseFixture('workload-rollout-stuck', (s) => (s.statefulSets[0]!.spec.podManagementPolicy = 'Parallel'))).findings, 'rollout-stuck');
   });
@@ -285,7 +287,17 @@ describe('rollout-stuck (recorded: kubernetes#67250, quiz-2 stuck on the broken 
     });
     const f = one(d.findings, 'rollout-stuck');
     expect(f.details).toMatchObject({ pod: 'quiz-2', revisionKind: 'update' });
-    expect(f.recoveries[0]!.description).toMatch(/deleting it alone recreates the same broken pod/);
+    // On the update revision, deleting it recreates the same broken pod: a rollback to the revision pods were Ready on.
+    expect(f.recoveries.map((r) => r.id)).toEqual(['rollback', 'manual']);
+    expect(f.recoveries[0]!.offer).toMatchObject({ action: 'rollback', toRevision: { name: f.details!.currentRevision, revision: 1 }, deletePods: [{ name: 'quiz-2' }] });
+  });
+
+  it('a reverted template (updateRevision = currentRevision) with a pod still on the bad revision is a stuck rollout (kubernetes#67250)', async () => {
+    const d = await diagnoseFixture('workload-rollout-stuck', (s) => (s.statefulSets[0]!.status!.currentRevision = s.statefulSets[0]!.status!.updateRevision));
+    const f = one(d.findings, 'rollout-stuck');
+    expect(f.details).toMatchObject({ pod: 'quiz-2', reverted: true });
+    expect(f.summary).toMatch(/reverted/);
+    expect(f.recoveries[0]).toMatchObject({ id: 'delete-pod', offer: { pod: { name: 'quiz-2' } } });
   });
 });
 
