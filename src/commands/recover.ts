@@ -19,6 +19,7 @@ import type { Finding, RecoveryId, RecoveryOption } from '../rules/types.js';
 import type { Snapshot, StatefulSet } from '../snapshot/types.js';
 import { SnapshotView, formatAge } from '../snapshot/view.js';
 import { executePlan, type AuditRecord } from '../recovery/execute.js';
+import { sanitizeText } from '../report/sanitize.js';
 import { OUT_OF_SERVICE_TAINT, findingsOffering, planRecovery, renderPlan, type Plan } from '../recovery/plan.js';
 import { recoverCommand } from '../recovery/command.js';
 import { verifyRecovery } from '../recovery/verify.js';
@@ -66,8 +67,8 @@ export interface RecoverIO {
 }
 
 const line = (s: string): string => (s.endsWith('\n') ? s : `${s}\n`);
-/** The real terminal: stdout and stderr, prompter chosen by TTY detection. */
-export const processIO: RecoverIO = { out: (s) => void process.stdout.write(line(s)), err: (s) => void process.stderr.write(line(s)) };
+/** The real terminal: stdout and stderr (cluster text sanitised: report/sanitize.ts), prompter chosen by TTY detection. */
+export const processIO: RecoverIO = { out: (s) => void process.stdout.write(line(sanitizeText(s))), err: (s) => void process.stderr.write(line(sanitizeText(s))) };
 
 /** The findings of one StatefulSet that are not merely informational, root causes first. */
 function findingsOf(d: Diagnosis, name: string): Finding[] {
