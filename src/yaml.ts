@@ -1,5 +1,7 @@
 /**
- * The YAML library behind one static import, so the bundler's CommonJS interop applies; callers
- * import this module lazily (`await import('./yaml.js')`) to keep YAML off the start-up path.
+ * The YAML library (for writing: `-o yaml`, `snapshot -o yaml`) behind one static import, so the
+ * bundler's CommonJS interop applies; callers import this module lazily
+ * (`await import('./yaml.js')`) to keep YAML off the start-up path. Dumps are read with js-yaml
+ * (src/snapshot/from-dump.ts).
  */
-export { Document, Parser, Composer, LineCounter, parse, parseAllDocuments, stringify, visit } from 'yaml';
+export { Document, visit } from 'yaml';

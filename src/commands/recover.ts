@@ -20,6 +20,7 @@
 import { appendFileSync } from 'node:fs';
 import { diagnose, type Diagnosis } from '../diagnosis.js';
 import { ExitCode, UsageError } from '../errors.js';
+import { sanitizeText } from '../report/sanitize.js';
 import type { Finding, OfferAction, RecoveryId, RecoveryOffer, RecoveryOption } from '../rules/types.js';
 import type { Pod, PersistentVolumeClaim, Snapshot, StatefulSet } from '../snapshot/types.js';
 import { SnapshotView, claimOrdinal, isPodReady, isTerminating } from '../snapshot/view.js';
@@ -68,8 +69,8 @@ export interface RecoverIO {
 }
 
 const line = (s: string): string => (s.endsWith('\n') ? s : `${s}\n`);
-/** The real terminal: stdout and stderr, prompter chosen by TTY detection. */
-export const processIO: RecoverIO = { out: (s) => void process.stdout.write(line(s)), err: (s) => void process.stderr.write(line(s)) };
+/** The real terminal: stdout and stderr (cluster text sanitised: report/sanitize.ts), prompter chosen by TTY detection. */
+export const processIO: RecoverIO = { out: (s) => void process.stdout.write(line(sanitizeText(s))), err: (s) => void process.stderr.write(line(sanitizeText(s))) };
 
 /** The findings of one StatefulSet that are not merely informational, root causes first. */
 function findingsOf(d: Diagnosis, name: string): Finding[] {

@@ -44,6 +44,12 @@ describe('hostile data on the real control plane', () => {
     const text = await runCli(['diagnose', 'quiz', '-n', ns]);
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(text.stdout).toMatch(/99999999\* +quiz-99999999/);
+    // wait reads the same way: one round, not healthy, exit 1 within about a second of --timeout.
+    const w0 = Date.now();
+    const waited = await runCli(['wait', 'quiz', '-n', ns, '--timeout', '1s', '-o', 'json']);
+    expect(waited.code, waited.stderr).toBe(1);
+    expect(Date.now() - w0).toBeLessThan(4000);
+    expect((JSON.parse(waited.stdout) as Diagnosis).statefulSets[0]!.table).toHaveLength(4);
 
     // Nothing matched is exit 2 with one sentence that says where to look, never a green result.
     const missing = `${ns}-typo`;
