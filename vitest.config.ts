@@ -18,6 +18,9 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
           maxWorkers: 2,
+          // Unit tests first, then the end-to-end tests (projects with different worker counts
+          // need their own group).
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -27,6 +30,7 @@ export default defineConfig({
           environment: 'node',
           fileParallelism: true,
           maxWorkers: E2E_WORKERS,
+          sequence: { groupOrder: 1 },
           testTimeout: 240_000,
           hookTimeout: 300_000,
           globalSetup: ['test/e2e/global-setup.ts'],
