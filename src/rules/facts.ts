@@ -4,7 +4,7 @@
  */
 import { parseQuantity } from './quantity.js';
 import { canonical } from './template-diff.js';
-import type { Container, ContainerStatus, ControllerRevision, KubeEvent, Node, PersistentVolume, Pod, StatefulSet, StorageClass, Timestamp } from '../snapshot/types.js';
+import type { Container, ContainerStatus, ControllerRevision, KubeEvent, Node, PersistentVolume, Pod, Service, StatefulSet, StorageClass, Timestamp } from '../snapshot/types.js';
 import {
   ageSeconds,
   claimName,
@@ -414,4 +414,32 @@ export function absentPods(namespace: string, sts: string, ranges: OrdinalRange[
     }
   }
   return out;
+}
+
+/** The governing Service of a StatefulSet (`spec.serviceName`), as the Service and network rules read it. */
+export interface GoverningService {
+  /** `spec.serviceName`. */
+  name: string;
+  /** The Service of that name in the namespace; undefined when there is none. */
+  service: Service | undefined;
+  /** The labels of the pods it should select: the template's, else the selector's matchLabels. */
+  podLabels: Record<string, string>;
+  /** `spec.clusterIP: None`. */
+  headless: boolean;
+  /** Its selector is not empty and every key of it matches `podLabels`. */
+  selectsPods: boolean;
+}
+
+/**
+ * The governing Service of `sts`, or undefined when `spec.serviceName` is unset (optional since
+ * 1.33) or Services could not be read: nothing can be said then, and nothing is called missing.
+ */
+export function governingService(view: SnapshotView, sts: StatefulSet): GoverningService | undefined {
+  const name = sts.spec.serviceName;
+  if (!name || !view.canSee('services')) return undefined;
+  const service = view.snapshot.services.find((x) => x.metadata.name === name);
+  const podLabels = sts.spec.template.metadata?.labels ?? sts.spec.selector.matchLabels ?? {};
+  const selector = service?.spec.selector ?? {};
+  const selectsPods = Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => podLabels[k] === v);
+  return { name, service, podLabels, headless: service?.spec.clusterIP === 'None', selectsPods };
 }

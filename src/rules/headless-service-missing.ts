@@ -13,11 +13,8 @@
  */
 import type { Service, StatefulSet } from '../snapshot/types.js';
 import { absenceEvidence, fieldEvidence, ref, stsRef, type Evidence, type Finding, type RecoveryOption, type Rule } from './types.js';
-
-/** Whether `selector` (a Service's plain map selector) selects pods carrying `labels`. */
-function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
-  return Object.entries(selector).every(([k, v]) => labels[k] === v);
-}
+import { governingService } from './facts.js';
+import { applyCommand, type ManifestValue } from './manifest.js';
 
 /**
  * The ports of the headless Service: the existing Service's, else the container ports the pod
@@ -36,11 +33,14 @@ function servicePorts(sts: StatefulSet, existing: Service['spec']['ports']): { n
   return out;
 }
 
-/** A manifest for the headless Service the StatefulSet expects. */
-function manifest(name: string, ns: string, labels: Record<string, string>, ports: { name: string; port: number; protocol?: string }[]): string {
-  const sel = Object.entries(labels).map(([k, v]) => `    ${k}: "${v}"`).join('\n');
-  const p = ports.map((x) => `  - name: ${x.name}\n    port: ${x.port}${x.protocol ? `\n    protocol: ${x.protocol}` : ''}`).join('\n');
-  return `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n  namespace: ${ns}\nspec:\n  clusterIP: None\n  publishNotReadyAddresses: true\n  selector:\n${sel}${p ? `\n  ports:\n${p}` : ''}`;
+/** The headless Service the StatefulSet expects, as a manifest for `kubectl apply`. */
+function manifest(name: string, ns: string, labels: Record<string, string>, ports: { name: string; port: number; protocol?: string }[]): ManifestValue {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: ns },
+    spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector: labels, ports: ports.length ? ports : undefined },
+  };
 }
 
 export const headlessServiceMissing: Rule = {
@@ -48,11 +48,10 @@ export const headlessServiceMissing: Rule = {
   title: 'Governing headless Service missing or wrong',
   rank: 70,
   evaluate({ view, sts }) {
-    const name = sts.spec.serviceName;
-    if (!name || !view.canSee('services')) return [];
+    const gov = governingService(view, sts);
+    if (!gov) return [];
+    const { name, service: svc, podLabels } = gov;
     const ns = view.snapshot.namespace;
-    const svc = view.snapshot.services.find((s) => s.metadata.name === name);
-    const podLabels = sts.spec.template.metadata?.labels ?? sts.spec.selector.matchLabels ?? {};
     const base = { rule: 'headless-service-missing', severity: 'warning' as const, statefulSet: stsRef({ view, sts }), confidence: 'high' as const };
     const serviceNameEvidence = fieldEvidence(sts, 'StatefulSet', 'spec.serviceName', name, undefined, 'spec');
     const dns = `${sts.metadata.name}-0.${name}.${ns}.svc`;
@@ -61,7 +60,7 @@ export const headlessServiceMissing: Rule = {
       title: `Create the headless Service ${name}`,
       description: 'Safe: no pod changes. The pods get their DNS names as soon as the Service selects them (publishNotReadyAddresses lets not-yet-Ready peers find each other).',
       automated: false,
-      commands: [`kubectl apply -f - <<'EOF'\n${manifest(name, ns, podLabels, servicePorts(sts, svc?.spec.ports))}\nEOF`],
+      commands: [applyCommand(manifest(name, ns, podLabels, servicePorts(sts, svc?.spec.ports)))],
     };
     if (!svc) {
       return [
@@ -98,7 +97,7 @@ export const headlessServiceMissing: Rule = {
       });
     }
     const selector = svc.spec.selector;
-    if (selector && Object.keys(selector).length > 0 && !selects(selector, podLabels)) {
+    if (selector && Object.keys(selector).length > 0 && !gov.selectsPods) {
       out.push({
         ...base,
         subject: ref(svc, 'Service'),

@@ -21,7 +21,7 @@
  */
 import type { LabelSelector, NetworkPolicy, Pod, Service, StatefulSet } from '../snapshot/types.js';
 import { isRunningAndReady, podName, POD_INDEX_LABEL, POD_NAME_LABEL, podOrdinal, ordinalStart, desiredReplicas, type SnapshotView } from '../snapshot/view.js';
-import { waitingContainers, whyNotReady } from './facts.js';
+import { governingService, waitingContainers, whyNotReady } from './facts.js';
 import { applyCommand, type ManifestValue } from './manifest.js';
 import { connection, policyTypes, type ConnectionResult, type Endpoint, type Traffic } from './network-policy.js';
 import { fieldEvidence, ref, stsRef, type Evidence, type Finding, type Rule } from './types.js';
@@ -59,14 +59,6 @@ function replicaEndpoint(sts: StatefulSet, ordinal: number, namespace: string): 
     labels: { ...(sts.spec.template.metadata?.labels ?? {}), [POD_NAME_LABEL]: podName(sts, ordinal), [POD_INDEX_LABEL]: String(ordinal) },
     ports: sts.spec.template.spec.containers.flatMap((c) => c.ports ?? []),
   };
-}
-
-/** The governing Service, when it exists and selects the pods. */
-function governingService(view: SnapshotView, sts: StatefulSet): Service | undefined {
-  const svc = view.snapshot.services.find((s) => s.metadata.name === sts.spec.serviceName);
-  const labels = sts.spec.template.metadata?.labels ?? {};
-  if (!svc?.spec.selector || !Object.entries(svc.spec.selector).every(([k, v]) => labels[k] === v)) return undefined;
-  return svc;
 }
 
 /** The ports peers use on `dest`: the governing Service's (targetPort resolved), else the declared container ports. */
@@ -144,7 +136,8 @@ export const networkPolicyIsolation: Rule = {
     const sick = symptom(view, sts);
     if (!sick) return [];
     const ns = view.snapshot.namespace;
-    const svc = governingService(view, sts);
+    const gov = governingService(view, sts);
+    const svc = gov?.selectsPods ? gov.service : undefined;
     const policies = view.snapshot.networkPolicies;
     const own = new Map(view.podsOf(sts).map((p) => [podOrdinal(sts, p.metadata.name), p]));
     const blocked: { dest: Pod; port: PeerPort; result: ConnectionResult }[] = [];

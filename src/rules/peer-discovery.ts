@@ -15,7 +15,7 @@
  */
 import type { Pod } from '../snapshot/types.js';
 import { isRunningAndReady } from '../snapshot/view.js';
-import { podEvents } from './facts.js';
+import { governingService, podEvents } from './facts.js';
 import { eventEvidence, fieldEvidence, ref, stsRef, type Rule } from './types.js';
 
 /** A replica Running, not Ready, with a readiness probe failure reported by the kubelet. */
@@ -29,12 +29,10 @@ export const peerDiscoveryBlocked: Rule = {
   title: 'Not-Ready replicas have no DNS names (publishNotReadyAddresses unset)',
   rank: 52,
   evaluate({ view, sts }) {
-    const name = sts.spec.serviceName;
-    if (!name || !view.canSee('services')) return [];
-    const svc = view.snapshot.services.find((s) => s.metadata.name === name);
-    const labels = sts.spec.template.metadata?.labels ?? {};
-    const selector = svc?.spec.selector ?? {};
-    if (!svc || svc.spec.clusterIP !== 'None' || Object.keys(selector).length === 0 || !Object.entries(selector).every(([k, v]) => labels[k] === v)) return [];
+    const gov = governingService(view, sts);
+    // Only a Service that exists, is headless and selects the pods; otherwise headless-service-missing speaks.
+    if (!gov?.service || !gov.headless || !gov.selectsPods) return [];
+    const { name, service: svc } = gov;
     if (svc.spec.publishNotReadyAddresses === true) return [];
     const failing = view
       .podsOf(sts)

@@ -1,5 +1,6 @@
 // Recovery plans on snapshots recorded from the real control plane, the non-interactive policy,
 // and the ink prompts (unstyled frames through ink-testing-library).
+import { parse as parseYaml } from 'yaml';
 import { createElement } from 'react';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
@@ -320,9 +321,12 @@ describe('plans on recorded snapshots', () => {
   it('headless-service-missing proposes the ports the pod template declares, never a placeholder port 80', async () => {
     const d = diagnose(await loadFixture('headless-missing'));
     const cmd = d.findings.find((f) => f.rule === 'headless-service-missing')!.recoveries[0]!.commands![0]!;
-    expect(cmd).toContain('clusterIP: None');
-    expect(cmd).toMatch(/- name: http\n {4}port: 8080/);
-    expect(cmd).toMatch(/- name: mongodb\n {4}port: 27017/);
+    const svc = parseYaml(cmd.split('\n').slice(1, -1).join('\n')) as { spec: { clusterIP: string; ports: { name: string; port: number }[] } };
+    expect(svc.spec.clusterIP).toBe('None');
+    expect(svc.spec.ports).toEqual([
+      { name: 'http', port: 8080 },
+      { name: 'mongodb', port: 27017 },
+    ]);
     expect(cmd).not.toMatch(/placeholder|port: 80\n/);
   });
 
