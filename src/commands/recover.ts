@@ -29,6 +29,7 @@ import { PlanError, findOffers, forcedOffer, planManual, planOffer, renderPlan, 
 import { recoverCommand, setSuggestedConnection } from '../recovery/command.js';
 import { watch } from '../recovery/watch.js';
 import { createPrompter, isInteractive, type Prompter } from '../ui/prompter.js';
+import { foldedFinding, rootCauses } from '../rules/causes.js';
 import { parseDuration, parseNow, requestTimeoutMs } from './options.js';
 
 /** Exit code when the recovery was refused (README, "Exit codes"). */
@@ -77,10 +78,20 @@ function findingsOf(d: Diagnosis, name: string): Finding[] {
   return d.findings.filter((f) => f.statefulSet.name === name && f.severity !== 'info');
 }
 
+/**
+ * One entry per root cause (rules/causes.ts): the root finding with the recoveries of the
+ * consequences folded under it merged in, each offer once.
+ */
+function problemsOf(findings: Finding[]): Finding[] {
+  return rootCauses(findings).map(foldedFinding);
+}
+
 function listFindings(findings: Finding[], sts: StatefulSet): string {
   const lines: string[] = [];
-  for (const f of findings) {
+  for (const r of rootCauses(findings)) {
+    const f = foldedFinding(r);
     lines.push(`${f.severity.toUpperCase()} ${f.rule} ${f.subject.kind}/${f.subject.name}: ${f.summary}`);
+    for (const q of r.consequences) lines.push(`  ↳ ${q.consequence ?? `therefore: ${q.summary}`} [${q.rule}]`);
     for (const o of f.recoveries) {
       lines.push(`  → ${o.title}`);
       if (o.automated) lines.push(`    $ ${recoverCommand({ kind: 'StatefulSet', name: sts.metadata.name, namespace: sts.metadata.namespace }, o, f)}`);
@@ -245,7 +256,7 @@ export async function runRecover(name: string, opts: RecoverOptions, io: Recover
       out(`StatefulSet ${namespace}/${name} is ${healthyNow(d) ? 'healthy: nothing to recover' : 'not healthy, but no finding names a cause'}.`);
       return healthyNow(d) ? ExitCode.Ok : ExitCode.Findings;
     }
-    const finding = await prompter.chooseFinding(findings);
+    const finding = await prompter.chooseFinding(problemsOf(findings));
     if (!finding) return declined(out);
     if (finding.recoveries.length === 0) {
       out(`sts-doctor knows no recovery for ${finding.rule} ${finding.subject.kind}/${finding.subject.name}; the evidence in \`sts-doctor diagnose ${name}\` says what the cluster reports. Nothing was written.`);

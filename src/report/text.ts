@@ -9,6 +9,7 @@ import type { Diagnosis, ReplicaRow, StatefulSetReport } from '../diagnosis.js';
 import type { Evidence, Finding, Severity } from '../rules/types.js';
 import { ageSeconds, formatAge } from '../snapshot/view.js';
 import { recoverCommand } from '../recovery/command.js';
+import { rootCauses, type RootCause } from '../rules/causes.js';
 
 /** A chalk instance honouring NO_COLOR (chalk itself honours FORCE_COLOR and --no-color). */
 export function colors(env: NodeJS.ProcessEnv = process.env): ChalkInstance {
@@ -41,12 +42,14 @@ export function renderText(d: Diagnosis, c: ChalkInstance = colors(), width = pr
     out.push(c.green(`✔ No problems found${d.statefulSets.length > 1 ? ` in ${d.statefulSets.length} StatefulSets` : ''}.`));
     return out.join('\n') + '\n';
   }
-  out.push(c.bold(`Findings (${d.findings.length})`));
+  const roots = rootCauses(d.findings);
+  const folded = d.findings.length - roots.length;
+  out.push(c.bold(`Findings (${d.findings.length}${folded ? `: ${roots.length} root cause${roots.length === 1 ? '' : 's'}, ${folded} consequence${folded === 1 ? '' : 's'} folded under ${roots.length === 1 ? 'it' : 'them'}` : ''})`));
   for (const group of multi ? byStatefulSet(d) : [{ title: '', findings: d.findings }]) {
     if (group.title) out.push('', c.bold(`── ${group.title}`));
-    for (const f of group.findings) {
+    for (const r of rootCauses(group.findings)) {
       out.push('');
-      out.push(finding(f, d, c, sev, width));
+      out.push(finding(r, d, c, sev, width));
     }
   }
   return out.join('\n') + '\n';
@@ -134,19 +137,29 @@ function clip(s: string, n: number): string {
   return one.length <= n ? one : `${one.slice(0, n - 1)}…`;
 }
 
-function finding(f: Finding, d: Diagnosis, c: ChalkInstance, sev: (s: Severity, t: string) => string, width: number): string {
+/**
+ * One root cause: its finding in full, the consequences folded under it (one "therefore" line
+ * each, with their rule), the evidence of all of them once, and their recoveries merged.
+ */
+function finding(root: RootCause, d: Diagnosis, c: ChalkInstance, sev: (s: Severity, t: string) => string, width: number): string {
+  const f = root.finding;
   const lines: string[] = [];
   lines.push(`${sev(f.severity, `${SEVERITY_MARK[f.severity]} ${f.severity.toUpperCase()}`)} ${c.bold(f.rule)}  ${f.subject.kind}/${f.subject.name}${f.confidence === 'low' ? c.yellow('  (low confidence: some reads were not possible)') : ''}`);
   lines.push(`  ${c.bold(f.summary)}`);
   lines.push(...wrap(f.explanation, width - 4).map((l) => `  ${l}`));
-  if (f.evidence.length) {
-    lines.push(`  ${c.dim('Evidence:')}`);
-    for (const e of f.evidence) lines.push(...evidence(e, d.now, c, width));
-    if (f.evidenceOmitted) lines.push(`    ${c.dim(`… and ${f.evidenceOmitted} more`)}`);
+  for (const q of root.consequences) {
+    const text = `${q.consequence ?? `therefore: ${q.summary}`} [${q.rule}${q.confidence === 'low' ? ', low confidence' : ''}]`;
+    lines.push(...wrap(text, width - 6).map((l, i) => (i === 0 ? `  ${sev(q.severity, '↳')} ${l}` : `    ${l}`)));
   }
-  if (f.recoveries.length) {
+  const omitted = [f, ...root.consequences].reduce((n, x) => n + (x.evidenceOmitted ?? 0), 0);
+  if (root.evidence.length) {
+    lines.push(`  ${c.dim('Evidence:')}`);
+    for (const e of root.evidence) lines.push(...evidence(e, d.now, c, width));
+    if (omitted) lines.push(`    ${c.dim(`… and ${omitted} more`)}`);
+  }
+  if (root.recoveries.length) {
     lines.push(`  ${c.dim('Recovery:')}`);
-    for (const r of f.recoveries) {
+    for (const r of root.recoveries) {
       lines.push(`    → ${r.title}`);
       if (r.automated) lines.push(`      ${c.cyan(`$ ${recoverCommand(f.statefulSet, r, f, false)}`)}`);
       lines.push(...wrap(r.description, width - 8).map((l) => `      ${c.dim(l)}`));

@@ -53,6 +53,7 @@ export const orderedReadyStall: Rule = {
       statefulSet: stsRef({ view, sts }),
       subject: ref(blocker, 'Pod'),
       summary: `${blocker.metadata.name} is not Ready (${why?.reason ?? 'not Ready'}), so ${names} ${count === 1 ? 'is' : 'are'} never created`,
+      consequence: `therefore ${names} ${count === 1 ? 'is' : 'are'} never created: under OrderedReady the controller waits for ${blocker.metadata.name} to be Ready (${ready}/${want} replicas ready)`,
       explanation:
         `StatefulSet ${sts.metadata.name} uses podManagementPolicy OrderedReady: the controller creates pods one at a time and waits for each to be Running and Ready before creating the next. ` +
         `${blocker.metadata.name} is not Ready because ${why?.text ?? 'it is not Ready'}, so ordinals ${formatOrdinalRanges(stranded)} are not created (${ready}/${want} replicas ready). ` +
