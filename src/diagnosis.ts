@@ -71,7 +71,14 @@ export interface StatefulSetReport {
   podManagementPolicy: string;
   updateStrategy: string;
   serviceName?: string;
-  replicas: { desired: number; existing: number; ready: number; available: number; updated: number; current: number };
+  /**
+   * `desired`: spec.replicas; `existing`: pods that exist; `ready`: pods Running and Ready among
+   * the kept ordinals [start, start + desired) (SnapshotView.replicaCounts); `condemned`: pods
+   * outside them (a scale-down not yet done); `statusReady`, `available`, `updated`, `current`:
+   * the controller's status fields (readyReplicas, availableReplicas, ...), which count condemned
+   * pods too.
+   */
+  replicas: { desired: number; existing: number; ready: number; condemned: number; statusReady: number; available: number; updated: number; current: number };
   currentRevision?: string;
   updateRevision?: string;
   table: ReplicaRow[];
@@ -166,6 +173,7 @@ function report(view: SnapshotView, sts: StatefulSet, findings: Finding[]): Stat
   if (cursor < end) missingRun(cursor, end - 1);
   const mine = findings.filter((f) => f.statefulSet.uid === sts.metadata.uid && f.statefulSet.name === sts.metadata.name);
   const s = sts.status ?? {};
+  const counts = view.replicaCounts(sts);
   const r: StatefulSetReport = {
     name: sts.metadata.name,
     namespace: sts.metadata.namespace ?? view.snapshot.namespace,
@@ -175,7 +183,9 @@ function report(view: SnapshotView, sts: StatefulSet, findings: Finding[]): Stat
     replicas: {
       desired: want,
       existing: pods.length,
-      ready: s.readyReplicas ?? 0,
+      ready: counts.ready,
+      condemned: counts.condemned,
+      statusReady: s.readyReplicas ?? 0,
       available: s.availableReplicas ?? 0,
       updated: s.updatedReplicas ?? 0,
       current: s.currentReplicas ?? 0,

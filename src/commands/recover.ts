@@ -23,7 +23,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import { sanitizeText } from '../report/sanitize.js';
 import type { Finding, OfferAction, RecoveryId, RecoveryOffer, RecoveryOption } from '../rules/types.js';
 import type { Pod, PersistentVolumeClaim, Snapshot, StatefulSet } from '../snapshot/types.js';
-import { SnapshotView, claimOrdinal, isPodReady, isTerminating } from '../snapshot/view.js';
+import { SnapshotView, claimOrdinal, formatReplicaCounts, isPodReady, isTerminating } from '../snapshot/view.js';
 import type { AuditRecord } from '../recovery/execute.js';
 import { PlanError, findOffers, forcedOffer, planManual, planOffer, renderPlan, retargetRollback, type Plan, type PlanContext } from '../recovery/plan.js';
 import { recoverCommand, setSuggestedConnection } from '../recovery/command.js';
@@ -175,7 +175,7 @@ function claimProgress(c: PersistentVolumeClaim): string {
 }
 
 /** The verify watch's state lines: each pod and claim of the StatefulSet, and its status. */
-function verifyLines(name: string): (s: Snapshot) => Map<string, string> {
+export function verifyLines(name: string): (s: Snapshot) => Map<string, string> {
   return (s) => {
     const lines = new Map<string, string>();
     const sts = s.statefulSets.find((x) => x.metadata.name === name);
@@ -184,7 +184,7 @@ function verifyLines(name: string): (s: Snapshot) => Map<string, string> {
     for (const p of view.podsOf(sts)) lines.set(`pod ${p.metadata.name}`, `${podProgress(p)} (uid ${p.metadata.uid?.slice(0, 8)})`);
     for (const c of s.persistentVolumeClaims.filter((x) => claimOrdinal(sts, x.metadata.name))) lines.set(`pvc ${c.metadata.name}`, `${claimProgress(c)} (uid ${c.metadata.uid?.slice(0, 8)})`);
     const st = sts.status ?? {};
-    lines.set(`statefulset ${name}`, `${st.readyReplicas ?? 0}/${sts.spec.replicas ?? 1} ready, ${st.replicas ?? 0} pods, revision ${st.currentRevision ?? '?'}${st.updateRevision && st.updateRevision !== st.currentRevision ? ` → ${st.updateRevision}` : ''}`);
+    lines.set(`statefulset ${name}`, `${formatReplicaCounts(view.replicaCounts(sts))}, ${st.replicas ?? 0} pods, revision ${st.currentRevision ?? '?'}${st.updateRevision && st.updateRevision !== st.currentRevision ? ` → ${st.updateRevision}` : ''}`);
     return lines;
   };
 }
@@ -413,7 +413,7 @@ async function verifyAndReport(
   }
   const r = v.diagnosis?.statefulSets.find((s) => s.name === name);
   if (v.outcome === 'done' && r) {
-    out(`StatefulSet ${namespace}/${name} is healthy: ${r.replicas.ready}/${r.replicas.desired} ready (after ${secs} s).`);
+    out(`StatefulSet ${namespace}/${name} is healthy: ${formatReplicaCounts({ ready: r.replicas.ready, replicas: r.replicas.desired, condemned: r.replicas.condemned })} (after ${secs} s).`);
     return result('healthy', ExitCode.Ok);
   }
   if (v.outcome === 'dead-end' && v.deadEnd) {

@@ -7,7 +7,7 @@
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
 import type { Diagnosis, ReplicaRow, StatefulSetReport } from '../diagnosis.js';
 import type { Evidence, Finding, Severity } from '../rules/types.js';
-import { ageSeconds, formatAge } from '../snapshot/view.js';
+import { ageSeconds, formatAge, formatReplicaCounts } from '../snapshot/view.js';
 import { recoverCommand } from '../recovery/command.js';
 import { rootCauses, type RootCause } from '../rules/causes.js';
 
@@ -75,9 +75,9 @@ function byStatefulSet(d: Diagnosis): { title: string; findings: Finding[] }[] {
 export function overview(d: Diagnosis, c: ChalkInstance, width: number): string {
   const head = ['NAMESPACE', 'NAME', 'READY', 'STATUS'];
   const rows = d.statefulSets.map((s) => {
-    const top = findingsOf(d, s)[0];
+    const top = findingsOf(d, s).find((f) => !f.causedBy);
     const status = s.healthy ? 'healthy' : top ? `${SEVERITY_MARK[top.severity]} ${top.rule}: ${top.summary}` : 'unhealthy';
-    return { s, top, cells: [s.namespace, s.name, `${s.replicas.ready}/${s.replicas.desired}`, status] };
+    return { s, top, cells: [s.namespace, s.name, `${s.replicas.ready}/${s.replicas.desired}${s.replicas.condemned ? `, ${s.replicas.condemned} condemned` : ''}`, status] };
   });
   const widths = head.map((h, i) => rows.reduce((w, r) => Math.max(w, r.cells[i]!.length), h.length));
   const fixed = widths.slice(0, -1).reduce((a, b) => a + b + 2, 0);
@@ -97,7 +97,7 @@ function header(s: StatefulSetReport, c: ChalkInstance): string {
   const status = s.healthy ? c.green('healthy') : c.red('unhealthy');
   const r = s.replicas;
   const rev = s.currentRevision && s.updateRevision && s.currentRevision !== s.updateRevision ? `  revision ${s.currentRevision} → ${s.updateRevision}` : s.updateRevision ? `  revision ${s.updateRevision}` : '';
-  return `${c.bold(`StatefulSet ${s.namespace}/${s.name}`)}  ${status}  ${r.ready}/${r.desired} ready  ${s.podManagementPolicy}  ${s.updateStrategy}${rev}`;
+  return `${c.bold(`StatefulSet ${s.namespace}/${s.name}`)}  ${status}  ${formatReplicaCounts({ ready: r.ready, replicas: r.desired, condemned: r.condemned })}  ${s.podManagementPolicy}  ${s.updateStrategy}${rev}`;
 }
 
 function table(rows: ReplicaRow[], now: string, c: ChalkInstance, width: number): string {
