@@ -48,6 +48,10 @@ export interface ReplicaRow {
   /** Ready containers over containers, like kubectl's READY column (`1/2`). */
   readyContainers?: string;
   restarts?: number;
+  /** The newest `lastState.terminated.finishedAt` of its containers: when it last restarted (kubectl's `2 (12s ago)`). */
+  lastRestart?: Timestamp;
+  /** `metadata.creationTimestamp` of the pod (kubectl's AGE). */
+  created?: Timestamp;
   node?: string;
   revision?: string;
   /**
@@ -251,6 +255,9 @@ function row(view: SnapshotView, sts: StatefulSet, ordinal: number, pod: Pod | u
     condemned,
   };
   if (pod.metadata.uid) r.uid = pod.metadata.uid;
+  if (pod.metadata.creationTimestamp) r.created = pod.metadata.creationTimestamp;
+  const finished = [...statuses, ...(pod.status?.initContainerStatuses ?? [])].map((c) => c.lastState?.terminated?.finishedAt).filter((t): t is string => typeof t === 'string' && !Number.isNaN(Date.parse(t)));
+  if (finished.length) r.lastRestart = finished.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
   if (pod.status?.phase) r.phase = pod.status.phase;
   if (pod.spec.nodeName) r.node = pod.spec.nodeName;
   const rev = pod.metadata.labels?.[REVISION_LABEL];

@@ -10,26 +10,9 @@ import { sanitizeDeep } from '../../src/report/sanitize.js';
 import { renderText } from '../../src/report/text.js';
 import { foldedFinding, rootCauses } from '../../src/rules/causes.js';
 import { diagnoseFixture, fixturePath } from './fixtures.js';
+import { evidenceBlocks } from './text-helpers.js';
 
 const plain = new Chalk({ level: 0 });
-
-/** The evidence blocks of a text report: a `•` line (its age left out) and the indented lines under it. */
-export function evidenceBlocks(text: string): string[] {
-  const blocks: string[] = [];
-  let cur: string[] | undefined;
-  for (const l of text.split('\n')) {
-    if (/^\s*• /.test(l)) {
-      if (cur) blocks.push(cur.join('\n'));
-      cur = [l.replace(/ \S+ ago\b/, '').trim()];
-    } else if (cur && /^ {6}/.test(l)) cur.push(l.trim());
-    else if (cur) {
-      blocks.push(cur.join('\n'));
-      cur = undefined;
-    }
-  }
-  if (cur) blocks.push(cur.join('\n'));
-  return blocks;
-}
 
 const cases = [
   { file: 'workload-rollout-stuck', root: 'image-pull', pod: 'quiz-2', folded: ['rollout-stuck'], therefore: /therefore the rolling update .* is stuck on quiz-2/ },
