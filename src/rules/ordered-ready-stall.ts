@@ -46,7 +46,8 @@ export const orderedReadyStall: Rule = {
     const why = whyNotReady(view, blocker);
     const readinessFailure = !why || /readiness probe|NotReady|ContainersNotReady/.test(why.reason);
     const names = formatPodRanges(sts, stranded);
-    const ready = sts.status?.readyReplicas ?? 0;
+    // The kept ordinals' readiness (one fact: SnapshotView.replicaCounts), not status.readyReplicas, which counts condemned pods.
+    const ready = view.replicaCounts(sts).ready;
     const f: Finding = {
       rule: 'ordered-ready-stall',
       severity: 'critical',
@@ -62,7 +63,7 @@ export const orderedReadyStall: Rule = {
         'Fixing the pod template does not replace the blocked pod: after the fix, delete it so it is recreated from the new revision.',
       evidence: [
         fieldEvidence(sts, 'StatefulSet', 'spec.podManagementPolicy', sts.spec.podManagementPolicy ?? 'OrderedReady (default)', undefined, 'spec'),
-        fieldEvidence(sts, 'StatefulSet', 'status', `replicas=${sts.status?.replicas ?? 0} readyReplicas=${ready} spec.replicas=${want}`),
+        fieldEvidence(sts, 'StatefulSet', 'status', `replicas=${sts.status?.replicas ?? 0} readyReplicas=${sts.status?.readyReplicas ?? 0} spec.replicas=${want}`),
         ...(why?.evidence ?? []),
         ...absentPods(view.snapshot.namespace, sts.metadata.name, stranded),
       ],
