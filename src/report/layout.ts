@@ -24,9 +24,21 @@ export function outputWidth(stream: { isTTY?: boolean; columns?: number } = proc
   return Math.max(MIN_WIDTH, tty ?? (fromEnv && fromEnv > 0 ? fromEnv : DEFAULT_WIDTH));
 }
 
+/**
+ * Characters of one paragraph the layout wraps; the rest is counted, not wrapped (wrapping a
+ * word costs time quadratic in its length, and a finding's texts are already bounded to 2,000
+ * characters: only names from the cluster, such as a revision, can be longer).
+ */
+export const MAX_WRAP = 4000;
+
+function bounded(s: string): string {
+  return s.length <= MAX_WRAP ? s : `${s.slice(0, MAX_WRAP)}… (${s.length - MAX_WRAP} more characters)`;
+}
+
 /** Columns `s` takes on a terminal (East Asian wide characters count 2, colour codes 0). */
 export function displayWidth(s: string): number {
-  return stringWidth(s);
+  // Printable ASCII is one column a character: skip the grapheme segmentation (slow on long strings).
+  return /^[\x20-\x7e]*$/.test(s) ? s.length : stringWidth(s);
 }
 
 /**
@@ -38,7 +50,7 @@ export function wrapText(text: string, width: number): string[] {
   const w = Math.max(10, width);
   const out: string[] = [];
   for (const para of text.split('\n')) {
-    const one = para.replace(/[ \t]+/g, ' ').trim();
+    const one = bounded(para).replace(/[ \t]+/g, ' ').trim();
     if (!one) {
       out.push('');
       continue;
@@ -63,7 +75,7 @@ export function indentWrap(text: string, width: number, first: string, rest: str
  */
 export function wrapCommand(cmd: string, width: number, prefix: string): string[] {
   const pad = ' '.repeat(displayWidth(prefix) + 2);
-  const words = cmd.split(' ');
+  const words = bounded(cmd).split(' ');
   const lines: string[] = [];
   let line = '';
   const room = (first: boolean): number => width - displayWidth(first ? prefix : pad) - 2; // 2: " \"
@@ -91,7 +103,7 @@ export function wrapCommand(cmd: string, width: number, prefix: string): string[
  * 40 % of the room, else mid-word (with the ellipsis saying so).
  */
 export function truncate(s: string, width: number): string {
-  const one = s.replace(/\s+/g, ' ').trim();
+  const one = bounded(s).replace(/\s+/g, ' ').trim();
   if (displayWidth(one) <= width) return one;
   if (width <= 1) return '…'.slice(0, width);
   // cli-truncate may overshoot by one column when a wide character straddles the edge: ask for less.
@@ -111,7 +123,7 @@ export function truncate(s: string, width: number): string {
 export function flow(segments: string[], width: number, indent = '  '): string[] {
   const lines: string[] = [];
   let line = '';
-  for (const seg of segments.filter(Boolean)) {
+  for (const seg of segments.filter(Boolean).map(bounded)) {
     const candidate = line ? `${line}  ${seg}` : seg;
     if (line && displayWidth(candidate) > width) {
       lines.push(line);
@@ -143,8 +155,9 @@ export interface Column {
  * last resort cells of the remaining columns are truncated. With `wide`, nothing is dropped or
  * truncated. Returns the header line and one line per row, and the headers shown.
  */
-export function layoutTable(columns: Column[], rows: string[][], width: number, opts: { indent?: string; wide?: boolean } = {}): { lines: string[][]; shown: Column[] } {
+export function layoutTable(columns: Column[], cellRows: string[][], width: number, opts: { indent?: string; wide?: boolean } = {}): { lines: string[][]; shown: Column[] } {
   const indent = opts.indent ?? '';
+  const rows = cellRows.map((r) => r.map(bounded));
   let shown = columns.map((c, i) => ({ c, i }));
   const natural = (i: number): number => rows.reduce((w, r) => Math.max(w, displayWidth(r[i] ?? '')), displayWidth(columns[i]!.header));
   const total = (cols: typeof shown, flexWidth?: number): number =>

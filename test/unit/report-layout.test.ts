@@ -113,3 +113,16 @@ describe('layout pieces', () => {
     expect(await render(d, 'wide')).toContain('RESTARTS');
   });
 });
+
+describe('bounded', () => {
+  it('a 100,000-character name (a revision, a namespace) is laid out in bounded time and width', async () => {
+    const d = await diagnoseFixture('workload-rollout-stuck', (s) => {
+      s.statefulSets[0]!.status!.updateRevision += 'x'.repeat(100_000);
+    });
+    const t = Date.now();
+    const text = renderText(sanitizeDeep(d), plain, { width: 80 });
+    expect(Date.now() - t).toBeLessThan(2000);
+    expect(text.split('\n').filter((l) => stringWidth(l) > 80)).toEqual([]);
+    expect(text).toMatch(/more characters\)/);
+  });
+});
