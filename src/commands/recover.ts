@@ -82,7 +82,7 @@ function findingsOf(d: Diagnosis, name: string): Finding[] {
  * One entry per root cause (rules/causes.ts): the root finding with the recoveries of the
  * consequences folded under it merged in, each offer once.
  */
-function problemsOf(findings: Finding[]): Finding[] {
+export function problemsOf(findings: Finding[]): Finding[] {
   return rootCauses(findings).map(foldedFinding);
 }
 

@@ -4,7 +4,7 @@
 // recover offers one entry per root cause.
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
-import { runRecover } from '../../src/commands/recover.js';
+import { problemsOf, runRecover } from '../../src/commands/recover.js';
 import { exitCodeOf } from '../../src/commands/diagnose.js';
 import { sanitizeDeep } from '../../src/report/sanitize.js';
 import { renderText } from '../../src/report/text.js';
@@ -81,5 +81,14 @@ describe('root cause first, consequences folded in', () => {
     expect(text).toMatch(/^CRITICAL image-pull Pod\/quiz-2/m);
     expect(text).toMatch(/↳ therefore the rolling update .* \[rollout-stuck\]/);
     expect(text.match(/--action delete-pod --pod quiz-2/g)).toHaveLength(1);
+  });
+
+  it('the interactive picker gets one problem per root cause, with the merged recoveries', async () => {
+    const d = await diagnoseFixture('workload-rollout-stuck');
+    const problems = problemsOf(d.findings);
+    expect(problems.map((f) => `${f.rule} ${f.subject.name}`)).toEqual(['image-pull quiz-2']);
+    const titles = problems[0]!.recoveries.map((o) => o.title);
+    expect(titles.filter((t) => t === 'Delete pod quiz-2 so it is recreated from the current template')).toHaveLength(1);
+    expect(titles).toContain('The same by hand'); // rollout-stuck's own manual step, folded in
   });
 });
