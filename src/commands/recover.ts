@@ -86,12 +86,19 @@ export function problemsOf(findings: Finding[]): Finding[] {
   return rootCauses(findings).map(foldedFinding);
 }
 
+/** The findings as root causes, one line each, their consequences folded under them (`↳ therefore … [rule]`). */
+function rootCauseLines(findings: Finding[]): string[] {
+  return rootCauses(findings).flatMap((r) => [
+    `${r.finding.severity.toUpperCase()} ${r.finding.rule} ${r.finding.subject.kind}/${r.finding.subject.name}: ${r.finding.summary}`,
+    ...r.consequences.map((q) => `  ↳ ${q.consequence ?? `therefore: ${q.summary}`} [${q.rule}]`),
+  ]);
+}
+
 function listFindings(findings: Finding[], sts: StatefulSet): string {
   const lines: string[] = [];
   for (const r of rootCauses(findings)) {
     const f = foldedFinding(r);
-    lines.push(`${f.severity.toUpperCase()} ${f.rule} ${f.subject.kind}/${f.subject.name}: ${f.summary}`);
-    for (const q of r.consequences) lines.push(`  ↳ ${q.consequence ?? `therefore: ${q.summary}`} [${q.rule}]`);
+    lines.push(...rootCauseLines([r.finding, ...r.consequences]));
     for (const o of f.recoveries) {
       lines.push(`  → ${o.title}`);
       if (o.automated) lines.push(`    $ ${recoverCommand({ kind: 'StatefulSet', name: sts.metadata.name, namespace: sts.metadata.namespace }, o, f)}`);
@@ -337,7 +344,7 @@ export async function runRecover(name: string, opts: RecoverOptions, io: Recover
     for (const l of describeChanges(plan, again)) out(`  • ${l}`);
     const now = findingsOf(diagnose(again), name);
     out(now.length ? 'The diagnosis now:' : 'The diagnosis now finds nothing in the way.');
-    for (const f of now) out(`  ${f.severity.toUpperCase()} ${f.rule} ${f.subject.kind}/${f.subject.name}: ${f.summary}`);
+    for (const l of rootCauseLines(now)) out(`  ${l}`);
     emitPlan({ outcome: 'refused', step: result.step, message: result.message });
     return EXIT_REFUSED;
   }
@@ -427,6 +434,6 @@ async function verifyAndReport(
   out(`StatefulSet ${namespace}/${name} is not healthy after ${secs} s. What is in the way now:`);
   const now = v.diagnosis ? findingsOf(v.diagnosis, name) : [];
   if (now.length === 0) out(v.lastError ? `  the last reads failed: ${(v.lastError as Error).message}` : '  no finding names a cause; the controller has not converged yet.');
-  for (const f of now) out(`  ${f.severity.toUpperCase()} ${f.rule} ${f.subject.kind}/${f.subject.name}: ${f.summary}`);
+  for (const l of rootCauseLines(now)) out(`  ${l}`);
   return result('timeout', ExitCode.Findings);
 }
