@@ -48,6 +48,10 @@ export interface ReplicaRow {
   /** Ready containers over containers, like kubectl's READY column (`1/2`). */
   readyContainers?: string;
   restarts?: number;
+  /** The newest `lastState.terminated.finishedAt` of its containers: when it last restarted (kubectl's `2 (12s ago)`). */
+  lastRestart?: Timestamp;
+  /** `metadata.creationTimestamp` of the pod (kubectl's AGE). */
+  created?: Timestamp;
   node?: string;
   revision?: string;
   /**
@@ -71,7 +75,14 @@ export interface StatefulSetReport {
   podManagementPolicy: string;
   updateStrategy: string;
   serviceName?: string;
-  replicas: { desired: number; existing: number; ready: number; available: number; updated: number; current: number };
+  /**
+   * `desired`: spec.replicas; `existing`: pods that exist; `ready`: pods Running and Ready among
+   * the kept ordinals [start, start + desired) (SnapshotView.replicaCounts); `condemned`: pods
+   * outside them (a scale-down not yet done); `statusReady`, `available`, `updated`, `current`:
+   * the controller's status fields (readyReplicas, availableReplicas, ...), which count condemned
+   * pods too.
+   */
+  replicas: { desired: number; existing: number; ready: number; condemned: number; statusReady: number; available: number; updated: number; current: number };
   currentRevision?: string;
   updateRevision?: string;
   table: ReplicaRow[];
@@ -166,6 +177,7 @@ function report(view: SnapshotView, sts: StatefulSet, findings: Finding[]): Stat
   if (cursor < end) missingRun(cursor, end - 1);
   const mine = findings.filter((f) => f.statefulSet.uid === sts.metadata.uid && f.statefulSet.name === sts.metadata.name);
   const s = sts.status ?? {};
+  const counts = view.replicaCounts(sts);
   const r: StatefulSetReport = {
     name: sts.metadata.name,
     namespace: sts.metadata.namespace ?? view.snapshot.namespace,
@@ -175,7 +187,9 @@ function report(view: SnapshotView, sts: StatefulSet, findings: Finding[]): Stat
     replicas: {
       desired: want,
       existing: pods.length,
-      ready: s.readyReplicas ?? 0,
+      ready: counts.ready,
+      condemned: counts.condemned,
+      statusReady: s.readyReplicas ?? 0,
       available: s.availableReplicas ?? 0,
       updated: s.updatedReplicas ?? 0,
       current: s.currentReplicas ?? 0,
@@ -241,6 +255,9 @@ function row(view: SnapshotView, sts: StatefulSet, ordinal: number, pod: Pod | u
     condemned,
   };
   if (pod.metadata.uid) r.uid = pod.metadata.uid;
+  if (pod.metadata.creationTimestamp) r.created = pod.metadata.creationTimestamp;
+  const finished = [...statuses, ...(pod.status?.initContainerStatuses ?? [])].map((c) => c.lastState?.terminated?.finishedAt).filter((t): t is string => typeof t === 'string' && !Number.isNaN(Date.parse(t)));
+  if (finished.length) r.lastRestart = finished.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
   if (pod.status?.phase) r.phase = pod.status.phase;
   if (pod.spec.nodeName) r.node = pod.spec.nodeName;
   const rev = pod.metadata.labels?.[REVISION_LABEL];

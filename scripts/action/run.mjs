@@ -77,7 +77,7 @@ export function summaryMarkdown(d, code) {
   const s = d.summary;
   out.push(`${s.statefulSets} StatefulSet(s), ${s.healthy} healthy; ${s.critical} critical, ${s.warning} warning, ${s.info} info. Diagnosed at ${cell(d.now)}; \`sts-doctor wait\` exited with ${code}.`, '');
   for (const sts of d.statefulSets) {
-    out.push(`### StatefulSet ${md(sts.namespace)}/${md(sts.name)}: ${sts.replicas.ready}/${sts.replicas.desired} ready, ${sts.healthy ? 'healthy' : 'unhealthy'}`, '');
+    out.push(`### StatefulSet ${md(sts.namespace)}/${md(sts.name)}: ${sts.replicas.ready}/${sts.replicas.desired} ready${sts.replicas.condemned ? `, ${sts.replicas.condemned} condemned` : ''}, ${sts.healthy ? 'healthy' : 'unhealthy'}`, '');
     out.push('| Ordinal | Pod | Status | Ready | Node | PVC | Last event |', '| --- | --- | --- | --- | --- | --- | --- |');
     for (const r of sts.table ?? []) {
       const claims = r.claims.map((c) => `${c.name} ${c.phase}`).join(', ');

@@ -23,12 +23,13 @@ import { ExitCode, UsageError } from '../errors.js';
 import { sanitizeText } from '../report/sanitize.js';
 import type { Finding, OfferAction, RecoveryId, RecoveryOffer, RecoveryOption } from '../rules/types.js';
 import type { Pod, PersistentVolumeClaim, Snapshot, StatefulSet } from '../snapshot/types.js';
-import { SnapshotView, claimOrdinal, isPodReady, isTerminating } from '../snapshot/view.js';
+import { SnapshotView, claimOrdinal, formatReplicaCounts, isPodReady, isTerminating } from '../snapshot/view.js';
 import type { AuditRecord } from '../recovery/execute.js';
 import { PlanError, findOffers, forcedOffer, planManual, planOffer, renderPlan, retargetRollback, type Plan, type PlanContext } from '../recovery/plan.js';
 import { recoverCommand, setSuggestedConnection } from '../recovery/command.js';
 import { watch } from '../recovery/watch.js';
 import { createPrompter, isInteractive, type Prompter } from '../ui/prompter.js';
+import { foldedFinding, rootCauses } from '../rules/causes.js';
 import { parseDuration, parseNow, requestTimeoutMs } from './options.js';
 
 /** Exit code when the recovery was refused (README, "Exit codes"). */
@@ -77,10 +78,27 @@ function findingsOf(d: Diagnosis, name: string): Finding[] {
   return d.findings.filter((f) => f.statefulSet.name === name && f.severity !== 'info');
 }
 
+/**
+ * One entry per root cause (rules/causes.ts): the root finding with the recoveries of the
+ * consequences folded under it merged in, each offer once.
+ */
+export function problemsOf(findings: Finding[]): Finding[] {
+  return rootCauses(findings).map(foldedFinding);
+}
+
+/** The findings as root causes, one line each, their consequences folded under them (`↳ therefore … [rule]`). */
+function rootCauseLines(findings: Finding[]): string[] {
+  return rootCauses(findings).flatMap((r) => [
+    `${r.finding.severity.toUpperCase()} ${r.finding.rule} ${r.finding.subject.kind}/${r.finding.subject.name}: ${r.finding.summary}`,
+    ...r.consequences.map((q) => `  ↳ ${q.consequence ?? `therefore: ${q.summary}`} [${q.rule}]`),
+  ]);
+}
+
 function listFindings(findings: Finding[], sts: StatefulSet): string {
   const lines: string[] = [];
-  for (const f of findings) {
-    lines.push(`${f.severity.toUpperCase()} ${f.rule} ${f.subject.kind}/${f.subject.name}: ${f.summary}`);
+  for (const r of rootCauses(findings)) {
+    const f = foldedFinding(r);
+    lines.push(...rootCauseLines([r.finding, ...r.consequences]));
     for (const o of f.recoveries) {
       lines.push(`  → ${o.title}`);
       if (o.automated) lines.push(`    $ ${recoverCommand({ kind: 'StatefulSet', name: sts.metadata.name, namespace: sts.metadata.namespace }, o, f)}`);
@@ -164,7 +182,7 @@ function claimProgress(c: PersistentVolumeClaim): string {
 }
 
 /** The verify watch's state lines: each pod and claim of the StatefulSet, and its status. */
-function verifyLines(name: string): (s: Snapshot) => Map<string, string> {
+export function verifyLines(name: string): (s: Snapshot) => Map<string, string> {
   return (s) => {
     const lines = new Map<string, string>();
     const sts = s.statefulSets.find((x) => x.metadata.name === name);
@@ -173,7 +191,7 @@ function verifyLines(name: string): (s: Snapshot) => Map<string, string> {
     for (const p of view.podsOf(sts)) lines.set(`pod ${p.metadata.name}`, `${podProgress(p)} (uid ${p.metadata.uid?.slice(0, 8)})`);
     for (const c of s.persistentVolumeClaims.filter((x) => claimOrdinal(sts, x.metadata.name))) lines.set(`pvc ${c.metadata.name}`, `${claimProgress(c)} (uid ${c.metadata.uid?.slice(0, 8)})`);
     const st = sts.status ?? {};
-    lines.set(`statefulset ${name}`, `${st.readyReplicas ?? 0}/${sts.spec.replicas ?? 1} ready, ${st.replicas ?? 0} pods, revision ${st.currentRevision ?? '?'}${st.updateRevision && st.updateRevision !== st.currentRevision ? ` → ${st.updateRevision}` : ''}`);
+    lines.set(`statefulset ${name}`, `${formatReplicaCounts(view.replicaCounts(sts))}, ${st.replicas ?? 0} pods, revision ${st.currentRevision ?? '?'}${st.updateRevision && st.updateRevision !== st.currentRevision ? ` → ${st.updateRevision}` : ''}`);
     return lines;
   };
 }
@@ -245,7 +263,7 @@ export async function runRecover(name: string, opts: RecoverOptions, io: Recover
       out(`StatefulSet ${namespace}/${name} is ${healthyNow(d) ? 'healthy: nothing to recover' : 'not healthy, but no finding names a cause'}.`);
       return healthyNow(d) ? ExitCode.Ok : ExitCode.Findings;
     }
-    const finding = await prompter.chooseFinding(findings);
+    const finding = await prompter.chooseFinding(problemsOf(findings));
     if (!finding) return declined(out);
     if (finding.recoveries.length === 0) {
       out(`sts-doctor knows no recovery for ${finding.rule} ${finding.subject.kind}/${finding.subject.name}; the evidence in \`sts-doctor diagnose ${name}\` says what the cluster reports. Nothing was written.`);
@@ -326,7 +344,7 @@ export async function runRecover(name: string, opts: RecoverOptions, io: Recover
     for (const l of describeChanges(plan, again)) out(`  • ${l}`);
     const now = findingsOf(diagnose(again), name);
     out(now.length ? 'The diagnosis now:' : 'The diagnosis now finds nothing in the way.');
-    for (const f of now) out(`  ${f.severity.toUpperCase()} ${f.rule} ${f.subject.kind}/${f.subject.name}: ${f.summary}`);
+    for (const l of rootCauseLines(now)) out(`  ${l}`);
     emitPlan({ outcome: 'refused', step: result.step, message: result.message });
     return EXIT_REFUSED;
   }
@@ -402,7 +420,7 @@ async function verifyAndReport(
   }
   const r = v.diagnosis?.statefulSets.find((s) => s.name === name);
   if (v.outcome === 'done' && r) {
-    out(`StatefulSet ${namespace}/${name} is healthy: ${r.replicas.ready}/${r.replicas.desired} ready (after ${secs} s).`);
+    out(`StatefulSet ${namespace}/${name} is healthy: ${formatReplicaCounts({ ready: r.replicas.ready, replicas: r.replicas.desired, condemned: r.replicas.condemned })} (after ${secs} s).`);
     return result('healthy', ExitCode.Ok);
   }
   if (v.outcome === 'dead-end' && v.deadEnd) {
@@ -416,6 +434,6 @@ async function verifyAndReport(
   out(`StatefulSet ${namespace}/${name} is not healthy after ${secs} s. What is in the way now:`);
   const now = v.diagnosis ? findingsOf(v.diagnosis, name) : [];
   if (now.length === 0) out(v.lastError ? `  the last reads failed: ${(v.lastError as Error).message}` : '  no finding names a cause; the controller has not converged yet.');
-  for (const f of now) out(`  ${f.severity.toUpperCase()} ${f.rule} ${f.subject.kind}/${f.subject.name}: ${f.summary}`);
+  for (const l of rootCauseLines(now)) out(`  ${l}`);
   return result('timeout', ExitCode.Findings);
 }

@@ -17,6 +17,7 @@ import { diagnose, type Diagnosis } from '../diagnosis.js';
 import { isTransient } from '../errors.js';
 import type { Finding } from '../rules/types.js';
 import type { Snapshot } from '../snapshot/types.js';
+import { formatReplicaCounts } from '../snapshot/view.js';
 
 export interface WatchOptions {
   /** A full collection (the same reads as `diagnose`). */
@@ -56,12 +57,16 @@ export interface WatchResult {
   lastError?: unknown;
 }
 
-/** One line describing where each StatefulSet stands: `quiz: 1/3 ready; image-pull quiz-0: ...`. */
+/**
+ * One line describing where each StatefulSet stands: `quiz: 1/3 ready; image-pull quiz-0: ...`,
+ * with the kept ordinals' readiness and the condemned pods apart (`1/2 ready, 1 condemned`), and
+ * the top root cause (a finding folded under another is never the one named).
+ */
 export function progressLine(d: Diagnosis): string {
   return d.statefulSets
     .map((s) => {
-      const top = d.findings.find((f) => f.statefulSet.name === s.name && f.severity !== 'info');
-      return `${s.name}: ${s.replicas.ready}/${s.replicas.desired} ready${s.healthy ? ', healthy' : top ? `; ${top.rule} ${top.subject.name}: ${top.summary}` : ''}`;
+      const top = d.findings.find((f) => f.statefulSet.name === s.name && f.severity !== 'info' && !f.causedBy);
+      return `${s.name}: ${formatReplicaCounts({ ready: s.replicas.ready, replicas: s.replicas.desired, condemned: s.replicas.condemned })}${s.healthy ? ', healthy' : top ? `; ${top.rule} ${top.subject.name}: ${top.summary}` : ''}`;
     })
     .join(' | ');
 }

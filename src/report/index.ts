@@ -9,8 +9,8 @@
 import type { Diagnosis } from '../diagnosis.js';
 import { escapeJsonText, sanitizeDeep, TERMINAL_RISKY } from './sanitize.js';
 
-/** Every output format `diagnose` and `wait` accept. */
-export const OUTPUT_FORMATS = ['text', 'json', 'yaml', 'junit', 'github'] as const;
+/** Every output format `diagnose` and `wait` accept (`wide`: text whose tables keep every column and cell whole). */
+export const OUTPUT_FORMATS = ['text', 'wide', 'json', 'yaml', 'junit', 'github'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** Renders `d` in `format`. YAML and chalk are loaded only when asked for. */
@@ -28,9 +28,10 @@ export async function render(d: Diagnosis, format: OutputFormat): Promise<string
       const { renderGithub } = await import('./junit.js');
       return renderGithub(sanitizeDeep(d));
     }
-    case 'text': {
-      const { renderText } = await import('./text.js');
-      return renderText(sanitizeDeep(d));
+    case 'text':
+    case 'wide': {
+      const { renderText, colors } = await import('./text.js');
+      return renderText(sanitizeDeep(d), colors(), { wide: format === 'wide' });
     }
   }
 }

@@ -1,14 +1,19 @@
 /**
  * The human report: one block per StatefulSet (header, per-replica table), or with several
- * StatefulSets in scope one overview line each; then the findings with their evidence and
- * recoveries (grouped by StatefulSet when there are several). Colour follows chalk's detection of the output stream,
- * `FORCE_COLOR`, `--no-color` and `NO_COLOR`.
+ * StatefulSets in scope one overview line each; then the root causes (rules/causes.ts), each with
+ * the consequences folded under it, the evidence once and the recoveries merged (grouped by
+ * StatefulSet when there are several). Laid out by ./layout.ts in the output width: no line is
+ * wider, a word is broken only when it is longer than a line, table columns give way by
+ * priority (`wide`: none is dropped or truncated). Colour follows chalk's detection of the
+ * output stream, `FORCE_COLOR`, `--no-color` and `NO_COLOR`.
  */
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
 import type { Diagnosis, ReplicaRow, StatefulSetReport } from '../diagnosis.js';
 import type { Evidence, Finding, Severity } from '../rules/types.js';
-import { ageSeconds, formatAge } from '../snapshot/view.js';
+import { ageSeconds, formatReplicaCounts } from '../snapshot/view.js';
 import { recoverCommand } from '../recovery/command.js';
+import { evidenceKey, rootCauses, type RootCause } from '../rules/causes.js';
+import { flow, humanDuration, indentWrap, layoutTable, outputWidth, wrapCommand, type Column } from './layout.js';
 
 /** A chalk instance honouring NO_COLOR (chalk itself honours FORCE_COLOR and --no-color). */
 export function colors(env: NodeJS.ProcessEnv = process.env): ChalkInstance {
@@ -18,35 +23,51 @@ export function colors(env: NodeJS.ProcessEnv = process.env): ChalkInstance {
 
 const SEVERITY_MARK: Record<Severity, string> = { critical: '✖', warning: '▲', info: 'ℹ' };
 
-/** Renders the diagnosis as text; `width` is the terminal width used to clip long cells. */
-export function renderText(d: Diagnosis, c: ChalkInstance = colors(), width = process.stdout.columns || 120): string {
+/** How the text is laid out. */
+export interface TextLayout {
+  /** Output width in columns (default: layout.outputWidth()). */
+  width?: number;
+  /** `-o wide`: tables keep every column and every cell whole. */
+  wide?: boolean;
+}
+
+/** Renders the diagnosis as text, laid out in `layout.width` columns. */
+export function renderText(d: Diagnosis, c: ChalkInstance = colors(), layout: TextLayout | number = {}): string {
+  const opts = typeof layout === 'number' ? { width: layout } : layout;
+  const width = opts.width ?? outputWidth();
+  const wide = opts.wide ?? false;
   const out: string[] = [];
   const sev = (s: Severity, text: string): string => (s === 'critical' ? c.red(text) : s === 'warning' ? c.yellow(text) : c.cyan(text));
   const multi = d.statefulSets.length > 1;
-  if (d.statefulSets.length === 0) out.push(d.namespace === '*' ? 'No StatefulSet found in any namespace.' : `No StatefulSet found in namespace ${d.namespace}.`);
-  if (multi) out.push(overview(d, c, width), '');
+  if (d.statefulSets.length === 0) out.push(...indentWrap(d.namespace === '*' ? 'No StatefulSet found in any namespace.' : `No StatefulSet found in namespace ${d.namespace}.`, width, ''));
+  if (multi) out.push(overview(d, c, width, wide), '');
   else {
     for (const s of d.statefulSets) {
-      out.push(header(s, c));
-      out.push(table(s.table, d.now, c, width));
+      out.push(...header(s, c, width));
+      out.push(table(s.table, d.now, c, width, wide));
       out.push('');
     }
   }
   if (d.gaps.length) {
     out.push(c.yellow('Not checked (could not read):'));
-    for (const g of d.gaps) out.push(`  ${g.message}`);
+    for (const g of d.gaps) out.push(...indentWrap(g.message, width, '  '));
     out.push('');
   }
   if (d.findings.length === 0) {
     out.push(c.green(`✔ No problems found${d.statefulSets.length > 1 ? ` in ${d.statefulSets.length} StatefulSets` : ''}.`));
     return out.join('\n') + '\n';
   }
-  out.push(c.bold(`Findings (${d.findings.length})`));
+  const roots = rootCauses(d.findings);
+  const folded = d.findings.length - roots.length;
+  const title = `Findings (${d.findings.length}${folded ? `: ${roots.length} root cause${roots.length === 1 ? '' : 's'}, ${folded} consequence${folded === 1 ? '' : 's'} folded under ${roots.length === 1 ? 'it' : 'them'}` : ''})`;
+  out.push(...indentWrap(title, width, '').map((l) => c.bold(l)));
+  // Evidence quoted by two root causes (the same Unhealthy event) is printed in full once.
+  const printed = new Set<string>();
   for (const group of multi ? byStatefulSet(d) : [{ title: '', findings: d.findings }]) {
-    if (group.title) out.push('', c.bold(`── ${group.title}`));
-    for (const f of group.findings) {
+    if (group.title) out.push('', ...indentWrap(group.title, width, '── ', '   ').map((l) => c.bold(l)));
+    for (const r of rootCauses(group.findings)) {
       out.push('');
-      out.push(finding(f, d, c, sev, width));
+      out.push(finding(r, d, c, sev, width, printed));
     }
   }
   return out.join('\n') + '\n';
@@ -65,119 +86,129 @@ function byStatefulSet(d: Diagnosis): { title: string; findings: Finding[] }[] {
   return rest.length ? [...groups, { title: 'Other', findings: rest }] : groups;
 }
 
+const OVERVIEW_COLUMNS: Column[] = [
+  { header: 'NAMESPACE', priority: 1 },
+  { header: 'NAME', priority: 0 },
+  { header: 'READY', priority: 0 },
+  { header: 'STATUS', priority: 0, flex: true, min: 20 },
+];
+
 /**
- * One line per StatefulSet (several in scope): namespace, name, ready/desired, and `healthy`
- * or the top finding (root causes rank first).
+ * One line per StatefulSet (several in scope): namespace, name, ready/desired (condemned pods
+ * apart), and `healthy` or the top root cause.
  */
-export function overview(d: Diagnosis, c: ChalkInstance, width: number): string {
-  const head = ['NAMESPACE', 'NAME', 'READY', 'STATUS'];
+export function overview(d: Diagnosis, c: ChalkInstance, width: number, wide = false): string {
   const rows = d.statefulSets.map((s) => {
-    const top = findingsOf(d, s)[0];
+    const top = findingsOf(d, s).find((f) => !f.causedBy);
     const status = s.healthy ? 'healthy' : top ? `${SEVERITY_MARK[top.severity]} ${top.rule}: ${top.summary}` : 'unhealthy';
-    return { s, top, cells: [s.namespace, s.name, `${s.replicas.ready}/${s.replicas.desired}`, status] };
+    return { s, top, cells: [s.namespace, s.name, `${s.replicas.ready}/${s.replicas.desired}${s.replicas.condemned ? `, ${s.replicas.condemned} condemned` : ''}`, status] };
   });
-  const widths = head.map((h, i) => rows.reduce((w, r) => Math.max(w, r.cells[i]!.length), h.length));
-  const fixed = widths.slice(0, -1).reduce((a, b) => a + b + 2, 0);
-  const last = Math.max(20, width - fixed);
-  const line = (cells: string[]): string => cells.map((cell, i) => (i === cells.length - 1 ? clip(cell, last) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
-  const lines = [c.dim(line(head))];
-  for (const r of rows) {
-    const text = line(r.cells);
+  const { lines: table } = layoutTable(OVERVIEW_COLUMNS, rows.map((r) => r.cells), width, { wide });
+  const lines = [c.dim(table[0]!.join('  ').trimEnd())];
+  rows.forEach((r, i) => {
+    const text = table[i + 1]!.join('  ').trimEnd();
     lines.push(r.s.healthy ? text : r.top?.severity === 'critical' ? c.red(text) : c.yellow(text));
-  }
+  });
   const healthy = d.statefulSets.filter((s) => s.healthy).length;
   lines.push(c.dim(`${d.statefulSets.length} StatefulSets, ${healthy} healthy`));
   return lines.join('\n');
 }
 
-function header(s: StatefulSetReport, c: ChalkInstance): string {
-  const status = s.healthy ? c.green('healthy') : c.red('unhealthy');
+function header(s: StatefulSetReport, c: ChalkInstance, width: number): string[] {
   const r = s.replicas;
-  const rev = s.currentRevision && s.updateRevision && s.currentRevision !== s.updateRevision ? `  revision ${s.currentRevision} → ${s.updateRevision}` : s.updateRevision ? `  revision ${s.updateRevision}` : '';
-  return `${c.bold(`StatefulSet ${s.namespace}/${s.name}`)}  ${status}  ${r.ready}/${r.desired} ready  ${s.podManagementPolicy}  ${s.updateStrategy}${rev}`;
+  const rev = s.currentRevision && s.updateRevision && s.currentRevision !== s.updateRevision ? `revision ${s.currentRevision} → ${s.updateRevision}` : s.updateRevision ? `revision ${s.updateRevision}` : '';
+  const status = s.healthy ? 'healthy' : 'unhealthy';
+  const lines = flow([`StatefulSet ${s.namespace}/${s.name}`, status, formatReplicaCounts({ ready: r.ready, replicas: r.desired, condemned: r.condemned }), s.podManagementPolicy, s.updateStrategy, rev], width);
+  // Colour after the layout (widths are of the plain text): the name bold, the state green or red.
+  return lines.map((l, i) => (i === 0 ? l.replace(`StatefulSet ${s.namespace}/${s.name}`, (m) => c.bold(m)) : l).replace(new RegExp(`(?<=  )${status}(?=  |$)`), (m) => (s.healthy ? c.green(m) : c.red(m))));
 }
 
-function table(rows: ReplicaRow[], now: string, c: ChalkInstance, width: number): string {
-  const head = ['ORDINAL', 'POD', 'STATUS', 'READY', 'NODE', 'PVC', 'LAST EVENT'];
+/** The per-replica table's columns, most important first; kubectl's AGE and RESTARTS among them. */
+const TABLE_COLUMNS: Column[] = [
+  { header: 'ORDINAL', priority: 0 },
+  { header: 'POD', priority: 0 },
+  { header: 'STATUS', priority: 0 },
+  { header: 'READY', priority: 1 },
+  { header: 'RESTARTS', priority: 4 },
+  { header: 'AGE', priority: 3 },
+  { header: 'NODE', priority: 5 },
+  { header: 'PVC', priority: 6 },
+  { header: 'LAST EVENT', priority: 2, flex: true, min: 24 },
+];
+
+/** kubectl's RESTARTS cell: `0`, `2 (12s ago)` (the newest container termination). */
+export function restartsCell(r: ReplicaRow, now: string): string {
+  if (r.restarts === undefined) return '-';
+  return r.restarts && r.lastRestart ? `${r.restarts} (${humanDuration(ageSeconds(now, r.lastRestart))} ago)` : String(r.restarts);
+}
+
+function table(rows: ReplicaRow[], now: string, c: ChalkInstance, width: number, wide: boolean): string {
   const cells = rows.map((r) => [
     (r.lastOrdinal !== undefined ? `${r.ordinal}–${r.lastOrdinal}` : String(r.ordinal)) + (r.condemned ? '*' : ''),
     r.exists ? r.pod : r.lastPod ? `(${r.pod} … ${r.lastPod})` : `(${r.pod})`,
     r.status,
     r.readyContainers ?? '-',
+    restartsCell(r, now),
+    r.created ? humanDuration(ageSeconds(now, r.created)) : '-',
     r.node ?? '-',
     r.claims.length ? r.claims.map((x) => `${x.name} ${x.phase}`).join(', ') : '-',
-    r.event ? `${r.event.type} ${r.event.reason} ${formatAge(ageSeconds(now, r.event.time))} ago: ${r.event.message}` : '-',
+    r.event ? `${r.event.type} ${r.event.reason} ${humanDuration(ageSeconds(now, r.event.time))} ago: ${r.event.message}` : '-',
   ]);
-  const widths = head.map((h, i) => cells.reduce((w, row) => Math.max(w, row[i]!.length), h.length));
-  const fixed = widths.slice(0, -1).reduce((a, b) => a + b + 2, 2);
-  const last = Math.max(20, width - fixed);
-  const line = (row: string[], color?: (s: string) => string): string =>
-    '  ' +
-    row
-      .map((cell, i) => {
-        const text = i === row.length - 1 ? clip(cell, last) : cell.padEnd(widths[i]!);
-        return color ? color(text) : text;
-      })
-      .join('  ')
-      .trimEnd();
-  const lines = [line(head, c.dim)];
-  rows.forEach((r, i) => {
-    const color = !r.exists ? c.dim : r.ready ? undefined : c.yellow;
-    lines.push(line(cells[i]!, color));
-  });
-  if (rows.some((r) => r.condemned)) lines.push(c.dim('  * ordinal above spec.replicas: to be removed by the scale-down'));
+  const { lines: laid } = layoutTable(TABLE_COLUMNS, cells, width, { indent: '  ', wide });
+  const line = (row: string[], color?: (s: string) => string): string => {
+    const text = `  ${row.join('  ')}`.trimEnd();
+    return color ? color(text) : text;
+  };
+  const lines = [line(laid[0]!, c.dim)];
+  rows.forEach((r, i) => lines.push(line(laid[i + 1]!, !r.exists ? c.dim : r.ready ? undefined : c.yellow)));
+  if (rows.some((r) => r.condemned)) lines.push(...indentWrap('* ordinal outside the ones spec.replicas keeps: to be removed by the scale-down', width, '  ').map((l) => c.dim(l)));
   return lines.join('\n');
 }
 
-function clip(s: string, n: number): string {
-  const one = s.replace(/\s+/g, ' ');
-  return one.length <= n ? one : `${one.slice(0, n - 1)}…`;
-}
-
-function finding(f: Finding, d: Diagnosis, c: ChalkInstance, sev: (s: Severity, t: string) => string, width: number): string {
+/**
+ * One root cause: its finding in full, the consequences folded under it (one "therefore" line
+ * each, with their rule), the evidence of all of them once, and their recoveries merged.
+ */
+function finding(root: RootCause, d: Diagnosis, c: ChalkInstance, sev: (s: Severity, t: string) => string, width: number, printed: Set<string>): string {
+  const f = root.finding;
   const lines: string[] = [];
-  lines.push(`${sev(f.severity, `${SEVERITY_MARK[f.severity]} ${f.severity.toUpperCase()}`)} ${c.bold(f.rule)}  ${f.subject.kind}/${f.subject.name}${f.confidence === 'low' ? c.yellow('  (low confidence: some reads were not possible)') : ''}`);
-  lines.push(`  ${c.bold(f.summary)}`);
-  lines.push(...wrap(f.explanation, width - 4).map((l) => `  ${l}`));
-  if (f.evidence.length) {
-    lines.push(`  ${c.dim('Evidence:')}`);
-    for (const e of f.evidence) lines.push(...evidence(e, d.now, c, width));
-    if (f.evidenceOmitted) lines.push(`    ${c.dim(`… and ${f.evidenceOmitted} more`)}`);
+  const mark = `${SEVERITY_MARK[f.severity]} ${f.severity.toUpperCase()}`;
+  const head = flow([`${mark} ${f.rule}`, `${f.subject.kind}/${f.subject.name}`, f.confidence === 'low' ? '(low confidence: some reads were not possible)' : ''], width, '    ');
+  lines.push(...head.map((l, i) => (i === 0 ? l.replace(mark, sev(f.severity, mark)).replace(f.rule, c.bold(f.rule)) : l)));
+  lines.push(...indentWrap(f.summary, width, '  ').map((l) => c.bold(l)));
+  lines.push(...indentWrap(f.explanation, width, '  '));
+  for (const q of root.consequences) {
+    const text = `${q.consequence ?? `therefore: ${q.summary}`} [${q.rule}${q.confidence === 'low' ? ', low confidence' : ''}]`;
+    lines.push(...indentWrap(text, width, '  ↳ ', '    ').map((l, i) => (i === 0 ? l.replace('↳', sev(q.severity, '↳')) : l)));
   }
-  if (f.recoveries.length) {
+  const omitted = [f, ...root.consequences].reduce((n, x) => n + (x.evidenceOmitted ?? 0), 0);
+  if (root.evidence.length) {
+    lines.push(`  ${c.dim('Evidence:')}`);
+    for (const e of root.evidence) {
+      const key = evidenceKey(e);
+      lines.push(...evidence(e, d.now, c, width, printed.has(key)));
+      printed.add(key);
+    }
+    if (omitted) lines.push(`    ${c.dim(`… and ${omitted} more`)}`);
+  }
+  if (root.recoveries.length) {
     lines.push(`  ${c.dim('Recovery:')}`);
-    for (const r of f.recoveries) {
-      lines.push(`    → ${r.title}`);
-      if (r.automated) lines.push(`      ${c.cyan(`$ ${recoverCommand(f.statefulSet, r, f, false)}`)}`);
-      lines.push(...wrap(r.description, width - 8).map((l) => `      ${c.dim(l)}`));
-      for (const cmd of r.commands ?? []) lines.push(`      ${c.cyan(`$ ${cmd}`)}`);
+    for (const r of root.recoveries) {
+      lines.push(...indentWrap(r.title, width, '    → ', '      '));
+      if (r.automated) lines.push(...wrapCommand(recoverCommand(f.statefulSet, r, f, false), width, '      $ ').map((l) => c.cyan(l)));
+      lines.push(...indentWrap(r.description, width, '      ').map((l) => c.dim(l)));
+      for (const cmd of r.commands ?? []) lines.push(...wrapCommand(cmd, width, '      $ ').map((l) => c.cyan(l)));
     }
   }
   return lines.join('\n');
 }
 
-function evidence(e: Evidence, now: string, c: ChalkInstance, width: number): string[] {
+/** One evidence line: its object, label, count, age and reporter, then the quoted text (`seen`: only a pointer to where it was quoted). */
+function evidence(e: Evidence, now: string, c: ChalkInstance, width: number, seen = false): string[] {
   const who = `${e.object.kind}/${e.object.name}`;
-  const when = e.time ? ` ${formatAge(ageSeconds(now, e.time))} ago` : '';
+  const when = e.time ? ` ${humanDuration(ageSeconds(now, e.time))} ago` : '';
   const count = e.count && e.count > 1 ? ` (x${e.count})` : '';
   const from = e.source ? ` from ${e.source}` : '';
-  const head = `    • ${who} ${c.bold(e.label)}${count}${when}${from}`;
-  return [head, ...wrap(e.text, width - 8).map((l) => `      ${l}`)];
-}
-
-/** Wraps text at word boundaries to `width` columns (minimum 40). */
-export function wrap(text: string, width: number): string[] {
-  const w = Math.max(40, width);
-  const out: string[] = [];
-  for (const para of text.split('\n')) {
-    let line = '';
-    for (const word of para.split(/\s+/).filter(Boolean)) {
-      if (line && line.length + 1 + word.length > w) {
-        out.push(line);
-        line = word;
-      } else line = line ? `${line} ${word}` : word;
-    }
-    out.push(line);
-  }
-  return out;
+  const head = indentWrap(`${who} ${e.label}${count}${when}${from}${seen ? ' (quoted above)' : ''}`, width, '    • ', '      ').map((l) => l.replace(e.label, (m) => c.bold(m)));
+  return seen ? head : [...head, ...indentWrap(e.text, width, '      ')];
 }

@@ -21,7 +21,8 @@
  */
 import type { KubeEvent, Pod } from '../snapshot/types.js';
 import { eventTime } from '../snapshot/view.js';
-import { podEvents, waitingContainers, waitingEvidence, type WaitingContainer } from './facts.js';
+import { podEvents, templateChange, templateChangeWords, templateValueText, waitingContainers, waitingEvidence, type TemplateChange, type WaitingContainer } from './facts.js';
+import { alreadyFixedOption } from './offers.js';
 import { eventEvidence, fieldEvidence, ref, stsRef, type Evidence, type Finding, type RecoveryOption, type Rule } from './types.js';
 
 const CONFIG_REASONS = new Set(['CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
@@ -132,22 +133,30 @@ export const containerConfigError: Rule = {
         evidence.push(fieldEvidence(pod, 'Pod', `status.containerStatuses[${w.status.name}].lastState.terminated`, `reason=${t.reason ?? ''} exitCode=${t.exitCode ?? ''}${t.message ? ` message=${t.message}` : ''}`, t.finishedAt));
       }
       const what = missing ? `${missing.kind} ${missing.name}${missing.key ? ` has no key ${missing.key}` : ' does not exist'}` : `the runtime refused it: ${message || reason}`;
+      // Already fixed: the references (env, envFrom, volumes) or, for a runtime refusal, the command or image differ in the template now.
+      const change = templateChange(view, sts, pod, w.status.name, missing ? ['env', 'volumes'] : ['command', 'image', 'env', 'volumes', 'resources']);
+      if (change) evidence.push(fieldEvidence(sts, 'StatefulSet', change.path, templateValueText(change.now), undefined, 'spec'));
       return {
         rule: 'container-config-error',
         severity: 'critical',
         statefulSet: stsRef({ view, sts }),
         subject: ref(pod, 'Pod'),
-        summary: `Container ${w.status.name} of ${pod.metadata.name} cannot be created: ${what} (${reason})`,
+        summary: `Container ${w.status.name} of ${pod.metadata.name} cannot be created: ${what} (${reason})${change ? `; the template already has ${templateChangeWords(change)}, not yet on this pod` : ''}`,
         explanation:
           `The kubelet cannot create container ${w.status.name}${w.init ? ' (init)' : ''} of ${pod.metadata.name}: ${what}. ` +
           (missing
             ? 'It keeps retrying; the pod stays Pending and not Ready until the object exists, so under OrderedReady no later ordinal is created.'
             : 'The container never starts; fix the template and delete the pod, because under OrderedReady a pod that never becomes Ready is not replaced (kubernetes#67250).'),
         evidence,
-        recoveries: recoveriesFor(pod, sts.metadata.name, missing, ns),
+        recoveries: withFix(pod, change, recoveriesFor(pod, sts.metadata.name, missing, ns)),
         confidence: 'high',
-        details: { container: w.status.name, init: w.init, reason, message, ...(missing ? { missing } : {}) },
+        details: { container: w.status.name, init: w.init, reason, message, ...(missing ? { missing } : {}), ...(change ? { templateFixed: true, templateField: change.field } : {}) },
       };
+    }
+
+    /** With the template already changed: delete-pod first, the manual steps after it (in case the new references are wrong too). */
+    function withFix(pod: Pod, change: TemplateChange | undefined, rest: RecoveryOption[]): RecoveryOption[] {
+      return change ? [alreadyFixedOption(pod, change, templateChangeWords(change)), ...rest] : rest;
     }
 
     function mountFinding(pod: Pod, volume: string, e: KubeEvent, all: KubeEvent[]): Finding {
@@ -157,6 +166,8 @@ export const containerConfigError: Rule = {
       const timeout = all.find((x) => /^Unable to attach or mount volumes/.test(x.message ?? '') && (x.message ?? '').includes(volume));
       if (timeout) evidence.push(eventEvidence(timeout));
       for (const r of references(pod, missing)) evidence.push(fieldEvidence(pod, 'Pod', r.path, r.text, undefined, 'spec'));
+      const change = templateChange(view, sts, pod, undefined, ['volumes']);
+      if (change) evidence.push(fieldEvidence(sts, 'StatefulSet', change.path, templateValueText(change.now), undefined, 'spec'));
       const creating = pod.status?.containerStatuses?.find((c) => c.state?.waiting?.reason === 'ContainerCreating');
       if (creating) evidence.push(fieldEvidence(pod, 'Pod', `status.containerStatuses[${creating.name}].state.waiting`, 'ContainerCreating'));
       return {
@@ -169,9 +180,9 @@ export const containerConfigError: Rule = {
           `The kubelet cannot set up volume ${volume} of ${pod.metadata.name}: ${missing.kind} ${missing.name} ${missing.key ? `has no key ${missing.key}` : 'does not exist'}. ` +
           'No container starts before every volume is mounted, so the pod stays ContainerCreating (Pending) and, under OrderedReady, no later ordinal is created. The kubelet retries on its own once the object exists.',
         evidence,
-        recoveries: recoveriesFor(pod, sts.metadata.name, missing, ns),
+        recoveries: withFix(pod, change, recoveriesFor(pod, sts.metadata.name, missing, ns)),
         confidence: 'high',
-        details: { reason: 'FailedMount', volume, missing },
+        details: { reason: 'FailedMount', volume, missing, ...(change ? { templateFixed: true, templateField: change.field } : {}) },
       };
     }
   },

@@ -15,8 +15,8 @@
  * SIGTERM), 126 not executable, 127 not found.
  */
 import type { ContainerStateTerminated, KubeEvent, Pod } from '../snapshot/types.js';
-import { podEvents, templateFixedFor, waitingContainers, waitingEvidence } from './facts.js';
-import { deletePodOption, rollbackOption } from './offers.js';
+import { podEvents, templateChange, templateChangeWords, templateFixedFor, templateValueText, waitingContainers, waitingEvidence } from './facts.js';
+import { alreadyFixedOption, deletePodOption, rollbackOption } from './offers.js';
 import { eventEvidence, fieldEvidence, ref, stsRef, type Finding, type RecoveryOption, type Rule } from './types.js';
 
 /**
@@ -109,7 +109,10 @@ export const crashLoop: Rule = {
         if (node && pressure) evidence.push(fieldEvidence(node, 'Node', 'status.conditions[MemoryPressure]', `${pressure.status}${pressure.reason ? ` ${pressure.reason}` : ''}${pressure.message ? `: ${pressure.message}` : ''}`, pressure.lastTransitionTime));
       }
       const ns = pod.metadata.namespace ?? view.snapshot.namespace;
-      const recoveries: RecoveryOption[] = [
+      // Already fixed: what makes it crash (memory for an OOM kill, else the command, env, image) differs in the template now.
+      const change = templateChange(view, sts, pod, c.name, oom ? ['resources', 'command', 'env', 'image'] : ['command', 'env', 'image', 'resources', 'volumes']);
+      if (change) evidence.push(fieldEvidence(sts, 'StatefulSet', change.path, templateValueText(change.now), undefined, 'spec'));
+      const recoveries: RecoveryOption[] = change ? [alreadyFixedOption(pod, change, templateChangeWords(change))] : [
         {
           id: 'manual',
           title: oom ? (limit ? `Give container ${c.name} more memory` : `Reserve memory for container ${c.name}`) : `Find out why container ${c.name} exits`,
@@ -130,6 +133,7 @@ export const crashLoop: Rule = {
         },
         deletePodOption(pod, `After fixing the template: deletes ${pod.metadata.name} (its PVCs are kept) so the controller recreates it from the current template. Deleting it without a fix only restarts the crash loop.`),
       ];
+      if (change) recoveries.push({ id: 'manual', title: `Read the logs of the crashed run of ${c.name}`, description: 'If the recreated pod crashes too, the change did not fix it: the logs of the last run say why it exits.', automated: false, commands: [`kubectl -n ${ns} logs ${pod.metadata.name} -c ${c.name} --previous`] });
       // A rollback only while the template still runs what crashes; once it changed, deleting the pod is the way.
       const rollback = templateFixedFor(view, sts, pod) ? undefined : rollbackOption(view, sts);
       if (rollback) recoveries.push(rollback);
@@ -141,7 +145,7 @@ export const crashLoop: Rule = {
         severity: 'critical',
         statefulSet: stsRef({ view, sts }),
         subject: ref(pod, 'Pod'),
-        summary: `Container ${c.name} of ${pod.metadata.name} is crash-looping${lastWords}, restarted ${times}`,
+        summary: `Container ${c.name} of ${pod.metadata.name} is crash-looping${lastWords}, restarted ${times}${change ? `; the template already has ${templateChangeWords(change)}, not yet on this pod` : ''}`,
         explanation:
           `Container ${c.name}${w.init ? ' (init)' : ''} of ${pod.metadata.name} keeps exiting: ${why}. ` +
           `The kubelet restarted it ${times} and now waits before the next try (CrashLoopBackOff, back-off doubling from 10 s to 5 min). ` +
@@ -159,6 +163,7 @@ export const crashLoop: Rule = {
           oomKilled: oom,
           ...(oom ? { oomKiller: limit ? 'memory-limit' : 'node-out-of-memory' } : {}),
           meaning: why,
+          ...(change ? { templateFixed: true, templateField: change.field } : {}),
         },
       };
     }

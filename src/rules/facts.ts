@@ -338,6 +338,81 @@ export function templateFixedFor(view: SnapshotView, sts: StatefulSet, pod: Pod)
   return mine.length !== theirs.length || mine.some((c) => runSpec(c) !== runSpec(theirs.find((t) => t.name === c.name)));
 }
 
+/** The template fields a finding can be about, for {@link templateChange}: `command` is command and args, `env` is env and envFrom, `volumes` the pod's volumes (ConfigMap and Secret references). */
+export type TemplateField = 'image' | 'command' | 'env' | 'resources' | 'readinessProbe' | 'livenessProbe' | 'startupProbe' | 'volumes';
+
+/** A template field that already differs from what a stuck pod runs: its value in the pod's template (`was`) and in `spec.template` now (`now`). */
+export interface TemplateChange {
+  field: TemplateField;
+  /** The container (absent for `volumes`). */
+  container?: string;
+  /** The field path in `spec.template`, e.g. `spec.template.spec.containers[quiz-api].readinessProbe`. */
+  path: string;
+  was: unknown;
+  now: unknown;
+}
+
+function fieldValue(spec: { containers?: Container[]; initContainers?: Container[]; volumes?: unknown } | undefined, container: string | undefined, field: TemplateField): unknown {
+  if (field === 'volumes') return spec?.volumes;
+  const c = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].find((x) => x.name === container) as (Container & Record<string, unknown>) | undefined;
+  if (!c) return undefined;
+  if (field === 'command') return { command: c.command, args: c.args };
+  if (field === 'env') return { env: c.env, envFrom: c.envFrom };
+  return c[field];
+}
+
+/**
+ * "Already fixed": the first of `fields` (of container `container`) that differs between the
+ * template `pod` was created from (its ControllerRevision; else its own spec) and the
+ * StatefulSet's current `spec.template`. Undefined when the pod is on the update revision or
+ * none of them changed. A rule whose finding is about that field then says the template is
+ * already changed and offers `delete-pod` first (the controller does not replace a pod that
+ * never became Ready, kubernetes#67250).
+ */
+export function templateChange(view: SnapshotView, sts: StatefulSet, pod: Pod, container: string | undefined, fields: TemplateField[]): TemplateChange | undefined {
+  const rev = pod.metadata.labels?.[REVISION_LABEL];
+  if (rev && rev === sts.status?.updateRevision) return undefined;
+  const fromRevision = rev ? view.revisionsOf(sts).find((r) => r.metadata.name === rev)?.data?.spec?.template?.spec : undefined;
+  const mine = fromRevision ?? pod.spec;
+  const theirs = sts.spec.template.spec;
+  const kind = [...(theirs.initContainers ?? [])].some((c) => c.name === container) ? 'initContainers' : 'containers';
+  for (const field of fields) {
+    const was = fieldValue(mine, container, field);
+    const now = fieldValue(theirs, container, field);
+    // Without the revision, a pod's volumes carry what admission added (the service account token): not comparable.
+    if (field === 'volumes' && !fromRevision) continue;
+    if (JSON.stringify(canonical(was) ?? null) === JSON.stringify(canonical(now) ?? null)) continue;
+    const path = field === 'volumes' ? 'spec.template.spec.volumes' : `spec.template.spec.${kind}[${container}].${field === 'command' ? 'command/args' : field === 'env' ? 'env/envFrom' : field}`;
+    return { field, ...(field === 'volumes' ? {} : { container }), path, was, now };
+  }
+  return undefined;
+}
+
+/** What the template now has, in words: `other resources for container mongo`, `another command or arguments for container c`. */
+export function templateChangeWords(c: TemplateChange): string {
+  const of = c.container ? ` for container ${c.container}` : '';
+  switch (c.field) {
+    case 'image':
+      return `another image${of} (${typeof c.now === 'string' ? `"${c.now}"` : '(none)'})`;
+    case 'command':
+      return `another command or arguments${of}`;
+    case 'env':
+      return `other environment references${of}`;
+    case 'resources':
+      return `other resources${of}`;
+    case 'volumes':
+      return 'other volumes';
+    default:
+      return `another ${c.field.replace(/Probe$/, ' probe')}${of}`;
+  }
+}
+
+/** A template value in one bounded line (JSON, at most 300 characters), for evidence. */
+export function templateValueText(v: unknown): string {
+  const text = v === undefined ? '(none)' : (JSON.stringify(canonical(v)) ?? '(none)');
+  return text.length > 300 ? `${text.slice(0, 299)}…` : text;
+}
+
 /**
  * The revision a rollback goes to: the newest ControllerRevision, older than the update
  * revision, that pods were Running and Ready on (a pod Running and Ready on it now, or it is

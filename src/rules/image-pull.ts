@@ -112,10 +112,10 @@ export const imagePull: Rule = {
             commands:
               cause === 'unauthorized'
                 ? [
-                    `kubectl -n ${pod.metadata.namespace} create secret docker-registry regcred --docker-server=<registry> --docker-username=<user> --docker-password=<password>`,
-                    `kubectl -n ${pod.metadata.namespace} patch sts ${sts.metadata.name} -p '{"spec":{"template":{"spec":{"imagePullSecrets":[{"name":"regcred"}]}}}}'`,
+                    `kubectl -n ${pod.metadata.namespace ?? view.snapshot.namespace} create secret docker-registry regcred --docker-server=<registry> --docker-username=<user> --docker-password=<password>`,
+                    `kubectl -n ${pod.metadata.namespace ?? view.snapshot.namespace} patch sts ${sts.metadata.name} -p '{"spec":{"template":{"spec":{"imagePullSecrets":[{"name":"regcred"}]}}}}'`,
                   ]
-                : [`kubectl -n ${pod.metadata.namespace} set image sts/${sts.metadata.name} ${w.status.name}=<image:tag>`, `kubectl -n ${pod.metadata.namespace} delete pod ${pod.metadata.name}`],
+                : [`kubectl -n ${pod.metadata.namespace ?? view.snapshot.namespace} set image sts/${sts.metadata.name} ${w.status.name}=<image:tag>`, `kubectl -n ${pod.metadata.namespace ?? view.snapshot.namespace} delete pod ${pod.metadata.name}`],
           },
         );
         if (fixed && templateImage !== undefined) evidence.push(fieldEvidence(sts, 'StatefulSet', `spec.template.spec.containers[${w.status.name}].image`, templateImage, undefined, 'spec'));

@@ -5,7 +5,7 @@
  */
 import type { Pod, StatefulSet } from '../snapshot/types.js';
 import { podOrdinal, type SnapshotView } from '../snapshot/view.js';
-import { newClaimBinding, podsToReplace, rollbackTarget } from './facts.js';
+import { newClaimBinding, podsToReplace, rollbackTarget, type TemplateChange } from './facts.js';
 import { type BindExpectation, type PodTarget, type RecoveryOffer, type RecoveryOption } from './types.js';
 
 /** A pod as an offer names it: name and uid. */
@@ -67,6 +67,17 @@ export function optionFor(offer: RecoveryOffer, description: string): RecoveryOp
 /** `delete-pod` for `pod`. */
 export function deletePodOption(pod: Pod, description: string): RecoveryOption {
   return optionFor({ action: 'delete-pod', pod: podTarget(pod) }, description);
+}
+
+/**
+ * `delete-pod` for a pod whose template was already fixed (facts.templateChange): `what` names
+ * the new value in words (`a different readiness probe`, `other resources for container mongo`).
+ */
+export function alreadyFixedOption(pod: Pod, change: TemplateChange, what: string): RecoveryOption {
+  return deletePodOption(
+    pod,
+    `The pod template already has ${what} (${change.path}), but ${pod.metadata.name} was created from an older template and still runs the old one. The controller does not replace a pod that never became Ready (kubernetes#67250): delete it and it is recreated from the current template (its PVCs are kept).`,
+  );
 }
 
 /** `force-delete-pod` for `pod` on lost node `node`. */

@@ -46,13 +46,15 @@ export const orderedReadyStall: Rule = {
     const why = whyNotReady(view, blocker);
     const readinessFailure = !why || /readiness probe|NotReady|ContainersNotReady/.test(why.reason);
     const names = formatPodRanges(sts, stranded);
-    const ready = sts.status?.readyReplicas ?? 0;
+    // The kept ordinals' readiness (one fact: SnapshotView.replicaCounts), not status.readyReplicas, which counts condemned pods.
+    const ready = view.replicaCounts(sts).ready;
     const f: Finding = {
       rule: 'ordered-ready-stall',
       severity: 'critical',
       statefulSet: stsRef({ view, sts }),
       subject: ref(blocker, 'Pod'),
       summary: `${blocker.metadata.name} is not Ready (${why?.reason ?? 'not Ready'}), so ${names} ${count === 1 ? 'is' : 'are'} never created`,
+      consequence: `therefore ${names} ${count === 1 ? 'is' : 'are'} never created: under OrderedReady the controller waits for ${blocker.metadata.name} to be Ready (${ready}/${want} replicas ready)`,
       explanation:
         `StatefulSet ${sts.metadata.name} uses podManagementPolicy OrderedReady: the controller creates pods one at a time and waits for each to be Running and Ready before creating the next. ` +
         `${blocker.metadata.name} is not Ready because ${why?.text ?? 'it is not Ready'}, so ordinals ${formatOrdinalRanges(stranded)} are not created (${ready}/${want} replicas ready). ` +
@@ -61,7 +63,7 @@ export const orderedReadyStall: Rule = {
         'Fixing the pod template does not replace the blocked pod: after the fix, delete it so it is recreated from the new revision.',
       evidence: [
         fieldEvidence(sts, 'StatefulSet', 'spec.podManagementPolicy', sts.spec.podManagementPolicy ?? 'OrderedReady (default)', undefined, 'spec'),
-        fieldEvidence(sts, 'StatefulSet', 'status', `replicas=${sts.status?.replicas ?? 0} readyReplicas=${ready} spec.replicas=${want}`),
+        fieldEvidence(sts, 'StatefulSet', 'status', `replicas=${sts.status?.replicas ?? 0} readyReplicas=${sts.status?.readyReplicas ?? 0} spec.replicas=${want}`),
         ...(why?.evidence ?? []),
         ...absentPods(view.snapshot.namespace, sts.metadata.name, stranded),
       ],

@@ -14,8 +14,8 @@
  */
 import type { Container, KubeEvent, Pod, Probe } from '../snapshot/types.js';
 import { condition, eventTime, isPodReady } from '../snapshot/view.js';
-import { podEvents } from './facts.js';
-import { deletePodOption } from './offers.js';
+import { podEvents, templateChange } from './facts.js';
+import { alreadyFixedOption, deletePodOption } from './offers.js';
 import { eventEvidence, fieldEvidence, ref, stsRef, type Evidence, type Finding, type Rule } from './types.js';
 
 /** The probe kinds, as the kubelet names them in its messages. */
@@ -110,19 +110,28 @@ export const probeFailing: Rule = {
       if (ready) evidence.push(fieldEvidence(pod, 'Pod', 'status.conditions[Ready]', `${ready.status}${ready.reason ? ` ${ready.reason}` : ''}${ready.message ? `: ${ready.message}` : ''}`, ready.lastTransitionTime ?? undefined));
       const ns = pod.metadata.namespace ?? view.snapshot.namespace;
       const Probe = probe[0]!.toUpperCase() + probe.slice(1);
+      // Already fixed: the template has another probe than the one this pod runs.
+      const change = templateChange(view, sts, pod, containerName, [PROBE_FIELD[probe]]);
+      const newProbe = change?.now as Probe | undefined;
+      const newWords = change ? (newProbe ? describeProbe(newProbe) : 'no probe') : '';
+      if (change) evidence.push(fieldEvidence(sts, 'StatefulSet', change.path, newWords, undefined, 'spec'));
       return {
         rule: 'probe-failing',
         severity: 'critical',
         statefulSet: stsRef({ view, sts }),
         subject: ref(pod, 'Pod'),
-        summary: `${Probe} probe of ${pod.metadata.name}/${containerName} fails: ${output}`,
+        summary: `${Probe} probe of ${pod.metadata.name}/${containerName} fails: ${output}${change ? `; the template already has another ${probe} probe, not yet on this pod` : ''}`,
         explanation:
           `The ${probe} probe of container ${containerName} in ${pod.metadata.name} fails (${output}); ${EFFECT[probe]}. ` +
           (def ? `The probe is ${describeProbe(def)}. ` : '') +
           'Under OrderedReady the controller waits for this pod to be Ready before it creates, updates or deletes any other replica. ' +
-          'Check what the endpoint checks: a readiness check that needs peers which do not exist yet never passes under OrderedReady.',
+          (change
+            ? `The pod template already has ${newProbe ? `another ${probe} probe: ${newWords}` : `no ${probe} probe`}; ${pod.metadata.name} was created from an older template and still runs the old one. The controller does not replace a pod that never became Ready (kubernetes#67250): delete it so the new probe applies.`
+            : 'Check what the endpoint checks: a readiness check that needs peers which do not exist yet never passes under OrderedReady.'),
         evidence,
-        recoveries: [
+        recoveries: change
+          ? [alreadyFixedOption(pod, change, newProbe ? `another ${probe} probe for container ${containerName} (${newWords})` : `no ${probe} probe for container ${containerName}`)]
+          : [
           {
             id: 'manual',
             title: `Fix the application or the ${probe} probe of ${containerName}`,
@@ -133,7 +142,7 @@ export const probeFailing: Rule = {
           deletePodOption(pod, `After fixing the template: deletes ${pod.metadata.name} (its PVCs are kept) so the controller recreates it from the current template.`),
         ],
         confidence: 'high',
-        details: { container: containerName, probe, output, restartCount: [...(pod.status?.containerStatuses ?? [])].find((c) => c.name === containerName)?.restartCount ?? 0, probeDefined: Boolean(def) },
+        details: { container: containerName, probe, output, restartCount: [...(pod.status?.containerStatuses ?? [])].find((c) => c.name === containerName)?.restartCount ?? 0, probeDefined: Boolean(def), ...(change ? { templateFixed: true } : {}) },
       };
     }
   },

@@ -27,6 +27,7 @@ import { dnsEgressBlocked, networkPolicyIsolation } from './network-isolation.js
 import { peerDiscoveryBlocked } from './peer-discovery.js';
 import { initContainerStuck } from './init-container-stuck.js';
 import { PlanError, planOffer } from '../recovery/plan.js';
+import { linkCauses } from './causes.js';
 
 /** Every rule, in no particular order (reports sort by rank). */
 export const RULES: Rule[] = [nodeLost, pvcUnbound, imagePull, orderedReadyStall, notReadyUnexplained, crashLoop, probeFailing, containerConfigError, scaleDownBlocked, rolloutStuck, volumeNodeAffinity, multiAttach, unschedulable, podCreationDenied, headlessServiceMissing, retentionRisk, outOfServiceTaint, releasedVolume, networkPolicyIsolation, dnsEgressBlocked, peerDiscoveryBlocked, initContainerStuck];
@@ -56,7 +57,8 @@ function vetOffers(view: SnapshotView, sts: StatefulSet, f: Finding): void {
 /**
  * Runs every rule over every StatefulSet in the snapshot. Findings are ordered by rule rank
  * (root causes first), then StatefulSet, then subject name. `not-ready` runs last and only for
- * StatefulSets no other rule explained.
+ * StatefulSets no other rule explained. A finding that is only the consequence of another one
+ * about the same pod gets `causedBy` (causes.ts, the catalog of causal links).
  */
 export function evaluate(view: SnapshotView): Finding[] {
   const out: Finding[] = [];
@@ -69,6 +71,7 @@ export function evaluate(view: SnapshotView): Finding[] {
     }
     if (!own.some((f) => f.severity !== 'info')) own.push(...notReadyUnexplained.evaluate(ctx));
     for (const f of own) vetOffers(view, sts, f);
+    linkCauses(own, sts);
     out.push(...own);
   }
   const rank = new Map(RULES.map((r) => [r.id, r.rank]));

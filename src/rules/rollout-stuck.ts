@@ -186,6 +186,9 @@ export const rolloutStuck: Rule = {
         summary: reverted
           ? `The template was reverted to ${update}, but ${stuck.metadata.name} still runs revision ${podRevision} (${why?.reason ?? 'not Ready'}), which the controller will not replace`
           : `Rolling update ${current} → ${update} is stuck on ${stuck.metadata.name} (revision ${podRevision || 'unknown'}, ${why?.reason ?? 'not Ready'}), which the controller will not replace`,
+        consequence: reverted
+          ? `therefore ${stuck.metadata.name} stays on revision ${podRevision} although the template was reverted to ${update}: the controller does not replace it (kubernetes#67250)`
+          : `therefore the rolling update ${current} → ${update} is stuck on ${stuck.metadata.name}, which the controller does not replace (kubernetes#67250)`,
         explanation:
           (reverted
             ? `The template of StatefulSet ${sts.metadata.name} is back on revision ${update} (updateRevision = currentRevision). `

@@ -77,6 +77,7 @@ export const scaleDownBlocked: Rule = {
       statefulSet: stsRef({ view, sts }),
       subject: ref(waitingOn, 'Pod'),
       summary: `Scale-down to ${replicas} is blocked: the controller waits for ${waitingOn.metadata.name} (${why?.reason ?? 'not Ready'}) before deleting ${names.join(', ')}`,
+      consequence: `therefore the scale-down to ${replicas} is blocked: the controller waits for ${waitingOn.metadata.name} before deleting ${names.join(', ')}`,
       explanation:
         `StatefulSet ${sts.metadata.name} wants ${replicas} replica${replicas === 1 ? '' : 's'}, but ${names.join(', ')} still exist${all.length === 1 ? 's' : ''}. ` +
         `Under OrderedReady the controller deletes condemned pods one at a time, highest ordinal first, and only ${where === 'kept' ? 'once every kept replica is Running, Ready and Available' : 'after the lower unhealthy condemned pod it waits on'}: ` +

@@ -130,6 +130,12 @@ export interface RecoveryOption {
   withheld?: { action: OfferAction; pod?: string; node?: string; reason: string };
 }
 
+/** A finding named by its rule and subject: what `causedBy` points at. */
+export interface FindingRef {
+  rule: string;
+  subject: ObjectRef;
+}
+
 /** One diagnosis: what is wrong, the evidence, and the way out. */
 export interface Finding {
   /** Stable rule id, e.g. `ordered-ready-stall` (README, "Rules"). */
@@ -155,6 +161,18 @@ export interface Finding {
    * watch after a recovery stops early on it.
    */
   permanent?: boolean;
+  /**
+   * Set when this finding is only a consequence of another finding of the same StatefulSet
+   * about the same pod (src/rules/causes.ts): e.g. `ordered-ready-stall` caused by `image-pull`.
+   * The text report folds it under its cause; JSON keeps both.
+   */
+  causedBy?: FindingRef;
+  /**
+   * What this finding adds when it is shown under its cause, one line starting with
+   * "therefore" (e.g. `therefore quiz-1, quiz-2 are never created`). Only rules that can be
+   * consequences set it.
+   */
+  consequence?: string;
   /** Extra machine-readable details specific to the rule (ordinals, node names, cause). */
   details?: Record<string, unknown>;
 }

@@ -195,6 +195,23 @@ export function formatAge(seconds: number | undefined): string {
   return h % 24 ? `${d}d${h % 24}h` : `${d}d`;
 }
 
+/** See {@link SnapshotView.replicaCounts}. */
+export interface ReplicaCounts {
+  /** `spec.replicas`: the ordinals kept. */
+  replicas: number;
+  /** Pods Running and Ready among the kept ordinals. */
+  ready: number;
+  /** Pods that exist outside the kept ordinals. */
+  condemned: number;
+  /** Of those, the Running and Ready ones. */
+  condemnedReady: number;
+}
+
+/** `1/2 ready, 1 condemned`: the counts of {@link SnapshotView.replicaCounts} in words (the condemned part only when there are some). */
+export function formatReplicaCounts(c: Pick<ReplicaCounts, 'ready' | 'replicas' | 'condemned'>): string {
+  return `${c.ready}/${c.replicas} ready${c.condemned ? `, ${c.condemned} condemned` : ''}`;
+}
+
 /** True when `pod` belongs to `sts`: controlled by it, or named `<sts>-<n>` and selected by it. */
 export function podBelongsTo(pod: Pod, sts: StatefulSet): boolean {
   const owner = pod.metadata.ownerReferences?.find((o) => o.controller);
@@ -285,6 +302,29 @@ export class SnapshotView {
     for (const p of this.podsOf(sts)) {
       const o = podOrdinal(sts, p.metadata.name);
       if (o !== undefined) out.set(o, p);
+    }
+    return out;
+  }
+
+  /**
+   * The readiness of the ordinals the StatefulSet keeps: `ready` counts the pods Running and
+   * Ready among ordinals [start, start + spec.replicas) (`replicas`); `condemned` counts the pods
+   * that exist outside that range (being removed by a scale-down, or left by one), of which
+   * `condemnedReady` are Ready. Unlike `status.readyReplicas`, a condemned pod never makes an
+   * unhealthy set look ready (`1/2 ready, 1 condemned`, not `2/2`).
+   */
+  replicaCounts(sts: StatefulSet): ReplicaCounts {
+    const start = ordinalStart(sts);
+    const replicas = desiredReplicas(sts);
+    const out: ReplicaCounts = { replicas, ready: 0, condemned: 0, condemnedReady: 0 };
+    for (const [o, p] of this.podsByOrdinal(sts)) {
+      const kept = o >= start && o < start + replicas;
+      const ready = isRunningAndReady(p);
+      if (kept) out.ready += ready ? 1 : 0;
+      else {
+        out.condemned++;
+        out.condemnedReady += ready ? 1 : 0;
+      }
     }
     return out;
   }

@@ -57,7 +57,7 @@ describe('wait and CI formats', () => {
   it.each([
     [['diagnose', '--bogus'], "sts-doctor: unknown option '--bogus' (see sts-doctor --help)."],
     [['frobnicate'], "sts-doctor: unknown command 'frobnicate' (see sts-doctor --help)."],
-    [['diagnose', 'quiz', '-o', 'xml'], "sts-doctor: option '-o, --output <format>' argument 'xml' is invalid. Allowed choices are text, json, yaml, junit, github (see sts-doctor --help)."],
+    [['diagnose', 'quiz', '-o', 'xml'], "sts-doctor: option '-o, --output <format>' argument 'xml' is invalid. Allowed choices are text, wide, json, yaml, junit, github (see sts-doctor --help)."],
     [['diagnose', 'quiz', '--context', 'nope'], 'sts-doctor: Context "nope" is not in the kubeconfig (KUBECONFIG_PATH).'],
   ])('usage and kubeconfig errors are one sentence and exit 2: %j', async (args, message) => {
     const res = await runCli(args);

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { workloadScenarios } from '../scenarios/workload.mjs';
 import { diagnoseJson, onlyFinding, runCli, testNamespaces } from './helpers.js';
+import { getJson, kubectl, waitFor } from '../scenarios/cluster.mjs';
 import type { Finding } from '../../src/rules/types.js';
 
 type Name = keyof typeof workloadScenarios;
@@ -52,6 +53,26 @@ describe.concurrent('workload failures on the real control plane', () => {
     expect(stall.details).toMatchObject({ blocker: 'quiz-0' });
     const order = rules(diagnosis.findings);
     expect(order.indexOf('probe-failing')).toBeLessThan(order.indexOf('ordered-ready-stall'));
+  });
+
+  it('probe fixed in the template (the book\'s readiness path change): probe-failing says so and offers delete-pod first; one CRITICAL root cause in text', async () => {
+    const { ns } = await setUp('workload-probe-failing');
+    const before = getJson(['-n', ns, 'statefulset', 'quiz']).status.updateRevision as string;
+    const api = (getJson(['-n', ns, 'statefulset', 'quiz']).spec.template.spec.containers as { name: string }[]).findIndex((c) => c.name === 'quiz-api');
+    kubectl(['-n', ns, 'patch', 'statefulset', 'quiz', '--type=json', '-p', JSON.stringify([{ op: 'replace', path: `/spec/template/spec/containers/${api}/readinessProbe/httpGet/path`, value: '/healthz/live' }])]);
+    // The controller records the new template as a new update revision; quiz-0 (never Ready) is not replaced.
+    await waitFor('a new update revision', () => getJson(['-n', ns, 'statefulset', 'quiz']).status.updateRevision !== before, 60_000);
+    const { result, diagnosis } = await diagnoseJson(ns);
+    expect(result.code).toBe(1);
+    const f = only(diagnosis.findings, 'probe-failing');
+    expect(f.summary).toMatch(/the template already has another readiness probe/);
+    expect(f.recoveries[0]!.offer).toMatchObject({ action: 'delete-pod', pod: { name: 'quiz-0' } });
+    expect(f.recoveries.map((r) => r.title).join('\n')).not.toMatch(/Fix the application or the readiness probe/);
+    expect(f.evidence.some((e) => e.object.kind === 'StatefulSet' && e.text.includes('/healthz/live'))).toBe(true);
+    expect(only(diagnosis.findings, 'ordered-ready-stall').causedBy).toMatchObject({ rule: 'probe-failing', subject: { name: 'quiz-0' } });
+    const text = await runCli(['diagnose', 'quiz', '-n', ns]);
+    expect(text.stdout.match(/CRITICAL/g)).toHaveLength(1);
+    expect(text.stdout).not.toMatch(/fix the readiness probe/i);
   });
 
   it('config error: container-config-error names ConfigMap quiz-config and container quiz-api', async () => {

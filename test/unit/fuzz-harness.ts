@@ -86,9 +86,10 @@ export function mutate(doc: Record<string, unknown>, r: () => number): string {
   const items = (Array.isArray(doc.items) ? doc.items : []) as Record<string, any>[];
   const kind = r();
   if (kind < 0.08 && items.length) {
-    const pods = items.filter((i) => i?.kind === 'Pod');
+    // Earlier mutations of the same document may have deleted a metadata: only whole objects are renamed.
+    const pods = items.filter((i) => i?.kind === 'Pod' && i.metadata && typeof i.metadata === 'object');
     const sts = items.find((i) => i?.kind === 'StatefulSet');
-    if (pods.length && sts) {
+    if (pods.length && typeof sts?.metadata?.name === 'string') {
       const p = pick(r, pods);
       const name = `${sts.metadata.name}-99999999`;
       p.metadata.name = name;

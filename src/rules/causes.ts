@@ -1,0 +1,145 @@
+/**
+ * The causal graph of findings: which findings are only consequences of another, built once in
+ * the evaluation (registry.ts `evaluate` calls {@link linkCauses}); the text report, `recover`'s
+ * listing and picker, `wait`'s progress line read it through {@link rootCauses}.
+ *
+ * A consequence is a controller-level symptom (the StatefulSet controller waits on a pod that
+ * is not Running and Ready: OrderedReady creation, scale-down, rolling update) whose waited-on
+ * pod is the subject of a pod-level cause (the kubelet cannot pull the image, the container
+ * crashes, the probe fails, the pod cannot be scheduled...). They are linked when both name the
+ * same pod of the same StatefulSet; the consequence gets `causedBy` (the cause's rule and subject).
+ * Nothing is dropped: `-o json` and the exit code keep every finding.
+ */
+import type { StatefulSet } from '../snapshot/types.js';
+import { claimOrdinal, podName } from '../snapshot/view.js';
+import type { Evidence, Finding, FindingRef, RecoveryOption } from './types.js';
+
+/** Pod-level causes, in order of preference: the node and the volumes first, then the kubelet's view of the containers. */
+const POD_CAUSES: readonly string[] = [
+  'node-lost',
+  'volume-node-affinity',
+  'multi-attach',
+  'pvc-unbound',
+  'unschedulable',
+  'image-pull',
+  'container-config-error',
+  'init-container-stuck',
+  'crash-loop',
+  'probe-failing',
+  'network-policy-isolation',
+  'dns-egress-blocked',
+];
+
+/**
+ * The catalog of causal links: consequence rule → the rules that may cause it, in order of
+ * preference (the first one found for the same pod is the cause). A cause is never a
+ * consequence here, so the graph is one level deep.
+ */
+export const CAUSAL_LINKS: Readonly<Record<string, readonly string[]>> = {
+  'ordered-ready-stall': POD_CAUSES,
+  'scale-down-blocked': POD_CAUSES,
+  'rollout-stuck': POD_CAUSES,
+};
+
+/** The pod a finding is about, by name: its subject when a Pod, the claim's pod when a PersistentVolumeClaim of a claim template. */
+export function podOfFinding(f: Finding, sts: StatefulSet): string | undefined {
+  if (f.subject.kind === 'Pod') return f.subject.name;
+  if (f.subject.kind === 'PersistentVolumeClaim') {
+    const o = claimOrdinal(sts, f.subject.name);
+    return o ? podName(sts, o.ordinal) : undefined;
+  }
+  return undefined;
+}
+
+/** The reference `causedBy` holds. */
+export function findingRef(f: Finding): FindingRef {
+  return { rule: f.rule, subject: f.subject };
+}
+
+/** True when `ref` names finding `f` (same rule, same subject kind and name). */
+export function refersTo(ref: FindingRef, f: Finding): boolean {
+  return ref.rule === f.rule && ref.subject.kind === f.subject.kind && ref.subject.name === f.subject.name && (ref.subject.namespace ?? '') === (f.subject.namespace ?? '');
+}
+
+/**
+ * Sets `causedBy` on each finding of `sts` (all of `findings` belong to it) that the catalog
+ * says may be caused by another finding naming the same pod. A cause is never itself a
+ * consequence in the catalog, so the graph is one level deep. Mutates `findings`.
+ */
+export function linkCauses(findings: Finding[], sts: StatefulSet): void {
+  for (const f of findings) {
+    const causes = CAUSAL_LINKS[f.rule];
+    if (!causes || f.subject.kind !== 'Pod') continue;
+    const pod = f.subject.name;
+    for (const rule of causes) {
+      const cause = findings.find((c) => c !== f && c.rule === rule && c.severity !== 'info' && podOfFinding(c, sts) === pod);
+      if (cause) {
+        f.causedBy = findingRef(cause);
+        break;
+      }
+    }
+  }
+}
+
+/** A root cause with the findings folded under it, and the recoveries of all of them merged. */
+export interface RootCause {
+  finding: Finding;
+  consequences: Finding[];
+  /** The root's recoveries, then the consequences' ones that are not the same offer or the same manual step, each once. */
+  recoveries: RecoveryOption[];
+  /** The root's evidence, then the consequences' evidence lines not already in it, each once. */
+  evidence: Evidence[];
+}
+
+/** The identity of a recovery for de-duplication: the typed offer, else the manual step's title and commands. */
+export function recoveryKey(o: RecoveryOption): string {
+  if (o.offer) return `offer:${JSON.stringify(o.offer)}`;
+  return `manual:${o.title}\n${(o.commands ?? []).join('\n')}`;
+}
+
+/** The identity of an evidence line: object, label and text (the time and count may differ between two rules quoting the same line). */
+export function evidenceKey(e: Evidence): string {
+  return `${e.object.kind}/${e.object.namespace ?? ''}/${e.object.name}\n${e.label}\n${e.text}`;
+}
+
+/**
+ * The findings grouped by root cause, in the order of `findings` (ranked: root causes first): each
+ * finding without a `causedBy` (or whose cause is not among `findings`) is a root; each one with
+ * a `causedBy` is folded under it. Pure.
+ */
+export function rootCauses(findings: Finding[]): RootCause[] {
+  const roots: RootCause[] = [];
+  const sameSts = (a: Finding, b: Finding): boolean => a.statefulSet.name === b.statefulSet.name && (a.statefulSet.namespace ?? '') === (b.statefulSet.namespace ?? '');
+  const causeOf = (f: Finding): Finding | undefined => (f.causedBy ? findings.find((c) => c !== f && sameSts(c, f) && refersTo(f.causedBy!, c)) : undefined);
+  for (const f of findings) if (!causeOf(f)) roots.push({ finding: f, consequences: [], recoveries: [], evidence: [] });
+  for (const f of findings) {
+    const cause = causeOf(f);
+    if (cause) roots.find((r) => r.finding === cause)?.consequences.push(f);
+  }
+  for (const r of roots) {
+    const seenR = new Set<string>();
+    const seenE = new Set<string>();
+    for (const f of [r.finding, ...r.consequences]) {
+      for (const o of f.recoveries) {
+        const k = recoveryKey(o);
+        if (!seenR.has(k)) {
+          seenR.add(k);
+          r.recoveries.push(o);
+        }
+      }
+      for (const e of f.evidence) {
+        const k = evidenceKey(e);
+        if (!seenE.has(k)) {
+          seenE.add(k);
+          r.evidence.push(e);
+        }
+      }
+    }
+  }
+  return roots;
+}
+
+/** The root as one finding for the recover picker: its own fields, with the merged recoveries. */
+export function foldedFinding(r: RootCause): Finding {
+  return { ...r.finding, recoveries: r.recoveries };
+}
