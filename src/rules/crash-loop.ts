@@ -15,7 +15,7 @@
  * SIGTERM), 126 not executable, 127 not found.
  */
 import type { ContainerStateTerminated, KubeEvent, Pod } from '../snapshot/types.js';
-import { podEvents, templateFixedFor, waitingContainers, waitingEvidence } from './facts.js';
+import { logEvidence, podEvents, templateFixedFor, waitingContainers, waitingEvidence } from './facts.js';
 import { deletePodOption, rollbackOption } from './offers.js';
 import { eventEvidence, fieldEvidence, ref, stsRef, type Finding, type RecoveryOption, type Rule } from './types.js';
 
@@ -96,6 +96,8 @@ export const crashLoop: Rule = {
       const statusPath = `status.${w.init ? 'initContainerStatuses' : 'containerStatuses'}[${c.name}]`;
       const evidence = [waitingEvidence(pod, w)];
       if (last) evidence.push(fieldEvidence(pod, 'Pod', `${statusPath}.lastState.terminated`, terminatedText(last), last.finishedAt));
+      const log = logEvidence(view, pod, c.name);
+      if (log) evidence.push(log);
       evidence.push(fieldEvidence(pod, 'Pod', `${statusPath}.restartCount`, String(c.restartCount ?? 0)));
       for (const e of backOffEvents(backOffs, c.name).slice(0, 1)) evidence.push(eventEvidence(e));
       const spec = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((x) => x.name === c.name);

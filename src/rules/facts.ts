@@ -18,7 +18,7 @@ import {
   toTimestamp,
   type SnapshotView,
 } from '../snapshot/view.js';
-import { absenceEvidence, eventEvidence, fieldEvidence, type BindExpectation, type Evidence } from './types.js';
+import { absenceEvidence, eventEvidence, fieldEvidence, ref, type BindExpectation, type Evidence } from './types.js';
 import type { OrdinalRange } from '../snapshot/ordinals.js';
 
 /** A container with a waiting reason, with where it sits in the pod's status. */
@@ -442,4 +442,19 @@ export function governingService(view: SnapshotView, sts: StatefulSet): Governin
   const selector = service?.spec.selector ?? {};
   const selectsPods = Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => podLabels[k] === v);
   return { name, service, podLabels, headless: service?.spec.clusterIP === 'None', selectsPods };
+}
+
+/**
+ * Evidence quoting the last lines container `container` of `pod` wrote, as read by
+ * `kubectl logs -c <container> [--previous] --tail=<n>` (src/snapshot/logs.ts bounds them; the
+ * reporters neutralise control characters through src/report/sanitize.ts). Label
+ * `logs -c <c> --previous` for the crashed run; text the lines, `…` last when the excerpt was
+ * cut, `(no output)` when the container wrote nothing. Undefined when no logs were read for it
+ * (forbidden, `--no-logs`, an older dump, more than 3 failing pods).
+ */
+export function logEvidence(view: SnapshotView, pod: Pod, container: string): Evidence | undefined {
+  const l = view.containerLog(pod, container);
+  if (!l) return undefined;
+  const text = l.lines.length ? `${l.lines.join('\n')}${l.truncated ? '\n…' : ''}` : '(no output)';
+  return { type: 'log', object: ref(pod, 'Pod'), label: `logs -c ${container}${l.previous ? ' --previous' : ''}`, text };
 }

@@ -17,6 +17,7 @@
 import type { Container, ContainerStatus, Pod, StatefulSet } from '../snapshot/types.js';
 import { ageSeconds, condition, formatAge, isOrderedReady, isRunningAndReady, podOrdinal } from '../snapshot/view.js';
 import { fieldEvidence, ref, stsRef, type Evidence, type Finding, type Rule } from './types.js';
+import { logEvidence } from './facts.js';
 
 /** Seconds an init container may run before it counts as stuck rather than starting. */
 export const INIT_GRACE_SECONDS = 60;
@@ -91,6 +92,8 @@ export const initContainerStuck: Rule = {
         fieldEvidence(pod, 'Pod', 'status.conditions[Initialized]', `False ${init.reason ?? ''}: ${init.message ?? ''}`.replace(/ :/, ':'), init.lastTransitionTime ?? undefined),
       ];
       if (words.length) evidence.push(fieldEvidence(pod, 'Pod', `spec.initContainers[${name}].command`, JSON.stringify(words).slice(0, 500), undefined, 'spec'));
+      const log = logEvidence(view, pod, name);
+      if (log) evidence.push(log);
       const ns = view.snapshot.namespace;
       out.push({
         rule: 'init-container-stuck',

@@ -14,7 +14,7 @@
  */
 import type { Container, KubeEvent, Pod, Probe } from '../snapshot/types.js';
 import { condition, eventTime, isPodReady } from '../snapshot/view.js';
-import { podEvents } from './facts.js';
+import { logEvidence, podEvents } from './facts.js';
 import { deletePodOption } from './offers.js';
 import { eventEvidence, fieldEvidence, ref, stsRef, type Evidence, type Finding, type Rule } from './types.js';
 
@@ -108,6 +108,8 @@ export const probeFailing: Rule = {
       evidence.push(fieldEvidence(pod, 'Pod', `spec.containers[${containerName}].${PROBE_FIELD[probe]}`, def ? describeProbe(def) : '(not defined in the pod spec)', undefined, 'spec'));
       const ready = condition(pod.status?.conditions, 'Ready');
       if (ready) evidence.push(fieldEvidence(pod, 'Pod', 'status.conditions[Ready]', `${ready.status}${ready.reason ? ` ${ready.reason}` : ''}${ready.message ? `: ${ready.message}` : ''}`, ready.lastTransitionTime ?? undefined));
+      const log = logEvidence(view, pod, containerName);
+      if (log) evidence.push(log);
       const ns = pod.metadata.namespace ?? view.snapshot.namespace;
       const Probe = probe[0]!.toUpperCase() + probe.slice(1);
       return {
