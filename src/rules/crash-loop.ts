@@ -11,6 +11,8 @@
  *   (1.26+; older: `Back-off restarting failed container`). Both are read; the event is matched to
  *   the container by its `involvedObject.fieldPath` `spec.containers{<c>}` or by the name in the
  *   message.
+ * - The last lines of the crashed run (`GET pods/<pod>/log?previous=true`, `kubectl logs
+ *   --previous`), quoted when they were read (src/snapshot/logs.ts).
  * Exit codes follow the shell convention: 128+n is "killed by signal n" (137 SIGKILL, 143
  * SIGTERM), 126 not executable, 127 not found.
  */

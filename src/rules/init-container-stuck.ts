@@ -12,7 +12,8 @@
  * reports the wait. Sidecars (init containers with `restartPolicy: Always`, 1.29+) run for the
  * pod's life and are never "stuck". What the init container waits for is read from its command
  * and args: a stable DNS name of a peer (`<sts>-<n>.<service>`) is matched against the pods that
- * exist.
+ * exist. What it printed while waiting (`GET pods/<pod>/log?container=<init>`) is quoted when it
+ * was read (src/snapshot/logs.ts).
  */
 import type { Container, ContainerStatus, Pod, StatefulSet } from '../snapshot/types.js';
 import { ageSeconds, condition, formatAge, isOrderedReady, isRunningAndReady, podOrdinal } from '../snapshot/view.js';

@@ -9,7 +9,8 @@
  * - `%s probe errored and resulted in %s state: %s` (1.29-1.36) and the older
  *   `%s probe errored: %s` (up to 1.28); both are read.
  * Pod conditions Ready / ContainersReady False, reason `ContainersNotReady`. The probe definition
- * is quoted from the pod's spec. This is the cause; `ordered-ready-stall` and
+ * is quoted from the pod's spec, and the container's last log lines (`GET pods/<pod>/log`) when
+ * they were read (src/snapshot/logs.ts). This is the cause; `ordered-ready-stall` and
  * `scale-down-blocked`, when they name this pod, are its consequences (hence the lower rank).
  */
 import type { Container, KubeEvent, Pod, Probe } from '../snapshot/types.js';
