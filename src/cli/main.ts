@@ -84,6 +84,7 @@ function program(): Command {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
     .option('-l, --selector <selector>', 'label selector on StatefulSets, when no name is given')
     .option('-A, --all-namespaces', 'every StatefulSet of every namespace (with -l: the matching ones)')
+    .option('--no-logs', 'read and store no container logs (by default the last lines of failing containers are kept)')
     .exitOverride()
     .action(async (name: string | undefined, opts: Record<string, unknown>) => {
       const { snapshotCommand } = await import('../commands/snapshot.js');

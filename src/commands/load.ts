@@ -51,8 +51,8 @@ export async function loadSnapshots(name: string | undefined, opts: ReadOptions,
   client.deadline = session.deadline;
   const before = client.requests;
   const snapshots = opts.allNamespaces
-    ? await collectAllNamespaces(client, { labelSelector: opts.selector, context: config.context })
-    : [await collectFromCluster(client, { namespace: config.namespace, name, labelSelector: opts.selector, context: config.context })];
+    ? await collectAllNamespaces(client, { labelSelector: opts.selector, context: config.context, logs: opts.logs })
+    : [await collectFromCluster(client, { namespace: config.namespace, name, labelSelector: opts.selector, context: config.context, logs: opts.logs })];
   if (matchedNothing(snapshots)) {
     const hint = opts.allNamespaces ? '' : await namespaceHint(client, config.namespace);
     throw new NotFoundError(`${nothingMatched(opts, config.namespace)}${hint}.`);

@@ -16,6 +16,8 @@ export interface ReadOptions {
   now?: string;
   /** `-A/--all-namespaces`: every StatefulSet of every namespace (with `-l`, the matching ones). */
   allNamespaces?: boolean;
+  /** `false` (`snapshot --no-logs`): read no container logs. */
+  logs?: boolean;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * `sts-doctor snapshot [name]`: writes what `diagnose` reads as one kubectl List, with an
- * `stsDoctor` header (now, namespace, gaps) so that `diagnose --from` gives the same answer.
+ * `stsDoctor` header (now, namespace, gaps, the container log excerpts) so that
+ * `diagnose --from` gives the same answer; `--no-logs` leaves the logs out (not even read).
  * What may hold a secret is redacted (see {@link redact}); Secrets are never read.
  */
 import type { Gap, KubeObject, Snapshot } from '../snapshot/types.js';
@@ -15,6 +16,8 @@ import { yamlText } from '../report/index.js';
 
 export interface SnapshotOptions extends ReadOptions {
   output: 'yaml' | 'json';
+  /** `--no-logs` sets it false: no container logs are read or stored (a `podlogs` gap says so). */
+  logs?: boolean;
 }
 
 /** The text that replaces every env value. */
@@ -120,6 +123,8 @@ export function snapshotToList(snapshots: Snapshot | Snapshot[], allNamespaces =
     gaps,
     read: COLLECTED_RESOURCES,
   };
+  const logs = list.filter((s) => s.containerLogs !== undefined);
+  if (logs.length) header.containerLogs = logs.flatMap((s) => s.containerLogs!);
   if (first) header.source = first.source.type === 'cluster' ? { ...first.source, server: stripUserinfo(first.source.server) } : first.source;
   return { apiVersion: 'v1', kind: 'List', stsDoctor: header, items };
 }
@@ -130,6 +135,13 @@ export function snapshotToList(snapshots: Snapshot | Snapshot[], allNamespaces =
  */
 export async function snapshotCommand(name: string | undefined, opts: SnapshotOptions): Promise<number> {
   const snapshots = await loadSnapshots(name, opts);
+  if (opts.logs === false) {
+    // Live, the logs were not read at all; from a dump, the ones it holds are left out.
+    for (const s of snapshots) {
+      delete s.containerLogs;
+      if (!s.gaps.some((g) => g.resource === 'podlogs' && g.reason === 'absent')) s.gaps.push({ resource: 'podlogs', reason: 'absent', message: 'podlogs: not read (--no-logs)' });
+    }
+  }
   const list = snapshotToList(snapshots, Boolean(opts.allNamespaces));
   // Verbatim data; characters a terminal may act on are written as escapes (report/index.ts).
   if (opts.output === 'json') {

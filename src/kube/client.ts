@@ -39,6 +39,8 @@ export interface RequestOptions {
   body?: unknown;
   /** For PATCH: `application/merge-patch+json` (default), `application/strategic-merge-patch+json`, `application/json-patch+json`. */
   contentType?: string;
+  /** The answer is text, not JSON (`pods/<pod>/log`): returned as a string, sent accepting any media type. */
+  text?: boolean;
 }
 
 /** One list page size; lists are read in pages of this many items. */
@@ -144,7 +146,7 @@ export class KubeClient {
     const method = opts.method ?? 'GET';
     const what = `${method} ${url.pathname}`;
     const body = opts.body !== undefined ? JSON.stringify(opts.body) : undefined;
-    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': USER_AGENT };
+    const headers: Record<string, string> = { Accept: opts.text ? '*/*' : 'application/json', 'User-Agent': USER_AGENT };
     if (body !== undefined) {
       headers['Content-Type'] = opts.contentType ?? (method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
       headers['Content-Length'] = String(Buffer.byteLength(body));
@@ -160,7 +162,7 @@ export class KubeClient {
       this.requests++;
       try {
         const res = await send(url, method, { ...base.headers, ...headers }, body, base.agent, ms);
-        if (res.status >= 200 && res.status <= 299) return parseJson<T>(res.body, what, this.server, res.status);
+        if (res.status >= 200 && res.status <= 299) return opts.text ? (res.body.toString('utf8') as T) : parseJson<T>(res.body, what, this.server, res.status);
         const error = statusError(what, res);
         // An expired or revoked exec credential: run the plugin again, once (as kubectl does).
         if (res.status === 401 && this.config.execPlugin && !renewed) {
@@ -188,6 +190,11 @@ export class KubeClient {
       if (this.deadline !== undefined && Date.now() + delay >= this.deadline) throw withAttempts(failure.error, attempt);
       await sleep(delay);
     }
+  }
+
+  /** GETs a text answer (a container's log), with the same retries and bounds as {@link get}. */
+  getText(path: string, query?: RequestOptions['query']): Promise<string> {
+    return this.request<string>(path, query ? { query, text: true } : { text: true });
   }
 
   /** GETs one object. */

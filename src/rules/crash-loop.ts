@@ -11,11 +11,13 @@
  *   (1.26+; older: `Back-off restarting failed container`). Both are read; the event is matched to
  *   the container by its `involvedObject.fieldPath` `spec.containers{<c>}` or by the name in the
  *   message.
+ * - The last lines of the crashed run (`GET pods/<pod>/log?previous=true`, `kubectl logs
+ *   --previous`), quoted when they were read (src/snapshot/logs.ts).
  * Exit codes follow the shell convention: 128+n is "killed by signal n" (137 SIGKILL, 143
  * SIGTERM), 126 not executable, 127 not found.
  */
 import type { ContainerStateTerminated, KubeEvent, Pod } from '../snapshot/types.js';
-import { podEvents, templateChange, templateChangeWords, templateFixedFor, templateValueText, waitingContainers, waitingEvidence } from './facts.js';
+import { logEvidence, podEvents, templateChange, templateChangeWords, templateFixedFor, templateValueText, waitingContainers, waitingEvidence } from './facts.js';
 import { alreadyFixedOption, deletePodOption, rollbackOption } from './offers.js';
 import { eventEvidence, fieldEvidence, ref, stsRef, type Finding, type RecoveryOption, type Rule } from './types.js';
 
@@ -96,6 +98,8 @@ export const crashLoop: Rule = {
       const statusPath = `status.${w.init ? 'initContainerStatuses' : 'containerStatuses'}[${c.name}]`;
       const evidence = [waitingEvidence(pod, w)];
       if (last) evidence.push(fieldEvidence(pod, 'Pod', `${statusPath}.lastState.terminated`, terminatedText(last), last.finishedAt));
+      const log = logEvidence(view, pod, c.name);
+      if (log) evidence.push(log);
       evidence.push(fieldEvidence(pod, 'Pod', `${statusPath}.restartCount`, String(c.restartCount ?? 0)));
       for (const e of backOffEvents(backOffs, c.name).slice(0, 1)) evidence.push(eventEvidence(e));
       const spec = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((x) => x.name === c.name);

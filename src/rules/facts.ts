@@ -18,7 +18,7 @@ import {
   toTimestamp,
   type SnapshotView,
 } from '../snapshot/view.js';
-import { absenceEvidence, eventEvidence, fieldEvidence, type BindExpectation, type Evidence } from './types.js';
+import { absenceEvidence, eventEvidence, fieldEvidence, ref, type BindExpectation, type Evidence } from './types.js';
 import type { OrdinalRange } from '../snapshot/ordinals.js';
 
 /** A container with a waiting reason, with where it sits in the pod's status. */
@@ -517,4 +517,59 @@ export function governingService(view: SnapshotView, sts: StatefulSet): Governin
   const selector = service?.spec.selector ?? {};
   const selectsPods = Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => podLabels[k] === v);
   return { name, service, podLabels, headless: service?.spec.clusterIP === 'None', selectsPods };
+}
+
+/** One port of the governing Service, resolved against the pod template as the EndpointSlice controller resolves it. */
+export interface ServicePortTarget {
+  /** The Service port as written: `mongodb 27017/TCP → 27017`. */
+  text: string;
+  /** Its index in `spec.ports` (for a JSON patch). */
+  index: number;
+  name?: string;
+  port: number;
+  protocol: string;
+  /** `targetPort` (default: `port`). */
+  target: number | string;
+  /**
+   * The container port it reaches: a named target resolves only to a declared port of that name
+   * and protocol (else the EndpointSlices carry no port for it); a number to whatever listens
+   * there, undefined when no container declares it.
+   */
+  container?: { container: string; name?: string; containerPort: number };
+}
+
+/**
+ * The ports of `svc` resolved against the containers (and sidecars) of `sts`'s pod template,
+ * as pkg/api/v1/pod FindPort does for the EndpointSlice controller: a named `targetPort` is
+ * looked up by name and protocol; a numeric one is taken as is (and here also matched to the
+ * container that declares it, if any).
+ */
+export function servicePortTargets(svc: Service, sts: StatefulSet): ServicePortTarget[] {
+  const containers = [...sts.spec.template.spec.containers, ...(sts.spec.template.spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always')];
+  const declared = containers.flatMap((c) => (c.ports ?? []).map((p) => ({ container: c.name, name: p.name, containerPort: p.containerPort, protocol: (p.protocol ?? 'TCP').toUpperCase() })));
+  return (svc.spec.ports ?? []).map((p, index) => {
+    const protocol = (p.protocol ?? 'TCP').toUpperCase();
+    const target = p.targetPort ?? p.port;
+    const numeric = typeof target === 'number' ? target : /^\d+$/.test(target) ? Number(target) : undefined;
+    const hit = numeric !== undefined ? declared.find((d) => d.containerPort === numeric && d.protocol === protocol) : declared.find((d) => d.name === target && d.protocol === protocol);
+    const out: ServicePortTarget = { text: `${p.name ? `${p.name} ` : ''}${p.port}/${protocol} → ${target}`, index, port: p.port, protocol, target };
+    if (p.name) out.name = p.name;
+    if (hit) out.container = { container: hit.container, containerPort: hit.containerPort, ...(hit.name ? { name: hit.name } : {}) };
+    return out;
+  });
+}
+
+/**
+ * Evidence quoting the last lines container `container` of `pod` wrote, as read by
+ * `kubectl logs -c <container> [--previous] --tail=<n>` (src/snapshot/logs.ts bounds them; the
+ * reporters neutralise control characters through src/report/sanitize.ts). Label
+ * `logs -c <c> --previous` for the crashed run; text the lines, `…` last when the excerpt was
+ * cut, `(no output)` when the container wrote nothing. Undefined when no logs were read for it
+ * (forbidden, `--no-logs`, an older dump, more than 3 failing pods).
+ */
+export function logEvidence(view: SnapshotView, pod: Pod, container: string): Evidence | undefined {
+  const l = view.containerLog(pod, container);
+  if (!l) return undefined;
+  const text = l.lines.length ? `${l.lines.join('\n')}${l.truncated ? '\n…' : ''}` : '(no output)';
+  return { type: 'log', object: ref(pod, 'Pod'), label: `logs -c ${container}${l.previous ? ' --previous' : ''}`, text };
 }

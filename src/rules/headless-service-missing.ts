@@ -1,6 +1,8 @@
 /**
  * `headless-service-missing`: `spec.serviceName` names no Service, a Service that is not
- * headless, or one whose selector does not select the StatefulSet's pods. Per-pod DNS names
+ * headless, one whose selector does not select the StatefulSet's pods, or one whose ports reach
+ * no port the pod template declares (a named `targetPort` no container declares, or a number no
+ * container declares while the template declares ports: the Service and the StatefulSet disagree). Per-pod DNS names
  * (`<pod>.<serviceName>.<ns>.svc`) then do not exist, and peers that find each other by them
  * (replica sets, quorums) never form.
  *
@@ -11,9 +13,10 @@
  * read that was not possible (forbidden) gives no finding, never "missing". Version-independent
  * (reads spec fields only).
  */
-import type { Service, StatefulSet } from '../snapshot/types.js';
+import type { Container, Service, StatefulSet } from '../snapshot/types.js';
 import { absenceEvidence, fieldEvidence, ref, stsRef, type Evidence, type Finding, type RecoveryOption, type Rule } from './types.js';
-import { governingService } from './facts.js';
+import { governingService, servicePortTargets } from './facts.js';
+import { describeProbe } from './probe-failing.js';
 import { applyCommand, type ManifestValue } from './manifest.js';
 
 /**
@@ -120,6 +123,70 @@ export const headlessServiceMissing: Rule = {
         details: { service: name, problem: 'selector-mismatch', selector },
       });
     }
+    if (gov.selectsPods) {
+      const f = portMismatch(sts, svc, name, ns, serviceNameEvidence);
+      if (f) out.push({ ...base, ...f });
+    }
     return out;
   },
 };
+
+/**
+ * The Service's ports that reach no declared container port of the template (servicePortTargets),
+ * when the template declares ports at all (an application may listen without declaring; with no
+ * declaration there is nothing to compare). One finding naming each, with the container port it
+ * should target (same name and protocol, else the only declared port of that protocol no other
+ * Service port reaches) and the readiness probe that checks that port.
+ */
+function portMismatch(sts: StatefulSet, svc: Service, name: string, ns: string, serviceNameEvidence: Evidence): Omit<Finding, 'rule' | 'severity' | 'statefulSet' | 'confidence'> | undefined {
+  const containers = [...sts.spec.template.spec.containers, ...(sts.spec.template.spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always')];
+  const declared = containers.flatMap((c) => (c.ports ?? []).map((p) => ({ c, p, protocol: (p.protocol ?? 'TCP').toUpperCase() })));
+  if (!declared.length) return undefined;
+  const targets = servicePortTargets(svc, sts);
+  const wrong = targets.filter((t) => !t.container);
+  if (!wrong.length) return undefined;
+  const reached = new Set(targets.filter((t) => t.container).map((t) => t.container!.containerPort));
+  const fixes: { index: number; to: number; container: Container; portName: string }[] = [];
+  for (const t of wrong) {
+    const sameName = declared.find((d) => d.protocol === t.protocol && ((t.name && d.p.name === t.name) || (typeof t.target === 'string' && d.p.name === t.target)));
+    const free = declared.filter((d) => d.protocol === t.protocol && !reached.has(d.p.containerPort));
+    const pick = sameName ?? (free.length === 1 ? free[0] : undefined);
+    if (pick) fixes.push({ index: t.index, to: pick.p.containerPort, container: pick.c, portName: pick.p.name ?? String(pick.p.containerPort) });
+  }
+  const evidence: Evidence[] = [serviceNameEvidence];
+  for (const t of wrong) evidence.push(fieldEvidence(svc, 'Service', `spec.ports[${t.index}]`, `${t.text}: ${typeof t.target === 'string' ? `no container declares a port named ${t.target} (${t.protocol})` : `no container declares port ${t.target}/${t.protocol}`}`, undefined, 'spec'));
+  evidence.push(fieldEvidence(sts, 'StatefulSet', 'spec.template.spec.containers[].ports', declared.map((d) => `${d.c.name} ${d.p.name ? `${d.p.name} ` : ''}${d.p.containerPort}/${d.protocol}`).join(', '), undefined, 'spec'));
+  for (const f of fixes) {
+    const probe = f.container.readinessProbe;
+    const port = probe?.httpGet?.port ?? probe?.tcpSocket?.port ?? probe?.grpc?.port;
+    if (probe && (port === f.to || (typeof port === 'string' && port === f.portName))) evidence.push(fieldEvidence(sts, 'StatefulSet', `spec.template.spec.containers[${f.container.name}].readinessProbe`, describeProbe(probe), undefined, 'spec'));
+  }
+  const list = wrong.map((t) => `${t.name ?? t.port} (targetPort ${t.target})`).join(', ');
+  const named = wrong.filter((t) => typeof t.target === 'string');
+  const recoveries: RecoveryOption[] = [
+    {
+      id: 'manual',
+      title: `Point Service ${name} at the ports the pods serve`,
+      description: fixes.length
+        ? `Safe: no pod changes. Sets ${fixes.map((f) => `spec.ports[${f.index}].targetPort to ${f.to} (container ${f.container.name} port ${f.portName})`).join(', ')}; the EndpointSlices and SRV records follow within seconds.`
+        : `Safe: no pod changes. Set each listed port's targetPort to a port a container declares (or declare the port the application listens on in the pod template).`,
+      automated: false,
+      commands: fixes.length
+        ? [`kubectl -n ${ns} patch service ${name} --type=json -p '${JSON.stringify(fixes.map((f) => ({ op: 'replace', path: `/spec/ports/${f.index}/targetPort`, value: f.to })))}'`]
+        : [`kubectl -n ${ns} edit service ${name}`],
+    },
+  ];
+  return {
+    subject: ref(svc, 'Service'),
+    summary: `Service ${name} and StatefulSet ${sts.metadata.name} disagree on ports: ${list} reaches no port the pods declare`,
+    explanation:
+      `The governing Service ${name} lists ${list}, but no container of ${sts.metadata.name}'s pod template declares ${wrong.length === 1 ? 'that port' : 'those ports'} (it declares ${declared.map((d) => `${d.p.containerPort}/${d.protocol}`).join(', ')}). ` +
+      (named.length
+        ? `A named targetPort resolves only to a declared container port of that name and protocol, so the EndpointSlices of ${name} carry no port ${named.map((t) => t.target).join(', ')}: there is no SRV record for it and nothing reaches the pods through it. `
+        : `The EndpointSlices publish the Service's target port, so the SRV records (_<port name>._<protocol>.${name}.${ns}.svc) send peers and clients to a port where, by the template, nothing listens. `) +
+      `The pods' own DNS names (A records) do not depend on ports, but whatever takes the port from the Service does: SRV-based peer discovery, ${svc.spec.clusterIP === 'None' ? '' : 'the Service\'s virtual IP, '}NetworkPolicies written for those ports.`,
+    evidence,
+    recoveries,
+    details: { service: name, problem: 'port-mismatch', ports: wrong.map((t) => ({ name: t.name ?? null, port: t.port, targetPort: t.target, protocol: t.protocol })) },
+  };
+}

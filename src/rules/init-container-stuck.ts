@@ -12,11 +12,13 @@
  * reports the wait. Sidecars (init containers with `restartPolicy: Always`, 1.29+) run for the
  * pod's life and are never "stuck". What the init container waits for is read from its command
  * and args: a stable DNS name of a peer (`<sts>-<n>.<service>`) is matched against the pods that
- * exist.
+ * exist. What it printed while waiting (`GET pods/<pod>/log?container=<init>`) is quoted when it
+ * was read (src/snapshot/logs.ts).
  */
 import type { Container, ContainerStatus, Pod, StatefulSet } from '../snapshot/types.js';
 import { ageSeconds, condition, formatAge, isOrderedReady, isRunningAndReady, podOrdinal } from '../snapshot/view.js';
 import { fieldEvidence, ref, stsRef, type Evidence, type Finding, type Rule } from './types.js';
+import { logEvidence } from './facts.js';
 
 /** Seconds an init container may run before it counts as stuck rather than starting. */
 export const INIT_GRACE_SECONDS = 60;
@@ -91,6 +93,8 @@ export const initContainerStuck: Rule = {
         fieldEvidence(pod, 'Pod', 'status.conditions[Initialized]', `False ${init.reason ?? ''}: ${init.message ?? ''}`.replace(/ :/, ':'), init.lastTransitionTime ?? undefined),
       ];
       if (words.length) evidence.push(fieldEvidence(pod, 'Pod', `spec.initContainers[${name}].command`, JSON.stringify(words).slice(0, 500), undefined, 'spec'));
+      const log = logEvidence(view, pod, name);
+      if (log) evidence.push(log);
       const ns = view.snapshot.namespace;
       out.push({
         rule: 'init-container-stuck',

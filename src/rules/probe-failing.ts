@@ -9,12 +9,13 @@
  * - `%s probe errored and resulted in %s state: %s` (1.29-1.36) and the older
  *   `%s probe errored: %s` (up to 1.28); both are read.
  * Pod conditions Ready / ContainersReady False, reason `ContainersNotReady`. The probe definition
- * is quoted from the pod's spec. This is the cause; `ordered-ready-stall` and
+ * is quoted from the pod's spec, and the container's last log lines (`GET pods/<pod>/log`) when
+ * they were read (src/snapshot/logs.ts). This is the cause; `ordered-ready-stall` and
  * `scale-down-blocked`, when they name this pod, are its consequences (hence the lower rank).
  */
 import type { Container, KubeEvent, Pod, Probe } from '../snapshot/types.js';
 import { condition, eventTime, isPodReady } from '../snapshot/view.js';
-import { podEvents, templateChange } from './facts.js';
+import { logEvidence, podEvents, templateChange } from './facts.js';
 import { alreadyFixedOption, deletePodOption } from './offers.js';
 import { eventEvidence, fieldEvidence, ref, stsRef, type Evidence, type Finding, type Rule } from './types.js';
 
@@ -108,6 +109,8 @@ export const probeFailing: Rule = {
       evidence.push(fieldEvidence(pod, 'Pod', `spec.containers[${containerName}].${PROBE_FIELD[probe]}`, def ? describeProbe(def) : '(not defined in the pod spec)', undefined, 'spec'));
       const ready = condition(pod.status?.conditions, 'Ready');
       if (ready) evidence.push(fieldEvidence(pod, 'Pod', 'status.conditions[Ready]', `${ready.status}${ready.reason ? ` ${ready.reason}` : ''}${ready.message ? `: ${ready.message}` : ''}`, ready.lastTransitionTime ?? undefined));
+      const log = logEvidence(view, pod, containerName);
+      if (log) evidence.push(log);
       const ns = pod.metadata.namespace ?? view.snapshot.namespace;
       const Probe = probe[0]!.toUpperCase() + probe.slice(1);
       // Already fixed: the template has another probe than the one this pod runs.

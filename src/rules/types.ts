@@ -21,8 +21,12 @@ export interface ObjectRef {
  * is the API's own words (the event message, the condition message), never a paraphrase.
  */
 export interface Evidence {
-  /** `event`: an Event; `status`/`spec`: a field of the object; `absence`: something that should exist and does not. */
-  type: 'event' | 'status' | 'spec' | 'absence';
+  /**
+   * `event`: an Event; `status`/`spec`: a field of the object; `absence`: something that should
+   * exist and does not; `log`: the last lines a container wrote (`kubectl logs [--previous]`),
+   * one line per `\n` of `text`.
+   */
+  type: 'event' | 'status' | 'spec' | 'absence' | 'log';
   object: ObjectRef;
   /** For events: `Warning FailedScheduling`; for fields: the field path, e.g. `status.conditions[Ready]`. */
   label: string;

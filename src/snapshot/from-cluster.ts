@@ -7,6 +7,8 @@
  *        networkpolicies
  *   LIST nodes, persistentvolumes, storageclasses, volumeattachments (cluster-scoped)
  *   GET  /version
+ *   GET  pods/<pod>/log of failing containers only (readContainerLogs: at most 3 pods per
+ *        StatefulSet, 20 per namespace; none for a healthy StatefulSet)
  *
  * Every request is retried by the client on transient failures (src/kube/client.ts). A side
  * read that still fails becomes a Gap in the Snapshot (see gapFor: 403, 404, unavailable, over a
@@ -18,6 +20,7 @@
 import { ApiError, NotFoundError, ResponseLimitError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
 import type {
+  ContainerLog,
   ControllerRevision,
   Gap,
   KubeEvent,
@@ -38,6 +41,7 @@ import type {
 import { selectorString, toTimestamp } from './view.js';
 import { trimSnapshot } from './normalize.js';
 import { checkStatefulSet } from './schema.js';
+import { boundLog, LOG_LIMIT_BYTES, LOG_TAIL_LINES, logRequests } from './logs.js';
 
 export interface CollectOptions {
   namespace: string;
@@ -48,6 +52,8 @@ export interface CollectOptions {
   /** Clock for `snapshot.now` (RFC 3339); default the local clock. */
   now?: string;
   context?: string;
+  /** `false`: read no container logs (`snapshot --no-logs`); a `podlogs` gap says so. Default true. */
+  logs?: boolean;
 }
 
 type NamespacedResource = 'pods' | 'persistentvolumeclaims' | 'events' | 'services' | 'controllerrevisions' | 'resourcequotas' | 'networkpolicies';
@@ -141,7 +147,7 @@ async function readClusterScoped(client: KubeClient): Promise<ClusterReads> {
 }
 
 /** The namespaced reads for `statefulSets` of namespace `ns`: 7 LISTs, independent of replicas. */
-async function readNamespace(client: KubeClient, ns: string, statefulSets: StatefulSet[], cluster: Promise<ClusterReads>, opts: { now?: string | undefined; context?: string | undefined }): Promise<Snapshot> {
+async function readNamespace(client: KubeClient, ns: string, statefulSets: StatefulSet[], cluster: Promise<ClusterReads>, opts: { now?: string | undefined; context?: string | undefined; logs?: boolean | undefined }): Promise<Snapshot> {
   const gaps: Gap[] = [];
   // With one StatefulSet, pods and revisions are listed by its selector; otherwise the whole namespace.
   const selector = statefulSets.length === 1 ? selectorString(statefulSets[0]!.spec.selector) : undefined;
@@ -154,7 +160,8 @@ async function readNamespace(client: KubeClient, ns: string, statefulSets: State
     readOrGap<ResourceQuota>(client, 'resourcequotas', ns, gaps),
     readOrGap<NetworkPolicy>(client, 'networkpolicies', ns, gaps),
   ]);
-  const c = await cluster;
+  const [c, containerLogs] = await Promise.all([cluster, opts.logs === false ? undefined : readContainerLogs(client, ns, statefulSets, pods, gaps)]);
+  if (opts.logs === false) gaps.push({ resource: 'podlogs', reason: 'absent', message: 'podlogs: not read (--no-logs)' });
   const leases = await readNodeLeases(client, pods, c.nodes, gaps);
   const snapshot: Snapshot = {
     schemaVersion: 1,
@@ -176,6 +183,7 @@ async function readNamespace(client: KubeClient, ns: string, statefulSets: State
     gaps: [...gaps, ...c.gaps],
   };
   if (leases.length) snapshot.leases = leases;
+  if (containerLogs) snapshot.containerLogs = containerLogs;
   if (opts.context && snapshot.source.type === 'cluster') snapshot.source.context = opts.context;
   if (c.version && snapshot.source.type === 'cluster') snapshot.source.serverVersion = c.version;
   return trimSnapshot(snapshot);
@@ -210,6 +218,36 @@ async function readNodeLeases(client: KubeClient, pods: Pod[], nodes: Node[], ga
     }),
   );
   return out.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+}
+
+/**
+ * The last lines of the containers that explain a failure (src/snapshot/logs.ts logRequests: at
+ * most 3 pods per StatefulSet, 2 containers per pod, 20 reads in all; none for a healthy
+ * StatefulSet): one `GET pods/<pod>/log?container=&previous=&tailLines=&limitBytes=` each, as
+ * `kubectl logs [--previous]`. A 400 or 404 (the container has not run, no previous instance,
+ * the pod is gone) is skipped; 403 (`pods/log` is its own RBAC resource), an outage or another
+ * failure becomes one `podlogs` gap, never an error.
+ */
+async function readContainerLogs(client: KubeClient, ns: string, statefulSets: StatefulSet[], pods: Pod[], gaps: Gap[]): Promise<ContainerLog[]> {
+  const out: (ContainerLog | undefined)[] = await Promise.all(
+    logRequests(statefulSets, pods, ns).map(async (r) => {
+      try {
+        const text = await client.getText(`/api/v1/namespaces/${enc(r.namespace)}/pods/${enc(r.pod)}/log`, { container: r.container, previous: r.previous, tailLines: LOG_TAIL_LINES, limitBytes: LOG_LIMIT_BYTES });
+        const log: ContainerLog = { namespace: r.namespace, pod: r.pod, container: r.container, init: r.init, previous: r.previous, ...boundLog(text) };
+        if (r.uid) log.uid = r.uid;
+        return log;
+      } catch (err) {
+        if (err instanceof ApiError && (err.status === 400 || err.status === 404)) return undefined;
+        if (!(err instanceof ApiError) || err.status === 401) throw err;
+        if (!gaps.some((g) => g.resource === 'podlogs')) {
+          const reason = err.status === 403 ? 'forbidden' : err.transient ? 'unavailable' : 'error';
+          gaps.push({ resource: 'podlogs', reason, message: `podlogs: ${reason === 'forbidden' ? 'forbidden' : reason === 'unavailable' ? 'unavailable' : 'not read'} (${err.message})` });
+        }
+        return undefined;
+      }
+    }),
+  );
+  return out.filter((l): l is ContainerLog => l !== undefined);
 }
 
 /** A StatefulSet as read, checked against the schema (schema.ts; throws one sentence) and given its kind. */
@@ -274,7 +312,7 @@ export async function collectAllNamespaces(client: KubeClient, opts: Omit<Collec
   cluster.catch(() => undefined);
   const now = opts.now ?? toTimestamp();
   const namespaces = [...byNs.keys()].sort();
-  return Promise.all(namespaces.map((ns) => readNamespace(client, ns, byNs.get(ns)!, cluster, { now, context: opts.context })));
+  return Promise.all(namespaces.map((ns) => readNamespace(client, ns, byNs.get(ns)!, cluster, { now, context: opts.context, logs: opts.logs })));
 }
 
 /**

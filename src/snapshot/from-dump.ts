@@ -11,7 +11,7 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DumpError, NotFoundError, UsageError } from '../errors.js';
-import { SNAPSHOT_FIELDS, type Gap, type KubeObject, type ResourceName, type Snapshot, type StatefulSet } from './types.js';
+import { SNAPSHOT_FIELDS, type ContainerLog, type Gap, type KubeObject, type ResourceName, type Snapshot, type StatefulSet } from './types.js';
 import { trimSnapshot } from './normalize.js';
 import { checkStatefulSet, invalidHeader } from './schema.js';
 import { selectorMatches, toTimestamp } from './view.js';
@@ -36,6 +36,12 @@ export interface DumpHeader {
    * NetworkPolicies are read; a header without it read {@link ORIGINAL_RESOURCES}.
    */
   read?: ResourceName[];
+  /**
+   * The container log excerpts the snapshot read (types.ts ContainerLog, every namespace of the
+   * snapshot together); absent when it read none (`--no-logs`, or an older sts-doctor). Checked
+   * and bounded when loaded (normalize.ts validateSnapshot).
+   */
+  containerLogs?: ContainerLog[];
 }
 
 /** What `sts-doctor snapshot` read before its header listed `read`: a newer resource is absent from such a dump. */
@@ -186,6 +192,7 @@ export async function snapshotsFromDump(path: string, opts: DumpOptions): Promis
       networkPolicies: [],
       gaps,
     };
+    if (header?.containerLogs !== undefined) snapshot.containerLogs = header.containerLogs;
     for (const [resource, field] of Object.entries(RESOURCE_FIELD) as [ResourceName, keyof Snapshot][]) {
       if (resource === 'statefulsets') continue;
       const list = byResource.get(resource) ?? [];

@@ -4,7 +4,8 @@
  * object), and drop bulky fields nobody reads.
  */
 import { SNAPSHOT_FIELDS, type KubeEvent, type KubeObject, type ResourceName, type Snapshot } from './types.js';
-import { validateObjects } from './schema.js';
+import { validateContainerLogs, validateObjects } from './schema.js';
+import { boundContainerLog } from './logs.js';
 import { stripUserinfo } from '../report/sanitize.js';
 import { claimOrdinal, eventTime, podBelongsTo, podOrdinal } from './view.js';
 
@@ -21,6 +22,7 @@ const FIELDS = (Object.entries(SNAPSHOT_FIELDS) as [ResourceName, keyof Snapshot
 export function validateSnapshot(snapshot: Snapshot): Snapshot {
   const s = snapshot as unknown as Record<string, unknown[]>;
   for (const [resource, field] of FIELDS) s[field] = validateObjects(resource, s[field] ?? [], snapshot.gaps);
+  if (snapshot.containerLogs !== undefined) snapshot.containerLogs = validateContainerLogs(snapshot.containerLogs, snapshot.gaps).map(boundContainerLog);
   return snapshot;
 }
 
@@ -114,6 +116,11 @@ export function trimSnapshot(snapshot: Snapshot): Snapshot {
     return ref.namespace === snapshot.namespace && (keptClaims.has(ref.name) || isTemplateClaim(ref.name));
   });
   const keptVolumes = new Set(snapshot.persistentVolumes.map((pv) => pv.metadata.name));
+  if (snapshot.containerLogs) {
+    // Only the excerpts of kept pods (same namespace, name and, when known, uid).
+    const podUid = new Map(snapshot.pods.map((p) => [p.metadata.name, p.metadata.uid]));
+    snapshot.containerLogs = snapshot.containerLogs.filter((l) => l.namespace === snapshot.namespace && podUid.has(l.pod) && (!l.uid || !podUid.get(l.pod) || l.uid === podUid.get(l.pod)));
+  }
   snapshot.volumeAttachments = snapshot.volumeAttachments.filter((va) => va.spec.source.persistentVolumeName && keptVolumes.has(va.spec.source.persistentVolumeName));
   return snapshot;
 }

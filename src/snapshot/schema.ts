@@ -15,7 +15,7 @@
  */
 import * as v from 'valibot';
 import { StsDoctorError } from '../errors.js';
-import type { Gap, KubeObject, ResourceName, StatefulSet } from './types.js';
+import type { ContainerLog, Gap, KubeObject, ResourceName, StatefulSet } from './types.js';
 
 /** A StatefulSet (or a dump header) that does not have the shape the API server guarantees. */
 export class InvalidObjectError extends StsDoctorError {}
@@ -391,13 +391,50 @@ export function checkStatefulSet(obj: unknown, index = 0): StatefulSet {
   return obj as StatefulSet;
 }
 
+const containerLog = loose({
+  namespace: str,
+  pod: str,
+  uid: optStr,
+  container: str,
+  init: v.boolean(),
+  previous: v.boolean(),
+  lines: v.array(str),
+  truncated: v.boolean(),
+});
+
+/**
+ * Keeps the well-formed container log excerpts (types.ts ContainerLog) of a snapshot or dump
+ * header. An entry without that shape is dropped, and one `podlogs` gap with reason `invalid`
+ * names the first; nothing else about the snapshot changes.
+ */
+export function validateContainerLogs(list: unknown, gaps: Gap[]): ContainerLog[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) {
+    gaps.push({ resource: 'podlogs', reason: 'invalid', message: 'podlogs: not understood: containerLogs is not a list' });
+    return [];
+  }
+  const kept: ContainerLog[] = [];
+  let bad: string | undefined;
+  let badCount = 0;
+  list.forEach((o, i) => {
+    const r = v.safeParse(containerLog, o, { abortEarly: true });
+    if (r.success) kept.push(o as ContainerLog);
+    else {
+      badCount++;
+      bad ??= `containerLogs[${i}]: ${describe(r.issues[0])}`;
+    }
+  });
+  if (bad) gaps.push({ resource: 'podlogs', reason: 'invalid', message: `podlogs: not understood: ${bad}${badCount > 1 ? ` (and ${badCount - 1} more)` : ''}` });
+  return kept;
+}
+
 const header = loose({
   schemaVersion: v.optional(v.number()),
   now: time,
   namespace: str,
   gaps: v.array(
     loose({
-      resource: v.picklist(Object.keys(KIND) as ResourceName[]),
+      resource: v.picklist([...(Object.keys(KIND) as ResourceName[]), 'podlogs']),
       reason: v.picklist(['forbidden', 'not-found', 'unavailable', 'error', 'absent', 'invalid']),
       message: str,
     }),

@@ -376,11 +376,40 @@ export const SNAPSHOT_FIELDS = {
 } as const satisfies Record<ResourceName, keyof Snapshot>;
 
 /**
+ * What a {@link Gap} names: a resource of the Snapshot, or `podlogs` (the `pods/log`
+ * subresource, a separate RBAC resource: the container log excerpts of {@link ContainerLog}).
+ */
+export type GapResource = ResourceName | 'podlogs';
+
+/**
+ * The last lines a container wrote, as `kubectl logs [--previous] --tail=<n> --limit-bytes=<b>`
+ * shows them: read for containers that crash, exit with an error, fail a probe or hang in an
+ * init container (src/snapshot/logs.ts decides which, at most 3 pods per StatefulSet). Untrusted
+ * text, bounded when read and again when loaded (lines, characters per line); printed only
+ * through src/report/sanitize.ts.
+ */
+export interface ContainerLog {
+  namespace: string;
+  pod: string;
+  /** The pod's uid when read: a log of an earlier pod of the same name is never quoted. */
+  uid?: string;
+  container: string;
+  /** True for an init container. */
+  init: boolean;
+  /** True when these are the logs of the previous (crashed) run: `kubectl logs --previous`. */
+  previous: boolean;
+  /** The lines, oldest first, without their newline. */
+  lines: string[];
+  /** True when the excerpt was cut (by the byte limit, or a line over the character limit). */
+  truncated: boolean;
+}
+
+/**
  * A read sts-doctor could not make. The rules treat the matching objects as unknown, never as
  * missing: a forbidden `nodes` read means "node state unknown", not "node deleted".
  */
 export interface Gap {
-  resource: ResourceName;
+  resource: GapResource;
   /**
    * `forbidden` (HTTP 403), `not-found` (the API group is not served), `unavailable` (the API
    * server did not answer, or answered 429/5xx, after the client's retries), `error` (any other
@@ -426,6 +455,11 @@ export interface Snapshot {
    * not read them (older dumps), in which case the Ready condition's heartbeat is used.
    */
   leases?: Lease[];
+  /**
+   * The last log lines of the containers that crash, exit with an error, fail a probe or hang in
+   * an init container; absent when logs were not read (`snapshot --no-logs`, older dumps).
+   */
+  containerLogs?: ContainerLog[];
   gaps: Gap[];
 }
 

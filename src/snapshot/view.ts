@@ -4,16 +4,17 @@
  */
 import type {
   Condition,
+  ContainerLog,
   ControllerRevision,
   KubeEvent,
   KubeObject,
+  GapResource,
   LabelSelector,
   Lease,
   Node,
   PersistentVolume,
   PersistentVolumeClaim,
   Pod,
-  ResourceName,
   Snapshot,
   StatefulSet,
   StorageClass,
@@ -235,7 +236,7 @@ export class SnapshotView {
   /** Node Leases (namespace kube-node-lease) by node name; empty when the snapshot has none. */
   readonly leases: Map<string, Lease>;
   private readonly attachmentsByVolume = new Map<string, VolumeAttachment[]>();
-  private readonly missing: Set<ResourceName>;
+  private readonly missing: Set<GapResource>;
 
   constructor(snapshot: Snapshot) {
     this.snapshot = snapshot;
@@ -263,8 +264,19 @@ export class SnapshotView {
   }
 
   /** True when `resource` could be read; false when it is a recorded gap (forbidden, absent...). */
-  canSee(resource: ResourceName): boolean {
+  canSee(resource: GapResource): boolean {
     return !this.missing.has(resource);
+  }
+
+  /**
+   * The log excerpt read for container `container` of `pod` (matched by namespace, name and,
+   * when both have one, uid: the logs of an earlier pod of the same name are never quoted).
+   */
+  containerLog(pod: Pod, container: string): ContainerLog | undefined {
+    const ns = pod.metadata.namespace ?? this.snapshot.namespace;
+    return (this.snapshot.containerLogs ?? []).find(
+      (l) => l.pod === pod.metadata.name && l.container === container && l.namespace === ns && (!l.uid || !pod.metadata.uid || l.uid === pod.metadata.uid),
+    );
   }
 
   /**

@@ -2,8 +2,8 @@
 // their DNS while the readiness probe fails; sts-doctor names the policy, the port, and proposes
 // the policy that fixes it, which the real API server accepts and which clears the finding.
 import { describe, expect, it } from 'vitest';
-import { kubectl } from '../scenarios/cluster.mjs';
-import { networkScenarios } from '../scenarios/network.mjs';
+import { kubectl, waitFor } from '../scenarios/cluster.mjs';
+import { endpointSlicePorts, networkScenarios } from '../scenarios/network.mjs';
 import { diagnoseJson, onlyFinding, runCli, testNamespaces } from './helpers.js';
 
 const namespaces = testNamespaces();
@@ -13,6 +13,28 @@ const setUp = (name: keyof typeof networkScenarios) => namespaces.scenario<Recor
 const heredoc = (command: string): string => command.split('\n').slice(1, -1).join('\n');
 
 describe.concurrent('network on the real control plane', () => {
+  it('Service and StatefulSet disagree on ports: headless-service-missing names the port and the fix, which clears it', async () => {
+    const { ns, expected } = await setUp('service-port-mismatch');
+    const { result, diagnosis } = await diagnoseJson(ns);
+    expect(result.code).toBe(1);
+    expect(diagnosis.statefulSets[0]!.table.every((r) => r.ready)).toBe(true);
+    const f = onlyFinding(diagnosis.findings, 'headless-service-missing');
+    expect(f.severity).toBe('warning');
+    expect(f.details).toMatchObject({ problem: 'port-mismatch', ports: [{ name: 'mongodb', port: 27018, targetPort: 27018, protocol: 'TCP' }] });
+    expect(f.summary).toContain(`mongodb (targetPort ${expected.port})`);
+    expect(f.evidence.find((e) => e.label === 'spec.ports[0]')!.text).toBe('mongodb 27018/TCP → 27018: no container declares port 27018/TCP');
+    const text = await runCli(['diagnose', 'quiz', '-n', ns]);
+    expect(text.stdout).toContain('Service/quiz-pods spec.ports[0]');
+    // The proposed patch is accepted by the real API server; the EndpointSlice controller follows; the finding is gone.
+    const patch = f.recoveries[0]!.commands![0]!;
+    expect(patch).toContain(`"value":${expected.containerPort}`);
+    kubectl(['-n', ns, 'patch', 'service', 'quiz-pods', '--type=json', '-p', /-p '(.*)'$/.exec(patch)![1]!]);
+    await waitFor('the EndpointSlice of quiz-pods on 27017', () => endpointSlicePorts(ns).includes(27017));
+    const after = await diagnoseJson(ns);
+    expect(after.diagnosis.findings).toEqual([]);
+    expect(after.result.code).toBe(0);
+  });
+
   it('deny-all ingress: network-policy-isolation names the policy and port; the proposed policy clears it', async () => {
     const { ns, expected } = await setUp('network-policy-isolation');
     const { result, diagnosis } = await diagnoseJson(ns);

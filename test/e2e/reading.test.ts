@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterEnv, kubeconfigPath, kubectl, temporaryDir } from '../scenarios/cluster.mjs';
 import { scenarios } from '../scenarios/quiz.mjs';
-import { deployScaledQuiz, dropNamespace, labelQuiz, LIMITED_RULES, limitedKubeconfig, writeKubeconfig } from '../scenarios/reading.mjs';
+import { deployCrashingQuiz, deployScaledQuiz, dropNamespace, labelQuiz, LIMITED_RULES, limitedKubeconfig, writeKubeconfig } from '../scenarios/reading.mjs';
 import { namespaceFor, runCli, type CliResult } from './helpers.js';
 import type { Diagnosis } from '../../src/diagnosis.js';
 import type { Finding } from '../../src/rules/types.js';
@@ -262,6 +262,26 @@ describe('cost: the number of requests does not grow with replicas', () => {
     } finally {
       // Fifty pods take node capacity every other test needs: release it now.
       if (!process.env.STS_DOCTOR_KEEP_NAMESPACES) dropNamespace(large);
+    }
+  });
+});
+
+describe('cost with logs: the log reads do not grow with replicas', () => {
+  it('quiz with 3 and with 50 crash-looping replicas: the same count, 13 + 3 pods × 2 containers log reads', async () => {
+    const small = ns('cost-crash-3');
+    const large = ns('cost-crash-50');
+    try {
+      await Promise.all([deployCrashingQuiz(small, 3), deployCrashingQuiz(large, 50)]);
+      const a = json(await runCli(['diagnose', 'quiz', '-n', small, '-o', 'json']));
+      const b = json(await runCli(['diagnose', 'quiz', '-n', large, '-o', 'json']));
+      expect(b.findings.filter((f) => f.rule === 'crash-loop').length).toBeGreaterThanOrEqual(50);
+      expect(a.source.type === 'cluster' && a.source.requests).toBe(13 + 3 * 2);
+      expect(b.source.type === 'cluster' && b.source.requests).toBe(a.source.type === 'cluster' && a.source.requests);
+    } finally {
+      if (!process.env.STS_DOCTOR_KEEP_NAMESPACES) {
+        dropNamespace(small);
+        dropNamespace(large);
+      }
     }
   });
 });

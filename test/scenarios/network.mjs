@@ -5,7 +5,7 @@
 // Ready, Warning Unhealthy) comes from the KWOK readiness stage, as a kubelet reports it
 // (test/cluster/stages/fault-readiness.yaml). Pods are pinned to the stable nodes; no node fails.
 import { apply, kubectl, waitFor } from './cluster.mjs';
-import { FAULT_LABEL, createNamespace, deployQuiz, eventsOf, isReady, localStorageObjects, quizObjects, quizPods } from './quiz.mjs';
+import { FAULT_LABEL, createNamespace, deployQuiz, eventsOf, isReady, localStorageObjects, quizObjects, quizPods, waitHealthy } from './quiz.mjs';
 import { CONTAINER_LABEL, stableNodesByLoad } from './workload.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -66,6 +66,16 @@ async function deployIsolated(ns, policies) {
   await sleep(2000);
 }
 
+/**
+ * The ports the EndpointSlices of Service quiz-pods publish (the real EndpointSlice controller's).
+ * @param {string} ns
+ * @returns {number[]}
+ */
+export function endpointSlicePorts(ns) {
+  const out = kubectl(['-n', ns, 'get', 'endpointslices', '-l', 'kubernetes.io/service-name=quiz-pods', '-o', 'json']);
+  return JSON.parse(out).items.flatMap((s) => (s.ports ?? []).map((p) => p.port));
+}
+
 /** The network scenarios: `setup(ns)` deploys and waits for the signal, returning what the test expects. */
 export const networkScenarios = {
   /** A deny-all ingress policy: the replicas cannot reach each other on 27017. */
@@ -119,6 +129,22 @@ export const networkScenarios = {
       const started = Date.parse(quizPods(ns)['quiz-0'].status.initContainerStatuses[0].state.running.startedAt);
       await sleep(Math.max(0, started + 62_000 - Date.now()));
       return { pod: 'quiz-0', container: 'wait-for-peers', waitsFor: 'quiz-1' };
+    },
+  },
+  /**
+   * The governing headless Service lists port mongodb 27018 (targetPort defaulted to 27018) while
+   * mongo declares 27017: the real EndpointSlice controller publishes 27018. All replicas Ready.
+   */
+  'service-port-mismatch': {
+    async setup(ns) {
+      await createNamespace(ns);
+      apply(localStorageObjects(ns, 3, stableNodesByLoad()));
+      const objects = quizObjects(ns);
+      objects.find((o) => o.kind === 'Service' && o.metadata.name === 'quiz-pods').spec.ports = [{ name: 'mongodb', port: 27018 }];
+      apply(objects);
+      await waitHealthy(ns, 3);
+      await waitFor('an EndpointSlice of quiz-pods with port 27018', () => endpointSlicePorts(ns).includes(27018));
+      return { service: 'quiz-pods', port: '27018', containerPort: '27017' };
     },
   },
   /** Policies that allow the peers and DNS: the readiness failure is the application's own. */

@@ -3,8 +3,8 @@
 // ServiceAccount with a narrow Role and a kubeconfig holding its token).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { apply, kubectl, temporaryDir } from './cluster.mjs';
-import { deleteNamespace, deployQuiz, NODES, waitHealthy } from './quiz.mjs';
+import { apply, kubectl, temporaryDir, waitFor } from './cluster.mjs';
+import { deleteNamespace, deployQuiz, FAULT_LABEL, NODES, quizPods, waitHealthy } from './quiz.mjs';
 
 /**
  * quiz with `replicas` replicas, podManagementPolicy Parallel (all pods at once), one pre-bound
@@ -15,6 +15,21 @@ import { deleteNamespace, deployQuiz, NODES, waitHealthy } from './quiz.mjs';
 export async function deployScaledQuiz(ns, replicas) {
   await deployQuiz(ns, { replicas, podManagementPolicy: 'Parallel', nodes: NODES });
   await waitHealthy(ns, replicas, 240_000);
+}
+
+/**
+ * quiz with `replicas` replicas, Parallel, every container of every pod crash-looping (the KWOK
+ * crash-loop stage, exit code 1); resolves once every replica is in CrashLoopBackOff, so that
+ * each one is a pod whose logs sts-doctor would quote.
+ * @param {string} ns
+ * @param {number} replicas
+ */
+export async function deployCrashingQuiz(ns, replicas) {
+  await deployQuiz(ns, { replicas, podManagementPolicy: 'Parallel', nodes: NODES, podLabels: { [`${FAULT_LABEL}/crash-loop`]: '1' } });
+  await waitFor(`${replicas} replicas of quiz in CrashLoopBackOff`, () => {
+    const pods = Object.values(quizPods(ns));
+    return pods.length === replicas && pods.every((p) => (p.status?.containerStatuses ?? []).some((c) => c.state?.waiting?.reason === 'CrashLoopBackOff'));
+  }, 240_000);
 }
 
 /**
