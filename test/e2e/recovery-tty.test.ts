@@ -50,7 +50,7 @@ afterAll(() => {
 });
 
 describe.skipIf(!hasTmux)('recover through a real terminal (tmux)', () => {
-  it('Esc cancels with nothing written; then pick the stall, read the plan, confirm: all 3 Ready', async () => {
+  it('Esc cancels with nothing written; then pick the root cause (the stall folded under it), read the plan, confirm: all 3 Ready', async () => {
     const ns = namespaceFor('recovery-tty');
     created.push(ns);
     await deployStalled(ns);
@@ -68,9 +68,10 @@ describe.skipIf(!hasTmux)('recover through a real terminal (tmux)', () => {
 
     start(ns);
     await until('the finding list', /Which problem do you want to fix\?/);
-    await select(/Which problem do you want to fix\?/, /ordered-ready-stall Pod\/quiz-0/);
+    // One entry per root cause: the readiness probe of quiz-0, with the stall it causes folded under it.
+    await select(/Which problem do you want to fix\?/, /probe-failing Pod\/quiz-0/);
     keys('Enter');
-    await until('the recovery list', /How do you want to recover from ordered-ready-stall quiz-0\?/);
+    await until('the recovery list', /How do you want to recover from probe-failing quiz-0\?/);
     await select(/How do you want to recover/, /Delete pod quiz-0/);
     keys('Enter');
     const plan = await until('the plan', /Go on with this plan\?/);

@@ -328,10 +328,11 @@ describe(`recover: node ${RECOVERY_NODE} lost`, () => {
     await waitFor('kwok-node-5 without unreachable taints', () => !(getJson(['node', RECOVERY_NODE]).spec.taints ?? []).some((t: { key: string }) => /unreachable|not-ready/.test(t.key)));
     // diagnose reports the leftover, with the same recovery recover offers.
     await recordFixture('out-of-service-taint', nsTaint);
-    const diag = await runCli(['diagnose', 'quiz', '-n', nsTaint]);
+    // Wide enough that the report's sentences and commands are not wrapped.
+    const diag = await runCli(['diagnose', 'quiz', '-n', nsTaint], { COLUMNS: '400' });
     expect(diag.stdout).toContain(`Node ${RECOVERY_NODE} still has the node.kubernetes.io/out-of-service taint and is Ready again`);
     expect(diag.stdout).toContain(`sts-doctor recover quiz -n ${nsTaint} --action remove-out-of-service-taint --node ${RECOVERY_NODE}`);
-    const offered = await runCli(['recover', 'quiz', '-n', nsTaint]);
+    const offered = await runCli(['recover', 'quiz', '-n', nsTaint], { COLUMNS: '400' });
     expect(offered.stdout).toContain(`WARNING out-of-service-taint Node/${RECOVERY_NODE}: Node ${RECOVERY_NODE} still has the node.kubernetes.io/out-of-service taint and is Ready again`);
     expect(offered.stdout).toContain(`$ sts-doctor recover quiz -n ${nsTaint} --action remove-out-of-service-taint --node ${RECOVERY_NODE} --yes`);
     const removed = await runCli(['recover', 'quiz', '-n', nsTaint, '--action', 'remove-out-of-service-taint', '--node', RECOVERY_NODE, '--yes', '--timeout', '60s']);
