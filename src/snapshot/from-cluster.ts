@@ -118,6 +118,26 @@ async function readOrGap<T>(client: KubeClient, resource: NamespacedResource | C
   }
 }
 
+/**
+ * A read started now and awaited later, held as a promise that never rejects: when another read
+ * fails first and its caller returns early, this one's failure cannot escape as an unhandled
+ * rejection (a crash with a stack trace). {@link unsettle} gives the value or throws the error.
+ */
+type Settled<T> = Promise<{ ok: true; value: T } | { ok: false; error: unknown }>;
+
+function settle<T>(p: Promise<T>): Settled<T> {
+  return p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
+async function unsettle<T>(p: Settled<T>): Promise<T> {
+  const r = await p;
+  if (r.ok) return r.value;
+  throw r.error;
+}
+
 interface ClusterReads {
   nodes: Node[];
   persistentVolumes: PersistentVolume[];
@@ -141,7 +161,7 @@ async function readClusterScoped(client: KubeClient): Promise<ClusterReads> {
 }
 
 /** The namespaced reads for `statefulSets` of namespace `ns`: 7 LISTs, independent of replicas. */
-async function readNamespace(client: KubeClient, ns: string, statefulSets: StatefulSet[], cluster: Promise<ClusterReads>, opts: { now?: string | undefined; context?: string | undefined }): Promise<Snapshot> {
+async function readNamespace(client: KubeClient, ns: string, statefulSets: StatefulSet[], cluster: Settled<ClusterReads>, opts: { now?: string | undefined; context?: string | undefined }): Promise<Snapshot> {
   const gaps: Gap[] = [];
   // With one StatefulSet, pods and revisions are listed by its selector; otherwise the whole namespace.
   const selector = statefulSets.length === 1 ? selectorString(statefulSets[0]!.spec.selector) : undefined;
@@ -154,7 +174,7 @@ async function readNamespace(client: KubeClient, ns: string, statefulSets: State
     readOrGap<ResourceQuota>(client, 'resourcequotas', ns, gaps),
     readOrGap<NetworkPolicy>(client, 'networkpolicies', ns, gaps),
   ]);
-  const c = await cluster;
+  const c = await unsettle(cluster);
   const leases = await readNodeLeases(client, pods, c.nodes, gaps);
   const snapshot: Snapshot = {
     schemaVersion: 1,
@@ -243,9 +263,7 @@ export async function collectFromCluster(client: KubeClient, opts: CollectOption
       throw statefulSetReadError(err, `the StatefulSets of namespace "${ns}"`);
     }
   }
-  const cluster = readClusterScoped(client);
-  // Awaited later; if a namespaced read fails first, its own failure must not be an unhandled rejection (a crash).
-  cluster.catch(() => undefined);
+  const cluster = settle(readClusterScoped(client));
   return readNamespace(client, ns, statefulSets, cluster, opts);
 }
 
@@ -269,9 +287,7 @@ export async function collectAllNamespaces(client: KubeClient, opts: Omit<Collec
     byNs.set(ns, [...(byNs.get(ns) ?? []), s]);
   }
   if (byNs.size === 0) return [];
-  const cluster = readClusterScoped(client);
-  // Awaited later; if a namespaced read fails first, its own failure must not be an unhandled rejection (a crash).
-  cluster.catch(() => undefined);
+  const cluster = settle(readClusterScoped(client));
   const now = opts.now ?? toTimestamp();
   const namespaces = [...byNs.keys()].sort();
   return Promise.all(namespaces.map((ns) => readNamespace(client, ns, byNs.get(ns)!, cluster, { now, context: opts.context })));

@@ -178,6 +178,48 @@ describe('faults that persist', () => {
   });
 });
 
+const nodes = /^\/api\/v1\/nodes$/;
+
+// Issue 13: a cluster-wide read that fails while the namespaced reads still run must not escape
+// as an unhandled rejection (a stack trace and exit 1): it becomes a gap, or the one sentence of
+// the read that failed for good.
+describe('every promise handled: a cluster-wide read failing while the namespaced reads run', () => {
+  it('the nodes LIST answering after --request-timeout becomes a nodes gap, exit 0', async () => {
+    proxy.setRules([{ path: nodes, fault: { type: 'delay', ms: 3_000 } }]);
+    const r = await through(['diagnose', 'quiz', '-n', ns, '--request-timeout', '2s', '-o', 'json']);
+    expect(r.stderr).not.toMatch(/\n\s+at |internal error|Unhandled|unhandled/);
+    expect(r.code, r.stderr).toBe(0);
+    expect(json(r).gaps).toEqual([expect.objectContaining({ resource: 'nodes', reason: 'unavailable', message: expect.stringMatching(/no answer within 2 s/) })]);
+  });
+
+  it('the nodes LIST rejected (401) while the pods read is still out: one sentence, exit 2', async () => {
+    proxy.setRules([
+      { path: nodes, fault: { type: 'status', status: 401, message: 'token revoked' } },
+      { path: pods(), fault: { type: 'delay', ms: 1_500 } },
+    ]);
+    const r = await through(['diagnose', 'quiz', '-n', ns]);
+    expectOneSentence(r, /401.*token revoked/);
+  });
+
+  it('diagnose -A: the nodes LIST rejected (401) while the namespaced reads run: one sentence, exit 2', async () => {
+    proxy.setRules([
+      { path: nodes, fault: { type: 'status', status: 401, message: 'token revoked' } },
+      { path: /^\/api\/v1\/namespaces\/[^/]+\/pods$/, fault: { type: 'delay', ms: 1_500 } },
+    ]);
+    const r = await through(['diagnose', '-A']);
+    expectOneSentence(r, /401.*token revoked/);
+  });
+
+  it('diagnose -A with the nodes LIST answering late: a nodes gap in every namespace, no stack trace', async () => {
+    proxy.setRules([{ path: nodes, fault: { type: 'delay', ms: 3_000 } }]);
+    const r = await through(['diagnose', '-A', '--request-timeout', '2s', '-o', 'json']);
+    expect(r.stderr).not.toMatch(/\n\s+at |internal error|Unhandled|unhandled/);
+    expect([0, 1], r.stderr).toContain(r.code);
+    expect(proxy.hits()[0]).toBe(1);
+    expect(r.stdout).toMatch(/"resource": ?"nodes"/);
+  });
+});
+
 describe('an apiserver that restarts, and the deadline', () => {
   it('a 2 s outage during diagnose is ridden out by the per-request retries', async () => {
     proxy.setRules([]);
