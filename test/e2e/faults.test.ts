@@ -178,6 +178,34 @@ describe('faults that persist', () => {
   });
 });
 
+describe('one connection (issue 13)', () => {
+  it('diagnose: every request on kept-alive connections, answers gzip-compressed', async () => {
+    proxy.setRules([]);
+    const before = proxy.log.length;
+    const r = await through(['diagnose', 'quiz', '-n', ns, '-o', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const requests = proxy.log.length - before;
+    expect(requests).toBeGreaterThan(5);
+    // Requests issued together may open a few connections (up to the cap), never one each.
+    expect(proxy.connections()).toBeLessThanOrEqual(8);
+    expect(proxy.connections()).toBeLessThan(requests);
+    expect(json(r).source).toMatchObject({ requests });
+    expect(new Set(proxy.log.slice(before).map((l) => l.acceptEncoding))).toEqual(new Set(['gzip']));
+  });
+
+  it('diagnose -A: never more than 8 requests in flight', async () => {
+    // Three more namespaces with a StatefulSet, so that -A has many namespaced reads to issue at once.
+    await Promise.all(['healthy', 'pvc-unbound', 'ordered-ready-stall'].map((s) => namespaces.scenario(scenarios, s)));
+    proxy.setRules([{ path: /^\/api\/v1\/namespaces\/[^/]+\/(pods|events)$/, fault: { type: 'delay', ms: 300 } }]);
+    const before = proxy.log.length;
+    const r = await through(['diagnose', '-A', '-o', 'json']);
+    expect([0, 1], r.stderr).toContain(r.code);
+    expect(proxy.log.length - before).toBeGreaterThan(20);
+    expect(proxy.maxInFlight()).toBeLessThanOrEqual(8);
+    expect(proxy.maxInFlight()).toBeGreaterThanOrEqual(4);
+  });
+});
+
 const nodes = /^\/api\/v1\/nodes$/;
 
 // Issue 13: a cluster-wide read that fails while the namespaced reads still run must not escape

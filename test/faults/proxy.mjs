@@ -13,7 +13,8 @@
 //   { type: 'oversized', bytes }                      a chunked 200 answer of `bytes` bytes
 //   { type: 'delay', ms }                             the real answer, sent after `ms`
 //
-// It counts the requests in flight (`maxInFlight()`: the most at any moment since setRules), and
+// It counts the requests in flight (`maxInFlight()`: the most at any moment since setRules) and
+// the TLS connections accepted (`connections()`), and
 // passes `Accept-Encoding` and `Content-Encoding` through on answers it does not rewrite.
 //
 // and `down(ms)` closes the listener and every open connection for `ms` (connections are
@@ -65,7 +66,7 @@ export async function startFaultProxy({ clusterDir, upstream }) {
     };
     res.on('close', done);
     res.on('finish', done);
-    log.push({ method: req.method, path: url.pathname + url.search, fault: fault?.type ?? 'pass', userAgent: req.headers['user-agent'] });
+    log.push({ method: req.method, path: url.pathname + url.search, fault: fault?.type ?? 'pass', userAgent: req.headers['user-agent'], acceptEncoding: req.headers['accept-encoding'] });
     if (!fault) return forward(req, res, url, (up, body) => send(res, up, body), true);
     switch (fault.type) {
       case 'status': {
@@ -133,6 +134,8 @@ export async function startFaultProxy({ clusterDir, upstream }) {
         throw new Error(`unknown fault ${JSON.stringify(fault)}`);
     }
   });
+  let connections = 0;
+  server.on('secureConnection', () => connections++);
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -187,6 +190,11 @@ export async function startFaultProxy({ clusterDir, upstream }) {
     setRules(next) {
       rules = next.map((r) => ({ ...r, hits: 0 }));
       maxInFlight = inFlight;
+      connections = 0;
+    },
+    /** TLS connections accepted since the last setRules (one handshake each). */
+    connections() {
+      return connections;
     },
     /** The most requests in flight at one moment since the last setRules. */
     maxInFlight() {
