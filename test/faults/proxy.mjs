@@ -135,6 +135,8 @@ export async function startFaultProxy({ clusterDir, upstream }) {
     }
   });
   let connections = 0;
+  /** Bytes of answer bodies passed through (as sent: compressed when the upstream compressed them). */
+  let bytes = 0;
   server.on('secureConnection', () => connections++);
   server.on('connection', (s) => {
     sockets.add(s);
@@ -165,6 +167,7 @@ export async function startFaultProxy({ clusterDir, upstream }) {
   }
 
   function send(res, up, body) {
+    bytes += body.length;
     const headers = { 'Content-Type': up.headers['content-type'] ?? 'application/json', 'Content-Length': body.length };
     if (up.headers['retry-after']) headers['Retry-After'] = up.headers['retry-after'];
     if (up.headers['content-encoding']) headers['Content-Encoding'] = up.headers['content-encoding'];
@@ -191,6 +194,11 @@ export async function startFaultProxy({ clusterDir, upstream }) {
       rules = next.map((r) => ({ ...r, hits: 0 }));
       maxInFlight = inFlight;
       connections = 0;
+      bytes = 0;
+    },
+    /** Bytes of answer bodies passed through since the last setRules. */
+    bytes() {
+      return bytes;
     },
     /** TLS connections accepted since the last setRules (one handshake each). */
     connections() {
