@@ -250,7 +250,12 @@ async function main() {
       real = await realistic(ns, runs);
     }
   } finally {
-    if (!flag('--keep')) for (const ns of namespaces) (ns.startsWith('bench-realistic-') ? await dropRealistic(ns) : dropNamespace(ns));
+    if (!flag('--keep')) {
+      for (const ns of namespaces) {
+        if (ns.startsWith('bench-realistic-')) await dropRealistic(ns);
+        else dropNamespace(ns);
+      }
+    }
   }
 
   const report = {
