@@ -35,7 +35,7 @@ import type {
   StorageClass,
   VolumeAttachment,
 } from './types.js';
-import { selectorString, toTimestamp } from './view.js';
+import { claimOrdinal, isRunningAndReady, podBelongsTo, selectorString, toTimestamp } from './view.js';
 import { trimSnapshot } from './normalize.js';
 import { checkStatefulSet } from './schema.js';
 
@@ -160,20 +160,23 @@ async function readClusterScoped(client: KubeClient): Promise<ClusterReads> {
   return { nodes, persistentVolumes, storageClasses, volumeAttachments, gaps, version: version?.gitVersion };
 }
 
-/** The namespaced reads for `statefulSets` of namespace `ns`: 7 LISTs, independent of replicas. */
+/** The namespaced reads for `statefulSets` of namespace `ns`: 6 LISTs, then their events (see readEvents); independent of replicas. */
 async function readNamespace(client: KubeClient, ns: string, statefulSets: StatefulSet[], cluster: Settled<ClusterReads>, opts: { now?: string | undefined; context?: string | undefined }): Promise<Snapshot> {
   const gaps: Gap[] = [];
   // With one StatefulSet, pods and revisions are listed by its selector; otherwise the whole namespace.
   const selector = statefulSets.length === 1 ? selectorString(statefulSets[0]!.spec.selector) : undefined;
-  const [pods, persistentVolumeClaims, events, services, controllerRevisions, resourceQuotas, networkPolicies] = await Promise.all([
-    readOrGap<Pod>(client, 'pods', ns, gaps, { labelSelector: selector }),
-    readOrGap<PersistentVolumeClaim>(client, 'persistentvolumeclaims', ns, gaps),
-    readOrGap<KubeEvent>(client, 'events', ns, gaps),
+  const others = Promise.all([
     readOrGap<Service>(client, 'services', ns, gaps),
     readOrGap<ControllerRevision>(client, 'controllerrevisions', ns, gaps, { labelSelector: selector }),
     readOrGap<ResourceQuota>(client, 'resourcequotas', ns, gaps),
     readOrGap<NetworkPolicy>(client, 'networkpolicies', ns, gaps),
   ]);
+  const [[pods, persistentVolumeClaims], [services, controllerRevisions, resourceQuotas, networkPolicies]] = await Promise.all([
+    // The suspects (pods, claims) first: the events read names them.
+    Promise.all([readOrGap<Pod>(client, 'pods', ns, gaps, { labelSelector: selector }), readOrGap<PersistentVolumeClaim>(client, 'persistentvolumeclaims', ns, gaps)]),
+    others,
+  ]);
+  const events = await readEvents(client, ns, statefulSets, pods, persistentVolumeClaims, gaps);
   const c = await unsettle(cluster);
   const leases = await readNodeLeases(client, pods, c.nodes, gaps);
   const snapshot: Snapshot = {
@@ -199,6 +202,55 @@ async function readNamespace(client: KubeClient, ns: string, statefulSets: State
   if (opts.context && snapshot.source.type === 'cluster') snapshot.source.context = opts.context;
   if (c.version && snapshot.source.type === 'cluster') snapshot.source.serverVersion = c.version;
   return trimSnapshot(snapshot);
+}
+
+/** Most events reads by `involvedObject` per namespace; with more suspects, one LIST of the namespace's events. */
+export const MAX_EVENT_READS = 10;
+
+/** One object whose events are read: `involvedObject.kind` and `involvedObject.name`. */
+export interface EventSubject {
+  kind: 'StatefulSet' | 'Pod' | 'PersistentVolumeClaim';
+  name: string;
+}
+
+/**
+ * The objects whose events the diagnosis reads (the rules read events through
+ * SnapshotView.eventsFor only, and normalize.ts trimSnapshot keeps no others): the StatefulSets,
+ * their pods that are not Running and Ready, and the claims of the sets that are not Bound.
+ * A Running and Ready pod's events are not read (no rule reads them; the pod table then shows
+ * no newest event for it). Undefined when there are more than {@link MAX_EVENT_READS}: the
+ * namespace's events are then listed whole, as before, and trimmed to the same objects.
+ */
+export function eventSubjects(statefulSets: StatefulSet[], pods: Pod[], claims: PersistentVolumeClaim[]): EventSubject[] | undefined {
+  const own = pods.filter((p) => statefulSets.some((s) => podBelongsTo(p, s)));
+  const claimNames = new Set<string>();
+  for (const p of own) for (const v of p.spec.volumes ?? []) if (v.persistentVolumeClaim) claimNames.add(v.persistentVolumeClaim.claimName);
+  const ownClaims = claims.filter((c) => claimNames.has(c.metadata.name) || statefulSets.some((s) => claimOrdinal(s, c.metadata.name) !== undefined));
+  const byName = (a: { metadata: { name: string } }, b: { metadata: { name: string } }): number => a.metadata.name.localeCompare(b.metadata.name);
+  const suspects: EventSubject[] = [
+    ...statefulSets.map((s) => ({ kind: 'StatefulSet' as const, name: s.metadata.name })),
+    ...own.filter((p) => !isRunningAndReady(p)).sort(byName).map((p) => ({ kind: 'Pod' as const, name: p.metadata.name })),
+    ...ownClaims.filter((c) => c.status?.phase !== 'Bound').sort(byName).map((c) => ({ kind: 'PersistentVolumeClaim' as const, name: c.metadata.name })),
+  ];
+  return suspects.length > MAX_EVENT_READS ? undefined : suspects;
+}
+
+/**
+ * The events of the {@link eventSubjects}: one LIST per subject with the field selector
+ * `involvedObject.kind=<kind>,involvedObject.name=<name>` (as kubectl describe reads them; by
+ * name, not uid, so that a recreated pod's predecessor's events count as before), issued
+ * together; or one LIST of the namespace's events when there are more suspects than
+ * {@link MAX_EVENT_READS}. A failure becomes one `events` gap (see gapFor), whatever the number of reads.
+ */
+async function readEvents(client: KubeClient, ns: string, statefulSets: StatefulSet[], pods: Pod[], claims: PersistentVolumeClaim[], gaps: Gap[]): Promise<KubeEvent[]> {
+  const subjects = eventSubjects(statefulSets, pods, claims);
+  if (!subjects) return readOrGap<KubeEvent>(client, 'events', ns, gaps);
+  const failed: Gap[] = [];
+  const lists = await Promise.all(
+    subjects.map((o) => readOrGap<KubeEvent>(client, 'events', ns, failed, { fieldSelector: `involvedObject.kind=${o.kind},involvedObject.name=${o.name}` })),
+  );
+  if (failed.length) gaps.push(failed[0]!);
+  return lists.flat();
 }
 
 /** At most this many node Leases are read per snapshot (one GET each). */
