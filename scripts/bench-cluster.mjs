@@ -5,7 +5,7 @@
 //   - EVENTS events in the namespace, about other objects (pods `noise-<i>` that do not exist,
 //     as a busy namespace's history holds), Normal and Warning;
 //   - PVS PersistentVolumes (hostPath, Available, class `bench-noise`: nothing binds them);
-//   - NODES nodes `bench-node-<i>`, managed by KWOK (they stay Ready) and tainted NoSchedule so
+//   - NODES nodes `bench-node-<ns>-<i>`, managed by KWOK (they stay Ready) and tainted NoSchedule so
 //     that no pod of another test lands there.
 //
 // Objects are created with the cluster's admin client certificate over one keep-alive agent,
@@ -17,7 +17,8 @@ import { clusterDir, clusterEnv } from '../test/scenarios/cluster.mjs';
 import { deployScaledQuiz, dropNamespace } from '../test/scenarios/reading.mjs';
 
 export const REALISTIC = { replicas: 3, events: 5000, pvs: 1000, nodes: 20 };
-const NOISE_LABEL = 'sts-doctor-bench=noise';
+/** The label of the cluster-scoped noise: `sts-doctor-bench=<namespace>`. */
+const NOISE_KEY = 'sts-doctor-bench';
 
 function api() {
   const pki = (f) => readFileSync(join(clusterDir, 'pki', f));
@@ -55,13 +56,13 @@ export async function deployRealistic(ns, size = {}) {
   const { events, pvs, nodes } = { ...REALISTIC, ...size };
   await deployScaledQuiz(ns, REALISTIC.replicas);
   const { send, close } = api();
-  const [key, value] = NOISE_LABEL.split('=');
+  const [key, value] = [NOISE_KEY, ns];
   try {
     await pool(Array.from({ length: nodes }, (_, i) => i), 8, (i) =>
       send('POST', '/api/v1/nodes', {
         apiVersion: 'v1',
         kind: 'Node',
-        metadata: { name: `bench-node-${i}`, labels: { [key]: value, 'kwok.x-k8s.io/node': 'fake', 'kubernetes.io/hostname': `bench-node-${i}`, type: 'kwok' }, annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'kwok.x-k8s.io/node': 'fake' } },
+        metadata: { name: `bench-node-${ns}-${i}`, labels: { [key]: value, 'kwok.x-k8s.io/node': 'fake', 'kubernetes.io/hostname': `bench-node-${ns}-${i}`, type: 'kwok' }, annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'kwok.x-k8s.io/node': 'fake' } },
         spec: { taints: [{ key: 'sts-doctor-bench', value: 'noise', effect: 'NoSchedule' }] },
         status: { allocatable: { cpu: '32', memory: '256Gi', pods: '110' }, capacity: { cpu: '32', memory: '256Gi', pods: '110' } },
       }),
@@ -95,12 +96,12 @@ export async function deployRealistic(ns, size = {}) {
   }
 }
 
-/** Deletes the realistic namespace and the cluster-scoped noise (PVs, nodes). */
+/** Deletes the realistic namespace and its cluster-scoped noise (PVs, nodes labelled `sts-doctor-bench=<ns>`). */
 export async function dropRealistic(ns) {
   dropNamespace(ns);
   const { send, close } = api();
   try {
-    const sel = encodeURIComponent(NOISE_LABEL);
+    const sel = encodeURIComponent(`${NOISE_KEY}=${ns}`);
     await send('DELETE', `/api/v1/persistentvolumes?labelSelector=${sel}`);
     await send('DELETE', `/api/v1/nodes?labelSelector=${sel}`);
   } finally {
