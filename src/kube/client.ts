@@ -182,7 +182,15 @@ export class KubeClient {
     for (let attempt = 1; ; attempt++) {
       if (this.deadline !== undefined && Date.now() >= this.deadline) throw new ApiError(`${what}: not sent, the deadline has passed.`, undefined, { transient: true });
       let failure: { error: ApiError; retryAfterMs?: number; retry: boolean };
-      const base = await this.connection();
+      let base: ConnectionInit;
+      try {
+        base = await this.connection();
+      } catch (err) {
+        // An exec credential plugin cut short by the deadline (not by its own timeout): the
+        // request is not sent because the deadline passed, as below, not because the plugin failed.
+        if (this.deadline !== undefined && Date.now() >= this.deadline - 50 && this.budget().byDeadline) throw new ApiError(`${what}: not sent, the deadline has passed.`, undefined, { transient: true, cause: err });
+        throw err;
+      }
       await this.acquire();
       const { ms, byDeadline } = this.budget();
       this.requests++;

@@ -57,6 +57,8 @@ export async function startFaultProxy({ clusterDir, upstream }) {
     const rule = rules.find((r) => (!r.method || r.method === req.method) && r.path.test(url.pathname) && r.hits < (r.times ?? Infinity));
     if (rule) rule.hits++;
     const fault = rule?.fault;
+    // In flight from its arrival until the proxy starts to answer it (or the connection closes):
+    // a client cannot have seen the answer earlier, so the count never exceeds the client's own.
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
     let counted = true;
@@ -64,8 +66,12 @@ export async function startFaultProxy({ clusterDir, upstream }) {
       if (counted) inFlight--;
       counted = false;
     };
+    const writeHead = res.writeHead.bind(res);
+    res.writeHead = (...a) => {
+      done();
+      return writeHead(...a);
+    };
     res.on('close', done);
-    res.on('finish', done);
     log.push({ method: req.method, path: url.pathname + url.search, fault: fault?.type ?? 'pass', userAgent: req.headers['user-agent'], acceptEncoding: req.headers['accept-encoding'] });
     if (!fault) return forward(req, res, url, (up, body) => send(res, up, body), true);
     switch (fault.type) {

@@ -168,6 +168,19 @@ describe('exec credentials in the client', () => {
     };
   }
 
+  it('a plugin cut short by the deadline: the request is not sent because the deadline passed (transient), not a plugin failure', async () => {
+    const url = await serve((_req, res) => ok(res));
+    const script = join(tmp, `hang-${Math.random().toString(36).slice(2)}.mjs`);
+    writeFileSync(script, 'setInterval(() => {}, 1000);\n');
+    const c = client(url, 5_000, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [script], interactiveMode: 'Never' } });
+    c.deadline = Date.now() + 300;
+    const err = await rejection(c.get('/x'));
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.message).toMatch(/deadline has passed/);
+    expect(err.transient).toBe(true);
+    expect(c.requests).toBe(0);
+  });
+
   it('the token is sent as a bearer token; the plugin runs once for many requests', async () => {
     const seen: string[] = [];
     const url = await serve((req, res) => {
