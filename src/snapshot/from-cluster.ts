@@ -1,12 +1,18 @@
 /**
- * Live collection: the only code that reads the cluster. A fixed set of requests issued in
- * parallel, independent of the number of replicas:
+ * Live collection: the only code that reads the cluster. A bounded set of requests issued in
+ * parallel (the client keeps at most 8 in flight), independent of the number of replicas:
  *
  *   GET  the StatefulSet (or LIST the namespace's StatefulSets)
- *   LIST pods (by the selectors), PVCs, events, services, controllerrevisions, resourcequotas,
+ *   LIST pods (by the selectors), PVCs, services, controllerrevisions, resourcequotas,
  *        networkpolicies
+ *   LIST events by involvedObject for the StatefulSets and the suspects (eventSubjects: pods not
+ *        Ready, claims not Bound; at most 10, else one LIST of the namespace's events), once the
+ *        pods and claims are read
  *   LIST nodes, persistentvolumes, storageclasses, volumeattachments (cluster-scoped)
- *   GET  /version
+ *   GET  /version, and the Leases of NotReady nodes the pods are on
+ *
+ * A further bounded read per suspect (e.g. a pod's log) belongs beside readEvents in
+ * readNamespace: it has the pods, and eventSubjects names the suspect pods.
  *
  * Every request is retried by the client on transient failures (src/kube/client.ts). A side
  * read that still fails becomes a Gap in the Snapshot (see gapFor: 403, 404, unavailable, over a
@@ -293,8 +299,9 @@ function withKind(sts: StatefulSet): StatefulSet {
 }
 
 /**
- * Reads a Snapshot from the cluster: 13 requests (GET or LIST of the StatefulSets, 7 namespaced
- * LISTs, 4 cluster-scoped LISTs, GET /version), issued in parallel after the first.
+ * Reads a Snapshot from the cluster: 13 requests for a healthy StatefulSet (GET or LIST of the
+ * StatefulSets, 6 namespaced LISTs, its events, 4 cluster-scoped LISTs, GET /version), issued in
+ * parallel after the first; one more events read per suspect (see eventSubjects).
  * @throws NotFoundError when the named StatefulSet does not exist; ApiError when the API server
  *   cannot be reached or the StatefulSet cannot be read (e.g. 401, 403).
  */
@@ -321,8 +328,8 @@ export async function collectFromCluster(client: KubeClient, opts: CollectOption
 
 /**
  * `-A`: LISTs the StatefulSets of every namespace (optionally by label selector), then reads
- * one Snapshot per namespace that has any. Requests: 1 + 5 cluster-scoped + 7 per such
- * namespace, independent of replicas. Returns [] when no StatefulSet matches.
+ * one Snapshot per namespace that has any. Requests: 1 + 5 cluster-scoped + per such namespace
+ * 6 LISTs and the events reads, independent of replicas; at most 8 in flight. Returns [] when no StatefulSet matches.
  * @throws ApiError when the API server cannot be reached or listing StatefulSets cluster-wide
  *   is not allowed.
  */
