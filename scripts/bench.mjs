@@ -17,15 +17,23 @@
 // scripts/bench-dumps.mjs: 50,000 events as YAML and as JSON, and 20,000 Ready pods as JSON,
 // each read with `diagnose --from <dump> -o json` (median of --dump-runs, default 3).
 //
+// Then the realistic namespace (section below, `--no-realistic` skips): quiz beside thousands of
+// events in a cluster with many PVs and nodes (scripts/bench-cluster.mjs), against kubectl.
+//
 // Options: --runs N (default 9, minimum 7), --replicas 3,50, --keep (leave the namespaces), --no-sea,
-// --dump-runs N, --offline (only the dumps), --no-dumps (only the cluster).
-import { spawnSync } from 'node:child_process';
+// --dump-runs N, --offline (only the dumps), --no-dumps (only the cluster), --no-realistic,
+// --realistic-only, --bin PATH (another build's bin/sts-doctor.js, to compare).
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { clusterUp, kubeconfigPath, repoRoot, temporaryDir } from '../test/scenarios/cluster.mjs';
 import { deployScaledQuiz, dropNamespace } from '../test/scenarios/reading.mjs';
 import { writeBenchDumps } from './bench-dumps.mjs';
+import { deployRealistic, dropRealistic, REALISTIC } from './bench-cluster.mjs';
+import { startFaultProxy } from '../test/faults/proxy.mjs';
+import { clusterDir, clusterEnv } from '../test/scenarios/cluster.mjs';
+import { readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
@@ -38,15 +46,15 @@ const sizes = value('--replicas', '3,50').split(',').map(Number);
 const out = value('--out', undefined);
 const TARGET = { replicas: 3, medianMs: 300, peakRssMB: 120 };
 
-const bin = join(repoRoot, 'bin', 'sts-doctor.js');
+const bin = value('--bin', join(repoRoot, 'bin', 'sts-doctor.js'));
 const GNU_TIME = ['/usr/bin/time', '/bin/time'].find((p) => existsSync(p) && spawnSync(p, ['-f', '%M', 'true'], { encoding: 'utf8' }).status === 0);
 // Without GNU time: report the child's own peak RSS from process.resourceUsage() at exit.
 const wrapper = join(temporaryDir('sts-doctor-bench-'), 'rss.mjs');
 writeFileSync(wrapper, "process.on('exit', () => process.stderr.write(`\\nSTS_DOCTOR_MAXRSS_KB=${process.resourceUsage().maxRSS}\\n`));\n");
 
 /** One cold run: wall time in ms, peak RSS in KB, parsed stdout. */
-function once(ns, cli = ['diagnose', 'quiz', '-n', ns, '-o', 'json']) {
-  const env = { PATH: process.env.PATH, HOME: '/nonexistent', KUBECONFIG: kubeconfigPath(), NO_COLOR: '1' };
+function once(ns, cli = ['diagnose', 'quiz', '-n', ns, '-o', 'json'], kubeconfig = kubeconfigPath()) {
+  const env = { PATH: process.env.PATH, HOME: '/nonexistent', KUBECONFIG: kubeconfig, NO_COLOR: '1' };
   const [cmd, argv] = GNU_TIME ? [GNU_TIME, ['-f', 'STS_DOCTOR_MAXRSS_KB=%M', process.execPath, bin, ...cli]] : [process.execPath, ['--import', wrapper, bin, ...cli]];
   const t0 = process.hrtime.bigint();
   const res = spawnSync(cmd, argv, { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
@@ -107,6 +115,69 @@ function printSea(sea) {
 }
 // ---- end of the single executable section ------------------------------------------------------
 
+// ---- Realistic namespace (issue 13) ------------------------------------------------------------
+// quiz with 3 Ready replicas beside REALISTIC.events events in its namespace, in a cluster with
+// REALISTIC.pvs more PVs and REALISTIC.nodes more nodes (scripts/bench-cluster.mjs). Cold runs
+// alternate between `sts-doctor diagnose quiz`, `kubectl get sts,pods,pvc` and
+// `kubectl describe sts quiz` (the cluster's own kubectl, STS_DOCTOR_KUBECTL), so that a change
+// of load hits all three alike; then one more run of each through the counting TLS proxy of the
+// fault tests (test/faults/proxy.mjs, no faults) gives the requests and the bytes received.
+
+/** Measures the realistic namespace `ns` (deployed already); `runsPerCase` cold runs each. */
+async function realistic(ns, runsPerCase) {
+  const kubectlBin = clusterEnv().STS_DOCTOR_KUBECTL;
+  const run = (cmd, argv, kubeconfig) => {
+    const env = { PATH: process.env.PATH, HOME: '/nonexistent', KUBECONFIG: kubeconfig, NO_COLOR: '1' };
+    const [c, a] = GNU_TIME ? [GNU_TIME, ['-f', 'STS_DOCTOR_MAXRSS_KB=%M', cmd, ...argv]] : [cmd, argv];
+    const t0 = process.hrtime.bigint();
+    const res = spawnSync(c, a, { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (res.status !== 0 && res.status !== 1) throw new Error(`${cmd} ${argv.join(' ')} failed (${res.status}): ${res.stderr}`);
+    return { ms, rssKB: Number(/STS_DOCTOR_MAXRSS_KB=(\d+)/.exec(res.stderr)?.[1] ?? NaN), stdout: res.stdout };
+  };
+  const cases = {
+    'sts-doctor diagnose quiz': [process.execPath, [bin, 'diagnose', 'quiz', '-n', ns, '-o', 'json']],
+    'kubectl get sts,pods,pvc': [kubectlBin, ['get', 'sts,pods,pvc', '-n', ns]],
+    'kubectl describe sts quiz': [kubectlBin, ['describe', 'sts', 'quiz', '-n', ns]],
+  };
+  const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  for (const [cmd, argv] of Object.values(cases)) run(cmd, argv, kubeconfigPath()); // warm-up
+  for (let i = 0; i < runsPerCase; i++) for (const [name, [cmd, argv]] of Object.entries(cases)) samples[name].push(run(cmd, argv, kubeconfigPath()));
+  const upstream = /server:\s*(\S+)/.exec(readFileSync(kubeconfigPath(), 'utf8'))[1];
+  const proxy = await startFaultProxy({ clusterDir, upstream });
+  const proxied = proxy.kubeconfig(join(temporaryDir('sts-doctor-bench-proxy-'), 'kubeconfig'));
+  const wire = {};
+  try {
+    for (const [name, [cmd, argv]] of Object.entries(cases)) {
+      proxy.setRules([]);
+      const before = proxy.log.length;
+      // Asynchronously: the proxy runs in this process.
+      const env = { PATH: process.env.PATH, HOME: '/nonexistent', KUBECONFIG: proxied, NO_COLOR: '1' };
+      await new Promise((resolve, reject) => spawn(cmd, argv, { env, stdio: 'ignore' }).on('error', reject).on('exit', resolve));
+      wire[name] = { requests: proxy.log.length - before, connections: proxy.connections(), receivedKiB: round(proxy.bytes() / 1024) };
+    }
+  } finally {
+    await proxy.close();
+  }
+  const rows = {};
+  for (const [name, xs] of Object.entries(samples)) {
+    rows[name] = { wallMs: { median: round(median(xs.map((x) => x.ms))), min: round(Math.min(...xs.map((x) => x.ms))), max: round(Math.max(...xs.map((x) => x.ms))) }, peakRssMB: round(Math.max(...xs.map((x) => x.rssKB)) / 1024), ...wire[name] };
+  }
+  const ours = rows['sts-doctor diagnose quiz'].wallMs.median;
+  for (const name of Object.keys(rows)) rows[name].ratio = round(ours / rows[name].wallMs.median, 2);
+  return { size: { ...REALISTIC }, runs: runsPerCase, rows };
+}
+
+/** The realistic-namespace table. */
+function printRealistic(r) {
+  const rows = [['REALISTIC NAMESPACE', 'MEDIAN ms', 'MIN/MAX ms', 'PEAK RSS MB', 'REQUESTS', 'CONNECTIONS', 'RECEIVED KiB', 'sts-doctor / this']];
+  for (const [name, x] of Object.entries(r.rows)) rows.push([name, x.wallMs.median, `${x.wallMs.min}/${x.wallMs.max}`, x.peakRssMB, x.requests, x.connections, x.receivedKiB, `${x.ratio}x`].map(String));
+  const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  process.stdout.write(`\nRealistic namespace: ${r.size.replicas} replicas, ${r.size.events} events in the namespace, +${r.size.pvs} PVs, +${r.size.nodes} nodes (${r.runs} alternating cold runs each):\n`);
+  for (const row of rows) process.stdout.write(`${row.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd()}\n`);
+}
+// ---- end of the realistic namespace section ----------------------------------------------------
+
 /**
  * The offline dumps: generated into a temporary directory, each diagnosed `--dump-runs` times
  * (after one warm-up run) with `diagnose --from <dump> -o json`.
@@ -141,14 +212,15 @@ async function main() {
     console.error('bench: dist/ is missing; run npm run build first (npm run bench does).');
     return 2;
   }
-  const dumpResults = flag('--no-dumps') ? [] : benchDumps();
+  const dumpResults = flag('--no-dumps') || flag('--realistic-only') ? [] : benchDumps();
+  let real;
   const results = [];
   const namespaces = [];
   let sea;
   if (!flag('--offline')) clusterUp();
   const id = Date.now().toString(36);
   try {
-    for (const n of flag('--offline') ? [] : sizes) {
+    for (const n of flag('--offline') || flag('--realistic-only') ? [] : sizes) {
       const ns = `bench-quiz-${n}-${id}`;
       namespaces.push(ns);
       process.stderr.write(`bench: deploying quiz with ${n} replicas in ${ns}...\n`);
@@ -168,8 +240,22 @@ async function main() {
       });
     }
     if (!flag('--no-sea') && namespaces.length) sea = seaStartup(namespaces[0], runs);
+    if (!flag('--offline') && !flag('--no-realistic')) {
+      const ns = value('--realistic-ns', `bench-realistic-${id}`);
+      if (!value('--realistic-ns', undefined)) {
+        namespaces.push(ns);
+        process.stderr.write(`bench: deploying the realistic namespace ${ns} (${REALISTIC.events} events, +${REALISTIC.pvs} PVs, +${REALISTIC.nodes} nodes)...\n`);
+        await deployRealistic(ns);
+      }
+      real = await realistic(ns, runs);
+    }
   } finally {
-    if (!flag('--keep')) for (const ns of namespaces) dropNamespace(ns);
+    if (!flag('--keep')) {
+      for (const ns of namespaces) {
+        if (ns.startsWith('bench-realistic-')) await dropRealistic(ns);
+        else dropNamespace(ns);
+      }
+    }
   }
 
   const report = {
@@ -182,6 +268,7 @@ async function main() {
     results,
     sea,
     dumps: dumpResults,
+    realistic: real,
   };
   const small = results.find((r) => r.replicas === TARGET.replicas);
   report.targetMet = small ? small.wallMs.median < TARGET.medianMs && small.peakRssMB < TARGET.peakRssMB : null;
@@ -194,6 +281,7 @@ async function main() {
     const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
     for (const row of rows) process.stdout.write(`${row.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd()}\n`);
     if (sea) printSea(sea);
+    if (real) printRealistic(real);
     process.stdout.write(`\n${cpus().length} CPUs, Node ${process.version}; target for ${TARGET.replicas} replicas: median < ${TARGET.medianMs} ms, peak RSS < ${TARGET.peakRssMB} MB: ${report.targetMet === null ? 'not measured' : report.targetMet ? 'met' : 'NOT met'}\n`);
     if (dumpResults.length) {
       const drows = [['DUMP (offline)', 'SIZE MB', 'RUNS', 'MEDIAN ms', 'MAX ms', 'PEAK RSS MB', 'EXIT']];

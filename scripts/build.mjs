@@ -9,6 +9,35 @@ import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeThirdPartyLicenses } from './licenses.mjs';
 
+/**
+ * sts-doctor uses only client-node's KubeConfig (src/kube/kubeconfig.ts: credentials, TLS
+ * options, auth providers); its requests go through src/kube/client.ts. The package's root
+ * module re-exports the whole generated API (about 700 KB minified) and KubeConfig's module
+ * imports two helpers from it for `makeApiClient`, which sts-doctor never calls. This plugin
+ * bundles `dist/config.js` for the package root and, for config.js's `./gen/index.js`, a stub
+ * whose two exports say so if they are ever called. config.js also imports `Headers` from
+ * node-fetch (with whatwg-url and tr46, about 300 KB) for `applyToFetchOptions`, also never
+ * called: Node's own `Headers` stands in.
+ */
+function kubeConfigOnly() {
+  const pkg = new URL('../node_modules/@kubernetes/client-node/dist/', import.meta.url).pathname;
+  return {
+    name: 'kubeconfig-only',
+    setup(b) {
+      b.onResolve({ filter: /^@kubernetes\/client-node$/ }, () => ({ path: join(pkg, 'config.js') }));
+      b.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (args) => (args.importer === join(pkg, 'config.js') ? { path: 'client-node-gen', namespace: 'kubeconfig-only' } : undefined));
+      b.onResolve({ filter: /^node-fetch$/ }, (args) => (args.importer === join(pkg, 'config.js') ? { path: 'node-fetch', namespace: 'kubeconfig-only' } : undefined));
+      b.onLoad({ filter: /^node-fetch$/, namespace: 'kubeconfig-only' }, () => ({ contents: 'export const Headers = globalThis.Headers;\n', loader: 'js' }));
+      b.onLoad({ filter: /^client-node-gen$/, namespace: 'kubeconfig-only' }, () => ({
+        contents:
+          "const unbundled = () => { throw new Error('the generated Kubernetes API of client-node is not bundled in sts-doctor (KubeConfig.makeApiClient)'); };\n" +
+          'export const createConfiguration = unbundled;\nexport class ServerConfiguration { constructor() { unbundled(); } }\n',
+        loader: 'js',
+      }));
+    },
+  };
+}
+
 const dist = new URL('../dist', import.meta.url);
 const next = new URL(`../dist.tmp-${process.pid}`, import.meta.url);
 const old = new URL(`../dist.old-${process.pid}`, import.meta.url);
@@ -33,6 +62,7 @@ const result = await build({
   // ink imports its optional devtools only when DEV=true; it is not installed.
   external: ['react-devtools-core'],
   metafile: true,
+  plugins: [kubeConfigOnly()],
 });
 // Every runtime dependency is bundled: their licence notices ship in one file next to the bundle.
 writeThirdPartyLicenses(result.metafile, join(next.pathname, 'THIRD-PARTY-LICENSES.txt'), new URL('..', import.meta.url).pathname);

@@ -13,10 +13,15 @@
  *   truncated connections, at most {@link MAX_ATTEMPTS} times in all, with exponential backoff,
  *   never past the deadline. A write is sent again only when the first attempt surely did not
  *   reach the server (connection refused) and it carries a precondition (see
- *   {@link hasPrecondition}); every other failed write is reported as it is.
+ *   {@link hasPrecondition}); every other failed write is reported as it is;
+ * - at most {@link MAX_IN_FLIGHT} requests of one client are in flight at once (the others wait
+ *   their turn), on keep-alive connections of one agent (see keepAliveAgent), so that a process
+ *   does one TLS handshake per connection, not per request; answers are asked for gzip-compressed
+ *   and the byte cap applies to the decompressed body.
  */
-import { request as httpRequest, type Agent as HttpAgent, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as PlainAgent, request as httpRequest, type Agent as HttpAgent, type IncomingMessage } from 'node:http';
+import { Agent as TlsAgent, request as httpsRequest } from 'node:https';
+import { createGunzip } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, KubeconfigError, ResponseLimitError, StsDoctorError } from '../errors.js';
 import { VERSION } from '../cli/version.js';
@@ -56,6 +61,9 @@ export const RETRY_BASE_MS = 250;
 /** Longest `Retry-After` honoured (ms); a server that asks for more is not retried. */
 export const MAX_RETRY_AFTER_MS = 10_000;
 
+/** Most requests of one client in flight at once (`-A` over many namespaces included). */
+export const MAX_IN_FLIGHT = 8;
+
 /** The user agent of every request: `sts-doctor/<version>`. */
 export const USER_AGENT = `sts-doctor/${VERSION}`;
 
@@ -76,6 +84,13 @@ export function hasPrecondition(method: string, body: unknown, contentType: stri
 export class KubeClient {
   /** Requests sent so far (each page of a list and each retry counts). */
   requests = 0;
+  /** Bytes of answer bodies received so far, as they came over the wire (compressed). */
+  bytesReceived = 0;
+  /** Requests in flight now, and the most at once so far (never above {@link MAX_IN_FLIGHT}). */
+  inFlight = 0;
+  maxInFlight = 0;
+  /** Requests waiting for one of the {@link MAX_IN_FLIGHT} slots, first come first served. */
+  private readonly queue: (() => void)[] = [];
   /**
    * An absolute deadline (milliseconds since the epoch) that no request outlasts: each request's
    * timeout is cut to the time left, no retry waits past it, and a request started after it
@@ -108,6 +123,18 @@ export class KubeClient {
     if (this.deadline === undefined) return { ms: this.timeoutMs, byDeadline: false };
     const left = Math.max(1, this.deadline - Date.now());
     return this.timeoutMs > 0 && this.timeoutMs < left ? { ms: this.timeoutMs, byDeadline: false } : { ms: left, byDeadline: true };
+  }
+
+  /** Waits for a free slot of the {@link MAX_IN_FLIGHT}; pair with {@link release}. */
+  private async acquire(): Promise<void> {
+    if (this.inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => this.queue.push(resolve));
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+  }
+
+  private release(): void {
+    this.inFlight--;
+    this.queue.shift()?.();
   }
 
   /** TLS agent and headers; re-made when an exec credential has expired, or when `renew`. */
@@ -146,7 +173,7 @@ export class KubeClient {
     const method = opts.method ?? 'GET';
     const what = `${method} ${url.pathname}`;
     const body = opts.body !== undefined ? JSON.stringify(opts.body) : undefined;
-    const headers: Record<string, string> = { Accept: opts.text ? '*/*' : 'application/json', 'User-Agent': USER_AGENT };
+    const headers: Record<string, string> = { Accept: opts.text ? '*/*' : 'application/json', 'Accept-Encoding': 'gzip', 'User-Agent': USER_AGENT };
     if (body !== undefined) {
       headers['Content-Type'] = opts.contentType ?? (method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
       headers['Content-Length'] = String(Buffer.byteLength(body));
@@ -157,11 +184,26 @@ export class KubeClient {
     for (let attempt = 1; ; attempt++) {
       if (this.deadline !== undefined && Date.now() >= this.deadline) throw new ApiError(`${what}: not sent, the deadline has passed.`, undefined, { transient: true });
       let failure: { error: ApiError; retryAfterMs?: number; retry: boolean };
-      const base = await this.connection();
+      let base: ConnectionInit;
+      try {
+        base = await this.connection();
+      } catch (err) {
+        // An exec credential plugin cut short by the deadline (not by its own timeout): the
+        // request is not sent because the deadline passed, as below, not because the plugin failed.
+        if (this.deadline !== undefined && Date.now() >= this.deadline - 50 && this.budget().byDeadline) throw new ApiError(`${what}: not sent, the deadline has passed.`, undefined, { transient: true, cause: err });
+        throw err;
+      }
+      await this.acquire();
       const { ms, byDeadline } = this.budget();
       this.requests++;
       try {
-        const res = await send(url, method, { ...base.headers, ...headers }, body, base.agent, ms);
+        let res: RawResponse;
+        try {
+          res = await send(url, method, { ...base.headers, ...headers }, body, base.agent, ms);
+        } finally {
+          this.release();
+        }
+        this.bytesReceived += res.wireBytes;
         if (res.status >= 200 && res.status <= 299) return opts.text ? (res.body.toString('utf8') as T) : parseJson<T>(res.body, what, this.server, res.status);
         const error = statusError(what, res);
         // An expired or revoked exec credential: run the plugin again, once (as kubectl does).
@@ -179,7 +221,8 @@ export class KubeClient {
         const reason = networkReason(err, ms, byDeadline);
         const error = new ApiError(`Cannot reach the API server at ${this.server}: ${reason}${attempt > 1 ? ` (${attempt} attempts)` : ''}.`, undefined, { cause: err });
         const timedOut = e.name === 'AbortError';
-        const notSent = e.code === 'ECONNREFUSED';
+        // A kept-alive connection the server had just closed: the request never reached it (Node's advice: send it again).
+        const notSent = e.code === 'ECONNREFUSED' || ((err as { reusedSocket?: boolean }).reusedSocket === true && e.code === 'ECONNRESET');
         failure = { error, retry: !timedOut && (notSent ? resendIfRefused : isRead && RETRYABLE_NETWORK.has(e.code ?? '')) };
       }
       if (!failure.retry || attempt >= MAX_ATTEMPTS) throw withAttempts(failure.error, attempt);
@@ -287,7 +330,10 @@ interface ConnectionInit {
 interface RawResponse {
   status: number;
   statusText: string;
+  /** The body, decompressed. */
   body: Buffer;
+  /** The body's size as received (before decompression). */
+  wireBytes: number;
   /** `Retry-After` in milliseconds (seconds or an HTTP date), when the server sent one. */
   retryAfterMs?: number;
 }
@@ -321,28 +367,46 @@ function send(url: URL, method: string, headers: Record<string, string>, body: s
     const tooLarge = (): ResponseLimitError =>
       new ResponseLimitError(`${method} ${url.pathname}: the answer is larger than ${MAX_RESPONSE_BYTES / 2 ** 20} MiB, the most sts-doctor reads in one response.`);
     const req = doRequest(url, { method, headers, ...(agent ? { agent } : {}) }, (res: IncomingMessage) => {
-      if (Number(res.headers['content-length']) > MAX_RESPONSE_BYTES) return fail(tooLarge());
+      const gzip = /^\s*gzip\s*$/i.test(String(res.headers['content-encoding'] ?? ''));
+      if (!gzip && Number(res.headers['content-length']) > MAX_RESPONSE_BYTES) return fail(tooLarge());
       const chunks: Buffer[] = [];
       let size = 0;
-      res.on('data', (c: Buffer) => {
+      let wireBytes = 0;
+      // The decompressed body is what the cap bounds: a small gzip answer may inflate a thousandfold.
+      const body = gzip ? createGunzip() : undefined;
+      const take = (c: Buffer): void => {
         size += c.length;
         if (size > MAX_RESPONSE_BYTES) return fail(tooLarge());
         chunks.push(c);
+      };
+      const finish = (): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+        resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', body: Buffer.concat(chunks), wireBytes, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+      };
+      res.on('data', (c: Buffer) => {
+        wireBytes += c.length;
+        if (body) body.write(c);
+        else take(c);
       });
       res.on('error', (err) => fail(res.complete ? err : truncated(err)));
       res.on('close', () => {
         if (!res.complete) fail(truncated());
       });
-      res.on('end', () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
-        resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', body: Buffer.concat(chunks), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
-      });
+      if (body) {
+        body.on('data', take);
+        body.on('error', (err) => fail(Object.assign(new Error(`the gzip-compressed answer is corrupt (${err.message})`), { code: 'ETRUNCATED' })));
+        body.on('end', finish);
+        res.on('end', () => body.end());
+        req.on('close', () => {
+          if (settled) body.destroy();
+        });
+      } else res.on('end', finish);
     });
     if (timeoutMs > 0) timer = setTimeout(() => fail(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'AbortError' })), timeoutMs);
-    req.on('error', fail);
+    req.on('error', (err: Error) => fail(req.reusedSocket && !settled ? Object.assign(err, { reusedSocket: true }) : err));
     req.end(body);
   });
 }
@@ -371,9 +435,23 @@ async function connectionInit(config: ResolvedConfig, timeoutMs: number): Promis
   for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v;
   if (opts.auth && !headers.Authorization) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
   const init: ConnectionInit = { headers };
-  if (opts.agent) init.agent = opts.agent as HttpAgent;
+  if (opts.agent) init.agent = keepAliveAgent(opts.agent as HttpAgent);
   if (expiresAt !== undefined) init.expiresAt = expiresAt;
   return init;
+}
+
+/**
+ * The agent client-node built (CA, client certificate and key, TLS server name, skip-verify), as
+ * one with keep-alive connections, at most {@link MAX_IN_FLIGHT} sockets: the same options, so
+ * that every request of the process reuses a few TLS connections instead of a handshake each.
+ * A proxy agent (cluster `proxy-url`: hpagent, SOCKS) is kept as it is.
+ */
+export function keepAliveAgent(agent: HttpAgent): HttpAgent {
+  const options = (agent as HttpAgent & { options?: Record<string, unknown> }).options ?? {};
+  const shared = { ...options, keepAlive: true, maxSockets: MAX_IN_FLIGHT, maxFreeSockets: MAX_IN_FLIGHT };
+  if (agent.constructor === TlsAgent) return new TlsAgent(shared);
+  if (agent.constructor === PlainAgent) return new PlainAgent(shared);
+  return agent;
 }
 
 type RequestOptionsWithAuth = Parameters<ResolvedConfig['kubeConfig']['applyToHTTPSOptions']>[0] & { headers?: Record<string, unknown>; auth?: string; agent?: unknown };

@@ -1,12 +1,15 @@
 /**
- * Live collection: the only code that reads the cluster. A fixed set of requests issued in
- * parallel, independent of the number of replicas:
+ * Live collection: the only code that reads the cluster. A bounded set of requests issued in
+ * parallel (the client keeps at most 8 in flight), independent of the number of replicas:
  *
  *   GET  the StatefulSet (or LIST the namespace's StatefulSets)
- *   LIST pods (by the selectors), PVCs, events, services, controllerrevisions, resourcequotas,
+ *   LIST pods (by the selectors), PVCs, services, controllerrevisions, resourcequotas,
  *        networkpolicies
+ *   LIST events by involvedObject for the StatefulSets and the suspects (eventSubjects: pods not
+ *        Ready, claims not Bound; at most 10, else one LIST of the namespace's events), once the
+ *        pods and claims are read
  *   LIST nodes, persistentvolumes, storageclasses, volumeattachments (cluster-scoped)
- *   GET  /version
+ *   GET  /version, and the Leases of NotReady nodes the pods are on
  *   GET  pods/<pod>/log of failing containers only (readContainerLogs: at most 3 pods per
  *        StatefulSet, 20 per namespace; none for a healthy StatefulSet)
  *
@@ -38,7 +41,7 @@ import type {
   StorageClass,
   VolumeAttachment,
 } from './types.js';
-import { selectorString, toTimestamp } from './view.js';
+import { claimOrdinal, isRunningAndReady, podBelongsTo, selectorString, toTimestamp } from './view.js';
 import { trimSnapshot } from './normalize.js';
 import { checkStatefulSet } from './schema.js';
 import { boundLog, LOG_LIMIT_BYTES, LOG_TAIL_LINES, logRequests } from './logs.js';
@@ -124,6 +127,26 @@ async function readOrGap<T>(client: KubeClient, resource: NamespacedResource | C
   }
 }
 
+/**
+ * A read started now and awaited later, held as a promise that never rejects: when another read
+ * fails first and its caller returns early, this one's failure cannot escape as an unhandled
+ * rejection (a crash with a stack trace). {@link unsettle} gives the value or throws the error.
+ */
+type Settled<T> = Promise<{ ok: true; value: T } | { ok: false; error: unknown }>;
+
+function settle<T>(p: Promise<T>): Settled<T> {
+  return p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
+async function unsettle<T>(p: Settled<T>): Promise<T> {
+  const r = await p;
+  if (r.ok) return r.value;
+  throw r.error;
+}
+
 interface ClusterReads {
   nodes: Node[];
   persistentVolumes: PersistentVolume[];
@@ -146,22 +169,28 @@ async function readClusterScoped(client: KubeClient): Promise<ClusterReads> {
   return { nodes, persistentVolumes, storageClasses, volumeAttachments, gaps, version: version?.gitVersion };
 }
 
-/** The namespaced reads for `statefulSets` of namespace `ns`: 7 LISTs, independent of replicas. */
-async function readNamespace(client: KubeClient, ns: string, statefulSets: StatefulSet[], cluster: Promise<ClusterReads>, opts: { now?: string | undefined; context?: string | undefined; logs?: boolean | undefined }): Promise<Snapshot> {
+/** The namespaced reads for `statefulSets` of namespace `ns`: 6 LISTs, then their events (see readEvents) and the logs of failing containers; independent of replicas. */
+async function readNamespace(client: KubeClient, ns: string, statefulSets: StatefulSet[], cluster: Settled<ClusterReads>, opts: { now?: string | undefined; context?: string | undefined; logs?: boolean | undefined }): Promise<Snapshot> {
   const gaps: Gap[] = [];
   // With one StatefulSet, pods and revisions are listed by its selector; otherwise the whole namespace.
   const selector = statefulSets.length === 1 ? selectorString(statefulSets[0]!.spec.selector) : undefined;
-  const [pods, persistentVolumeClaims, events, services, controllerRevisions, resourceQuotas, networkPolicies] = await Promise.all([
-    readOrGap<Pod>(client, 'pods', ns, gaps, { labelSelector: selector }),
-    readOrGap<PersistentVolumeClaim>(client, 'persistentvolumeclaims', ns, gaps),
-    readOrGap<KubeEvent>(client, 'events', ns, gaps),
+  const others = Promise.all([
     readOrGap<Service>(client, 'services', ns, gaps),
     readOrGap<ControllerRevision>(client, 'controllerrevisions', ns, gaps, { labelSelector: selector }),
     readOrGap<ResourceQuota>(client, 'resourcequotas', ns, gaps),
     readOrGap<NetworkPolicy>(client, 'networkpolicies', ns, gaps),
   ]);
-  const [c, containerLogs] = await Promise.all([cluster, opts.logs === false ? undefined : readContainerLogs(client, ns, statefulSets, pods, gaps)]);
+  const [[pods, persistentVolumeClaims], [services, controllerRevisions, resourceQuotas, networkPolicies]] = await Promise.all([
+    // The suspects (pods, claims) first: the events read names them.
+    Promise.all([readOrGap<Pod>(client, 'pods', ns, gaps, { labelSelector: selector }), readOrGap<PersistentVolumeClaim>(client, 'persistentvolumeclaims', ns, gaps)]),
+    others,
+  ]);
+  const [events, containerLogs] = await Promise.all([
+    readEvents(client, ns, statefulSets, pods, persistentVolumeClaims, gaps),
+    opts.logs === false ? undefined : readContainerLogs(client, ns, statefulSets, pods, gaps),
+  ]);
   if (opts.logs === false) gaps.push({ resource: 'podlogs', reason: 'absent', message: 'podlogs: not read (--no-logs)' });
+  const c = await unsettle(cluster);
   const leases = await readNodeLeases(client, pods, c.nodes, gaps);
   const snapshot: Snapshot = {
     schemaVersion: 1,
@@ -187,6 +216,55 @@ async function readNamespace(client: KubeClient, ns: string, statefulSets: State
   if (opts.context && snapshot.source.type === 'cluster') snapshot.source.context = opts.context;
   if (c.version && snapshot.source.type === 'cluster') snapshot.source.serverVersion = c.version;
   return trimSnapshot(snapshot);
+}
+
+/** Most events reads by `involvedObject` per namespace; with more suspects, one LIST of the namespace's events. */
+export const MAX_EVENT_READS = 10;
+
+/** One object whose events are read: `involvedObject.kind` and `involvedObject.name`. */
+export interface EventSubject {
+  kind: 'StatefulSet' | 'Pod' | 'PersistentVolumeClaim';
+  name: string;
+}
+
+/**
+ * The objects whose events the diagnosis reads (the rules read events through
+ * SnapshotView.eventsFor only, and normalize.ts trimSnapshot keeps no others): the StatefulSets,
+ * their pods that are not Running and Ready, and the claims of the sets that are not Bound.
+ * A Running and Ready pod's events are not read (no rule reads them; the pod table then shows
+ * no newest event for it). Undefined when there are more than {@link MAX_EVENT_READS}: the
+ * namespace's events are then listed whole, as before, and trimmed to the same objects.
+ */
+export function eventSubjects(statefulSets: StatefulSet[], pods: Pod[], claims: PersistentVolumeClaim[]): EventSubject[] | undefined {
+  const own = pods.filter((p) => statefulSets.some((s) => podBelongsTo(p, s)));
+  const claimNames = new Set<string>();
+  for (const p of own) for (const v of p.spec.volumes ?? []) if (v.persistentVolumeClaim) claimNames.add(v.persistentVolumeClaim.claimName);
+  const ownClaims = claims.filter((c) => claimNames.has(c.metadata.name) || statefulSets.some((s) => claimOrdinal(s, c.metadata.name) !== undefined));
+  const byName = (a: { metadata: { name: string } }, b: { metadata: { name: string } }): number => a.metadata.name.localeCompare(b.metadata.name);
+  const suspects: EventSubject[] = [
+    ...statefulSets.map((s) => ({ kind: 'StatefulSet' as const, name: s.metadata.name })),
+    ...own.filter((p) => !isRunningAndReady(p)).sort(byName).map((p) => ({ kind: 'Pod' as const, name: p.metadata.name })),
+    ...ownClaims.filter((c) => c.status?.phase !== 'Bound').sort(byName).map((c) => ({ kind: 'PersistentVolumeClaim' as const, name: c.metadata.name })),
+  ];
+  return suspects.length > MAX_EVENT_READS ? undefined : suspects;
+}
+
+/**
+ * The events of the {@link eventSubjects}: one LIST per subject with the field selector
+ * `involvedObject.kind=<kind>,involvedObject.name=<name>` (as kubectl describe reads them; by
+ * name, not uid, so that a recreated pod's predecessor's events count as before), issued
+ * together; or one LIST of the namespace's events when there are more suspects than
+ * {@link MAX_EVENT_READS}. A failure becomes one `events` gap (see gapFor), whatever the number of reads.
+ */
+async function readEvents(client: KubeClient, ns: string, statefulSets: StatefulSet[], pods: Pod[], claims: PersistentVolumeClaim[], gaps: Gap[]): Promise<KubeEvent[]> {
+  const subjects = eventSubjects(statefulSets, pods, claims);
+  if (!subjects) return readOrGap<KubeEvent>(client, 'events', ns, gaps);
+  const failed: Gap[] = [];
+  const lists = await Promise.all(
+    subjects.map((o) => readOrGap<KubeEvent>(client, 'events', ns, failed, { fieldSelector: `involvedObject.kind=${o.kind},involvedObject.name=${o.name}` })),
+  );
+  if (failed.length) gaps.push(failed[0]!);
+  return lists.flat();
 }
 
 /** At most this many node Leases are read per snapshot (one GET each). */
@@ -259,8 +337,9 @@ function withKind(sts: StatefulSet): StatefulSet {
 }
 
 /**
- * Reads a Snapshot from the cluster: 13 requests (GET or LIST of the StatefulSets, 7 namespaced
- * LISTs, 4 cluster-scoped LISTs, GET /version), issued in parallel after the first.
+ * Reads a Snapshot from the cluster: 13 requests for a healthy StatefulSet (GET or LIST of the
+ * StatefulSets, 6 namespaced LISTs, its events, 4 cluster-scoped LISTs, GET /version), issued in
+ * parallel after the first; one more events read per suspect (see eventSubjects).
  * @throws NotFoundError when the named StatefulSet does not exist; ApiError when the API server
  *   cannot be reached or the StatefulSet cannot be read (e.g. 401, 403).
  */
@@ -281,16 +360,14 @@ export async function collectFromCluster(client: KubeClient, opts: CollectOption
       throw statefulSetReadError(err, `the StatefulSets of namespace "${ns}"`);
     }
   }
-  const cluster = readClusterScoped(client);
-  // Awaited later; if a namespaced read fails first, its own failure must not be an unhandled rejection (a crash).
-  cluster.catch(() => undefined);
+  const cluster = settle(readClusterScoped(client));
   return readNamespace(client, ns, statefulSets, cluster, opts);
 }
 
 /**
  * `-A`: LISTs the StatefulSets of every namespace (optionally by label selector), then reads
- * one Snapshot per namespace that has any. Requests: 1 + 5 cluster-scoped + 7 per such
- * namespace, independent of replicas. Returns [] when no StatefulSet matches.
+ * one Snapshot per namespace that has any. Requests: 1 + 5 cluster-scoped + per such namespace
+ * 6 LISTs and the events reads, independent of replicas; at most 8 in flight. Returns [] when no StatefulSet matches.
  * @throws ApiError when the API server cannot be reached or listing StatefulSets cluster-wide
  *   is not allowed.
  */
@@ -307,9 +384,7 @@ export async function collectAllNamespaces(client: KubeClient, opts: Omit<Collec
     byNs.set(ns, [...(byNs.get(ns) ?? []), s]);
   }
   if (byNs.size === 0) return [];
-  const cluster = readClusterScoped(client);
-  // Awaited later; if a namespaced read fails first, its own failure must not be an unhandled rejection (a crash).
-  cluster.catch(() => undefined);
+  const cluster = settle(readClusterScoped(client));
   const now = opts.now ?? toTimestamp();
   const namespaces = [...byNs.keys()].sort();
   return Promise.all(namespaces.map((ns) => readNamespace(client, ns, byNs.get(ns)!, cluster, { now, context: opts.context, logs: opts.logs })));

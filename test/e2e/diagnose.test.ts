@@ -21,7 +21,7 @@ describe('diagnose on the real control plane', () => {
       ['quiz-1', 'Running', true, 'Bound'],
       ['quiz-2', 'Running', true, 'Bound'],
     ]);
-    // The number of requests is fixed: 1 GET of the StatefulSet, 11 LISTs, 1 GET /version.
+    // A healthy StatefulSet: 1 GET of the StatefulSet, 10 LISTs, its events (by involvedObject), 1 GET /version.
     expect(diagnosis.source).toMatchObject({ type: 'cluster', requests: 13 });
 
     const text = await runCli(['diagnose', 'quiz', '-n', ns]);

@@ -178,6 +178,76 @@ describe('faults that persist', () => {
   });
 });
 
+describe('one connection (issue 13)', () => {
+  it('diagnose: every request on kept-alive connections, answers gzip-compressed', async () => {
+    proxy.setRules([]);
+    const before = proxy.log.length;
+    const r = await through(['diagnose', 'quiz', '-n', ns, '-o', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const requests = proxy.log.length - before;
+    expect(requests).toBeGreaterThan(5);
+    // Requests issued together may open a few connections (up to the cap), never one each.
+    expect(proxy.connections()).toBeLessThanOrEqual(8);
+    expect(proxy.connections()).toBeLessThan(requests);
+    expect(json(r).source).toMatchObject({ requests });
+    expect(new Set(proxy.log.slice(before).map((l) => l.acceptEncoding))).toEqual(new Set(['gzip']));
+  });
+
+  it('diagnose -A: never more than 8 requests in flight', async () => {
+    // Three more namespaces with a StatefulSet, so that -A has many namespaced reads to issue at once.
+    await Promise.all(['healthy', 'pvc-unbound', 'ordered-ready-stall'].map((s) => namespaces.scenario(scenarios, s)));
+    proxy.setRules([{ path: /^\/api\/v1\/namespaces\/[^/]+\/(pods|events)$/, fault: { type: 'delay', ms: 300 } }]);
+    const before = proxy.log.length;
+    const r = await through(['diagnose', '-A', '-o', 'json']);
+    expect([0, 1], r.stderr).toContain(r.code);
+    expect(proxy.log.length - before).toBeGreaterThan(20);
+    expect(proxy.maxInFlight()).toBeLessThanOrEqual(8);
+    expect(proxy.maxInFlight()).toBeGreaterThanOrEqual(4);
+  });
+});
+
+const nodes = /^\/api\/v1\/nodes$/;
+
+// Issue 13: a cluster-wide read that fails while the namespaced reads still run must not escape
+// as an unhandled rejection (a stack trace and exit 1): it becomes a gap, or the one sentence of
+// the read that failed for good.
+describe('every promise handled: a cluster-wide read failing while the namespaced reads run', () => {
+  it('the nodes LIST answering after --request-timeout becomes a nodes gap, exit 0', async () => {
+    proxy.setRules([{ path: nodes, fault: { type: 'delay', ms: 3_000 } }]);
+    const r = await through(['diagnose', 'quiz', '-n', ns, '--request-timeout', '2s', '-o', 'json']);
+    expect(r.stderr).not.toMatch(/\n\s+at |internal error|Unhandled|unhandled/);
+    expect(r.code, r.stderr).toBe(0);
+    expect(json(r).gaps).toEqual([expect.objectContaining({ resource: 'nodes', reason: 'unavailable', message: expect.stringMatching(/no answer within 2 s/) })]);
+  });
+
+  it('the nodes LIST rejected (401) while the pods read is still out: one sentence, exit 2', async () => {
+    proxy.setRules([
+      { path: nodes, fault: { type: 'status', status: 401, message: 'token revoked' } },
+      { path: pods(), fault: { type: 'delay', ms: 1_500 } },
+    ]);
+    const r = await through(['diagnose', 'quiz', '-n', ns]);
+    expectOneSentence(r, /401.*token revoked/);
+  });
+
+  it('diagnose -A: the nodes LIST rejected (401) while the namespaced reads run: one sentence, exit 2', async () => {
+    proxy.setRules([
+      { path: nodes, fault: { type: 'status', status: 401, message: 'token revoked' } },
+      { path: /^\/api\/v1\/namespaces\/[^/]+\/pods$/, fault: { type: 'delay', ms: 1_500 } },
+    ]);
+    const r = await through(['diagnose', '-A']);
+    expectOneSentence(r, /401.*token revoked/);
+  });
+
+  it('diagnose -A with the nodes LIST answering late: a nodes gap in every namespace, no stack trace', async () => {
+    proxy.setRules([{ path: nodes, fault: { type: 'delay', ms: 3_000 } }]);
+    const r = await through(['diagnose', '-A', '--request-timeout', '2s', '-o', 'json']);
+    expect(r.stderr).not.toMatch(/\n\s+at |internal error|Unhandled|unhandled/);
+    expect([0, 1], r.stderr).toContain(r.code);
+    expect(proxy.hits()[0]).toBe(1);
+    expect(r.stdout).toMatch(/"resource": ?"nodes"/);
+  });
+});
+
 describe('an apiserver that restarts, and the deadline', () => {
   it('a 2 s outage during diagnose is ridden out by the per-request retries', async () => {
     proxy.setRules([]);

@@ -211,8 +211,12 @@ describe('scope: several StatefulSets in several namespaces', () => {
     expect(d.summary).toMatchObject({ statefulSets: 2, healthy: 1 });
     expect(d.findings.every((f) => f.statefulSet.namespace === bad)).toBe(true);
     expect(d.findings.some((f) => f.rule === 'image-pull')).toBe(true);
-    // 1 LIST of StatefulSets in all namespaces, 4 cluster-scoped LISTs + /version, 6 LISTs per namespace.
-    expect(d.source).toMatchObject({ type: 'cluster', requests: 1 + 5 + 7 * 2 });
+    // 1 LIST of StatefulSets in all namespaces, 4 cluster-scoped LISTs + /version, 6 LISTs per
+    // namespace, and per namespace one events read for the StatefulSet and for each suspect: a pod
+    // that is not Ready, a claim that is not Bound (src/snapshot/from-cluster.ts eventSubjects).
+    const suspects = d.statefulSets.reduce((n, s) => n + 1 + s.table.filter((r) => r.exists && !r.ready).length + s.table.flatMap((r) => r.claims).filter((c) => !['Bound', 'Missing', 'Unknown'].includes(c.phase)).length, 0);
+    expect(suspects).toBeGreaterThan(2);
+    expect(d.source).toMatchObject({ type: 'cluster', requests: 1 + 5 + 6 * 2 + suspects });
 
     const text = await runCli(['diagnose', '--all-namespaces', '-l', `sts-doctor.test/run=${run}`]);
     expect(text.code).toBe(1);
@@ -249,6 +253,9 @@ describe('scope: several StatefulSets in several namespaces', () => {
 });
 
 describe('cost: the number of requests does not grow with replicas', () => {
+  // 1 GET of the StatefulSet, 6 namespaced LISTs, 1 LIST of the StatefulSet's events
+  // (fieldSelector involvedObject: a Ready pod's events are not read), 4 cluster-scoped LISTs,
+  // GET /version.
   it('quiz with 3 and with 50 Ready replicas (Parallel, local PVs): 13 requests each', async () => {
     const small = ns('cost-3');
     const large = ns('cost-50');

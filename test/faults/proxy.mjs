@@ -11,6 +11,11 @@
 //   { type: 'slow', bytesPerTick, tickMs }            the real answer, trickled
 //   { type: 'endless-continue' }                      the real list page, with a fresh metadata.continue every time
 //   { type: 'oversized', bytes }                      a chunked 200 answer of `bytes` bytes
+//   { type: 'delay', ms }                             the real answer, sent after `ms`
+//
+// It counts the requests in flight (`maxInFlight()`: the most at any moment since setRules) and
+// the TLS connections accepted (`connections()`), and
+// passes `Accept-Encoding` and `Content-Encoding` through on answers it does not rewrite.
 //
 // and `down(ms)` closes the listener and every open connection for `ms` (connections are
 // refused, as while an apiserver restarts), then listens again on the same port.
@@ -24,7 +29,8 @@ import { setInterval, clearInterval } from 'node:timers';
 /**
  * @typedef {{ type: 'status', status: number, retryAfter?: number, message?: string }
  *   | { type: 'reset' } | { type: 'truncate' } | { type: 'slow', bytesPerTick?: number, tickMs?: number }
- *   | { type: 'endless-continue' } | { type: 'oversized', bytes: number } | { type: 'hang' }} Fault
+ *   | { type: 'endless-continue' } | { type: 'oversized', bytes: number } | { type: 'hang' }
+ *   | { type: 'delay', ms: number }} Fault
  * @typedef {{ method?: string, path: RegExp, times?: number, fault: Fault }} Rule
  */
 
@@ -43,14 +49,31 @@ export async function startFaultProxy({ clusterDir, upstream }) {
   /** Every request seen: method, path (with query), the fault injected or 'pass', and the User-Agent. */
   const log = [];
   const sockets = new Set();
+  let inFlight = 0;
+  let maxInFlight = 0;
 
   const server = createServer({ cert: pki('apiserver.crt'), key: pki('apiserver.key') }, (req, res) => {
     const url = new URL(req.url ?? '/', 'https://proxy');
     const rule = rules.find((r) => (!r.method || r.method === req.method) && r.path.test(url.pathname) && r.hits < (r.times ?? Infinity));
     if (rule) rule.hits++;
     const fault = rule?.fault;
-    log.push({ method: req.method, path: url.pathname + url.search, fault: fault?.type ?? 'pass', userAgent: req.headers['user-agent'] });
-    if (!fault) return forward(req, res, url, (up, body) => send(res, up, body));
+    // In flight from its arrival until the proxy starts to answer it (or the connection closes):
+    // a client cannot have seen the answer earlier, so the count never exceeds the client's own.
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    let counted = true;
+    const done = () => {
+      if (counted) inFlight--;
+      counted = false;
+    };
+    const writeHead = res.writeHead.bind(res);
+    res.writeHead = (...a) => {
+      done();
+      return writeHead(...a);
+    };
+    res.on('close', done);
+    log.push({ method: req.method, path: url.pathname + url.search, fault: fault?.type ?? 'pass', userAgent: req.headers['user-agent'], acceptEncoding: req.headers['accept-encoding'] });
+    if (!fault) return forward(req, res, url, (up, body) => send(res, up, body), true);
     switch (fault.type) {
       case 'status': {
         const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: fault.message ?? `injected ${fault.status}`, reason: fault.status === 429 ? 'TooManyRequests' : 'InternalError', code: fault.status });
@@ -63,6 +86,8 @@ export async function startFaultProxy({ clusterDir, upstream }) {
         return req.socket.destroy();
       case 'hang':
         return undefined;
+      case 'delay':
+        return forward(req, res, url, (up, body) => setTimeout(() => send(res, up, body), fault.ms), true);
       case 'truncate':
         return forward(req, res, url, (up, body) => {
           res.writeHead(up.statusCode ?? 502, { 'Content-Type': 'application/json', 'Content-Length': body.length });
@@ -115,19 +140,28 @@ export async function startFaultProxy({ clusterDir, upstream }) {
         throw new Error(`unknown fault ${JSON.stringify(fault)}`);
     }
   });
+  let connections = 0;
+  /** Bytes of answer bodies passed through (as sent: compressed when the upstream compressed them). */
+  let bytes = 0;
+  server.on('secureConnection', () => connections++);
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
   server.on('tlsClientError', () => {});
 
-  /** Re-issues the request upstream; `done(upstreamResponse, body)` answers the client. */
-  function forward(req, res, url, done) {
+  /**
+   * Re-issues the request upstream; `done(upstreamResponse, body)` answers the client. With
+   * `raw` the client's Accept-Encoding is passed on (the body is sent back as it came); else the
+   * upstream answers uncompressed, for the faults that rewrite the body.
+   */
+  function forward(req, res, url, done, raw = false) {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const headers = { ...req.headers, host: target.host };
       delete headers.authorization;
+      if (!raw) delete headers['accept-encoding'];
       const up = httpsRequest({ host: target.hostname, port: target.port, path: url.pathname + url.search, method: req.method, headers, agent }, (upRes) => {
         const body = [];
         upRes.on('data', (c) => body.push(c));
@@ -139,8 +173,10 @@ export async function startFaultProxy({ clusterDir, upstream }) {
   }
 
   function send(res, up, body) {
+    bytes += body.length;
     const headers = { 'Content-Type': up.headers['content-type'] ?? 'application/json', 'Content-Length': body.length };
     if (up.headers['retry-after']) headers['Retry-After'] = up.headers['retry-after'];
+    if (up.headers['content-encoding']) headers['Content-Encoding'] = up.headers['content-encoding'];
     res.writeHead(up.statusCode ?? 502, headers);
     res.end(body);
   }
@@ -162,6 +198,21 @@ export async function startFaultProxy({ clusterDir, upstream }) {
     /** Replaces the rules (first match wins; a rule with `times` stops matching after that many hits). */
     setRules(next) {
       rules = next.map((r) => ({ ...r, hits: 0 }));
+      maxInFlight = inFlight;
+      connections = 0;
+      bytes = 0;
+    },
+    /** Bytes of answer bodies passed through since the last setRules. */
+    bytes() {
+      return bytes;
+    },
+    /** TLS connections accepted since the last setRules (one handshake each). */
+    connections() {
+      return connections;
+    },
+    /** The most requests in flight at one moment since the last setRules. */
+    maxInFlight() {
+      return maxInFlight;
     },
     /** How many requests each rule caught, in order. */
     hits() {

@@ -6,7 +6,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { temporaryDir } from '../scenarios/cluster.mjs';
-import { hasPrecondition, KubeClient, MAX_ATTEMPTS, MAX_PAGES, parseRetryAfter, USER_AGENT } from '../../src/kube/client.js';
+import { hasPrecondition, KubeClient, MAX_ATTEMPTS, MAX_IN_FLIGHT, MAX_PAGES, MAX_RESPONSE_BYTES, parseRetryAfter, USER_AGENT } from '../../src/kube/client.js';
+import { gzipSync } from 'node:zlib';
 import { resolveKubeconfig } from '../../src/kube/kubeconfig.js';
 import { ApiError, ResponseLimitError } from '../../src/errors.js';
 import { gapFor } from '../../src/snapshot/from-cluster.js';
@@ -166,6 +167,19 @@ describe('exec credentials in the client', () => {
       runs: () => readFileSync(counter, 'utf8').length,
     };
   }
+
+  it('a plugin cut short by the deadline: the request is not sent because the deadline passed (transient), not a plugin failure', async () => {
+    const url = await serve((_req, res) => ok(res));
+    const script = join(tmp, `hang-${Math.random().toString(36).slice(2)}.mjs`);
+    writeFileSync(script, 'setInterval(() => {}, 1000);\n');
+    const c = client(url, 5_000, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [script], interactiveMode: 'Never' } });
+    c.deadline = Date.now() + 300;
+    const err = await rejection(c.get('/x'));
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.message).toMatch(/deadline has passed/);
+    expect(err.transient).toBe(true);
+    expect(c.requests).toBe(0);
+  });
 
   it('the token is sent as a bearer token; the plugin runs once for many requests', async () => {
     const seen: string[] = [];
@@ -330,6 +344,81 @@ describe('bounds', () => {
     const err = await rejection(c.get('/x'));
     expect(err.message).toMatch(/^Cannot reach the API server at http:\/\/127\.0\.0\.1:1: connection refused/);
     expect(err.message).not.toContain('s3cr3t');
+  });
+});
+
+describe('one connection: keep-alive, gzip, a cap on requests in flight', () => {
+  it(`never more than ${MAX_IN_FLIGHT} requests in flight, however many are asked for at once`, async () => {
+    let now = 0;
+    let most = 0;
+    const url = await serve((_req, res) => {
+      most = Math.max(most, ++now);
+      setTimeout(() => {
+        now--;
+        ok(res);
+      }, 30);
+    });
+    const c = client(url);
+    await Promise.all(Array.from({ length: 40 }, (_, i) => c.get(`/x/${i}`)));
+    expect(most).toBe(MAX_IN_FLIGHT);
+    expect(c.maxInFlight).toBe(MAX_IN_FLIGHT);
+    expect(c.inFlight).toBe(0);
+    expect(c.requests).toBe(40);
+  });
+
+  it('reuses its connections: 40 requests over at most as many sockets as the cap', async () => {
+    const sockets = new Set<unknown>();
+    const url = await serve((req, res) => {
+      sockets.add(req.socket);
+      setTimeout(() => ok(res), 5);
+    });
+    const c = client(url);
+    await Promise.all(Array.from({ length: 40 }, (_, i) => c.get(`/x/${i}`)));
+    for (let i = 0; i < 5; i++) await c.get('/y');
+    expect(sockets.size).toBeGreaterThanOrEqual(1);
+    expect(sockets.size).toBeLessThanOrEqual(MAX_IN_FLIGHT);
+  });
+
+  it('asks for gzip and decompresses the answer; bytesReceived counts the compressed bytes', async () => {
+    const items = Array.from({ length: 2000 }, (_, i) => ({ metadata: { name: `pod-${i}`, namespace: 'a' } }));
+    const packed = gzipSync(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items }));
+    let asked: string | undefined;
+    const url = await serve((req, res) => {
+      asked = req.headers['accept-encoding'];
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Content-Length': String(packed.length) });
+      res.end(packed);
+    });
+    const c = client(url);
+    const pods = await c.list<{ metadata: { name: string } }>('/api/v1/namespaces/a/pods');
+    expect(asked).toBe('gzip');
+    expect(pods).toHaveLength(2000);
+    expect(pods[1999]!.metadata.name).toBe('pod-1999');
+    expect(c.bytesReceived).toBe(packed.length);
+  });
+
+  it('the byte cap bounds the decompressed answer (a small gzip body that inflates past it)', async () => {
+    // Concatenated gzip members (RFC 1952 2.2): 257 of 1 MiB of spaces each, about 260 KiB in all.
+    const member = gzipSync(Buffer.alloc(2 ** 20, 0x20));
+    const bomb = Buffer.concat(Array.from({ length: MAX_RESPONSE_BYTES / 2 ** 20 + 1 }, () => member));
+    expect(bomb.length).toBeLessThan(2 ** 20);
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+      res.end(bomb);
+    });
+    const err = await rejection(client(url, 20_000).get('/api/v1/namespaces/a/events'));
+    expect(err).toBeInstanceOf(ResponseLimitError);
+    expect(err.message).toMatch(/larger than 256 MiB/);
+  }, 30_000);
+
+  it('a corrupt gzip body is a truncated answer: retried, then one sentence', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+      res.end(Buffer.from('not gzip at all'));
+    });
+    const c = client(url);
+    const err = await rejection(c.get('/x'));
+    expect(err.message).toMatch(/closed before the whole answer arrived|corrupt/);
+    expect(c.requests).toBe(MAX_ATTEMPTS);
   });
 });
 

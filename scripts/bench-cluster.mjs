@@ -1,0 +1,110 @@
+// The realistic namespace of `npm run bench` (issue 13): a 3-replica quiz beside thousands of
+// events, in a cluster with many PVs and nodes, on the test control plane. What makes a
+// diagnosis expensive is what it reads besides the StatefulSet, so the fixture adds:
+//
+//   - EVENTS events in the namespace, about other objects (pods `noise-<i>` that do not exist,
+//     as a busy namespace's history holds), Normal and Warning;
+//   - PVS PersistentVolumes (hostPath, Available, class `bench-noise`: nothing binds them);
+//   - NODES nodes `bench-node-<ns>-<i>`, managed by KWOK (they stay Ready) and tainted NoSchedule so
+//     that no pod of another test lands there.
+//
+// Objects are created with the cluster's admin client certificate over one keep-alive agent,
+// 16 at a time (kubectl would create them one by one). `dropRealistic` deletes them all.
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { join } from 'node:path';
+import { clusterDir, clusterEnv } from '../test/scenarios/cluster.mjs';
+import { deployScaledQuiz, dropNamespace } from '../test/scenarios/reading.mjs';
+
+export const REALISTIC = { replicas: 3, events: 5000, pvs: 1000, nodes: 20 };
+/** The label of the cluster-scoped noise: `sts-doctor-bench=<namespace>`. */
+const NOISE_KEY = 'sts-doctor-bench';
+
+function api() {
+  const pki = (f) => readFileSync(join(clusterDir, 'pki', f));
+  const agent = new Agent({ ca: pki('ca.crt'), cert: pki('admin.crt'), key: pki('admin.key'), keepAlive: true, maxSockets: 16 });
+  const port = clusterEnv().STS_DOCTOR_API_PORT;
+  const send = (method, path, body) =>
+    new Promise((resolve, reject) => {
+      const data = body === undefined ? undefined : JSON.stringify(body);
+      const req = request({ host: '127.0.0.1', port, path, method, agent, headers: { 'Content-Type': 'application/json', ...(data ? { 'Content-Length': Buffer.byteLength(data) } : {}) } }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => (res.statusCode < 300 || res.statusCode === 409 || res.statusCode === 404 ? resolve(res.statusCode) : reject(new Error(`${method} ${path}: ${res.statusCode} ${Buffer.concat(chunks).toString().slice(0, 300)}`))));
+      });
+      req.on('error', reject);
+      req.end(data);
+    });
+  return { send, close: () => agent.destroy() };
+}
+
+/** Runs `fn` over `items`, `width` at a time. */
+async function pool(items, width, fn) {
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+/**
+ * Deploys the realistic namespace `ns` (resolves once quiz's replicas are Ready and every noise
+ * object exists).
+ * @param {string} ns
+ * @param {{ events?: number, pvs?: number, nodes?: number }} [size] defaults: {@link REALISTIC}
+ */
+export async function deployRealistic(ns, size = {}) {
+  const { events, pvs, nodes } = { ...REALISTIC, ...size };
+  await deployScaledQuiz(ns, REALISTIC.replicas);
+  const { send, close } = api();
+  const [key, value] = [NOISE_KEY, ns];
+  try {
+    await pool(Array.from({ length: nodes }, (_, i) => i), 8, (i) =>
+      send('POST', '/api/v1/nodes', {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: `bench-node-${ns}-${i}`, labels: { [key]: value, 'kwok.x-k8s.io/node': 'fake', 'kubernetes.io/hostname': `bench-node-${ns}-${i}`, type: 'kwok' }, annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'kwok.x-k8s.io/node': 'fake' } },
+        spec: { taints: [{ key: 'sts-doctor-bench', value: 'noise', effect: 'NoSchedule' }] },
+        status: { allocatable: { cpu: '32', memory: '256Gi', pods: '110' }, capacity: { cpu: '32', memory: '256Gi', pods: '110' } },
+      }),
+    );
+    await pool(Array.from({ length: pvs }, (_, i) => i), 16, (i) =>
+      send('POST', '/api/v1/persistentvolumes', {
+        apiVersion: 'v1',
+        kind: 'PersistentVolume',
+        metadata: { name: `bench-pv-${ns}-${i}`, labels: { [key]: value } },
+        spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', storageClassName: 'bench-noise', hostPath: { path: `/tmp/bench-${i}` } },
+      }),
+    );
+    const now = new Date().toISOString();
+    await pool(Array.from({ length: events }, (_, i) => i), 16, (i) =>
+      send('POST', `/api/v1/namespaces/${ns}/events`, {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: `noise-${i}.${(1e9 + i).toString(16)}`, namespace: ns },
+        involvedObject: { kind: 'Pod', namespace: ns, name: `noise-${i % 500}`, uid: `00000000-0000-0000-0000-${String(i % 500).padStart(12, '0')}`, apiVersion: 'v1' },
+        reason: i % 5 ? 'Pulled' : 'BackOff',
+        message: i % 5 ? `Container image "registry.example/app:${i}" already present on machine` : 'Back-off restarting failed container app in pod noise',
+        type: i % 5 ? 'Normal' : 'Warning',
+        source: { component: 'kubelet', host: `bench-node-${i % Math.max(1, nodes)}` },
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      }),
+    );
+  } finally {
+    close();
+  }
+}
+
+/** Deletes the realistic namespace and its cluster-scoped noise (PVs, nodes labelled `sts-doctor-bench=<ns>`). */
+export async function dropRealistic(ns) {
+  dropNamespace(ns);
+  const { send, close } = api();
+  try {
+    const sel = encodeURIComponent(`${NOISE_KEY}=${ns}`);
+    await send('DELETE', `/api/v1/persistentvolumes?labelSelector=${sel}`);
+    await send('DELETE', `/api/v1/nodes?labelSelector=${sel}`);
+  } finally {
+    close();
+  }
+}
