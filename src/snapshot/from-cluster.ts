@@ -405,7 +405,8 @@ export async function namespaceHint(client: KubeClient, ns: string, name?: strin
     ),
     name
       ? client.list<StatefulSet>('/apis/apps/v1/statefulsets', { fieldSelector: `metadata.name=${name}` }).then(
-          (list) => [...new Set(list.map((s) => s?.metadata?.namespace).filter((n): n is string => typeof n === 'string' && n !== ns))].sort(),
+          // Closest to the namespace asked for first (the longest common prefix: a typo keeps the start).
+          (list) => [...new Set(list.map((s) => s?.metadata?.namespace).filter((n): n is string => typeof n === 'string' && n !== ns))].sort((a, b) => commonPrefix(b, ns) - commonPrefix(a, ns) || a.localeCompare(b)),
           () => undefined,
         )
       : undefined,
@@ -417,6 +418,13 @@ export async function namespaceHint(client: KubeClient, ns: string, name?: strin
     parts.push(`a StatefulSet named "${name}" exists in namespace${elsewhere.length > 1 ? 's' : ''} ${shown}${elsewhere.length > 10 ? ` and ${elsewhere.length - 10} more` : ''}`);
   }
   return parts.length ? `; ${parts.join('; ')}` : '';
+}
+
+/** The length of the common prefix of `a` and `b`. */
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
 }
 
 /** Exposed for tests: every object kind a live collection reads. */
