@@ -4,9 +4,8 @@
 // stages (crash-loop, readiness, init-waiting), as in workload.mjs and network.mjs.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { apply, kubectl, temporaryDir, waitFor } from './cluster.mjs';
-import { FAULT_LABEL, deleteNamespace, deployQuiz, eventsOf, isReady, quizPods } from './quiz.mjs';
+import { FAULT_LABEL, deleteNamespace, deployQuiz, quizPods, waitReadinessFailing } from './quiz.mjs';
 import { networkScenarios } from './network.mjs';
 import { CONTAINER_LABEL } from './workload.mjs';
 
@@ -76,11 +75,7 @@ export const logScenarios = {
     async setup(ns) {
       await deployQuiz(ns, { podLabels: { [`${FAULT_LABEL}/readiness`]: '503', [CONTAINER_LABEL]: 'quiz-api' } });
       serveLogs(ns, { current: CURRENT_LINES, previous: [] });
-      await waitFor('quiz-0 Running, not Ready, with an Unhealthy event', () => {
-        const p = quizPods(ns)['quiz-0'];
-        return p?.status?.phase === 'Running' && !isReady(p) && eventsOf(ns, p.metadata.uid).some((e) => e.reason === 'Unhealthy');
-      });
-      await sleep(2000);
+      await waitReadinessFailing(ns);
       return { pod: 'quiz-0', container: 'quiz-api' };
     },
   },

@@ -5,7 +5,7 @@
 // Ready, Warning Unhealthy) comes from the KWOK readiness stage, as a kubelet reports it
 // (test/cluster/stages/fault-readiness.yaml). Pods are pinned to the stable nodes; no node fails.
 import { apply, kubectl, waitFor } from './cluster.mjs';
-import { FAULT_LABEL, createNamespace, deployQuiz, eventsOf, isReady, localStorageObjects, quizObjects, quizPods, waitHealthy } from './quiz.mjs';
+import { FAULT_LABEL, createNamespace, deployQuiz, localStorageObjects, quizObjects, quizPods, waitHealthy, waitReadinessFailing } from './quiz.mjs';
 import { CONTAINER_LABEL, stableNodesByLoad } from './workload.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -56,14 +56,7 @@ export const allowPeersAndDns = (ns) => [
 async function deployIsolated(ns, policies) {
   await deployQuiz(ns, { nodes: stableNodesByLoad(), podManagementPolicy: 'Parallel', podLabels: { [`${FAULT_LABEL}/readiness`]: '503', [CONTAINER_LABEL]: 'quiz-api' } });
   apply(policies);
-  await waitFor('quiz-0..2 Running, not Ready, with an Unhealthy event', () => {
-    const pods = quizPods(ns);
-    return ['quiz-0', 'quiz-1', 'quiz-2'].every((n) => {
-      const p = pods[n];
-      return p?.status?.phase === 'Running' && !isReady(p) && eventsOf(ns, p.metadata.uid).some((e) => e.reason === 'Unhealthy');
-    });
-  });
-  await sleep(2000);
+  await waitReadinessFailing(ns, ['quiz-0', 'quiz-1', 'quiz-2']);
 }
 
 /**
@@ -100,11 +93,7 @@ export const networkScenarios = {
     async setup(ns) {
       await deployQuiz(ns, { nodes: stableNodesByLoad(), podLabels: { [`${FAULT_LABEL}/readiness`]: '503', [CONTAINER_LABEL]: 'quiz-api' } });
       kubectl(['-n', ns, 'patch', 'service', 'quiz-pods', '--type=merge', '-p', '{"spec":{"publishNotReadyAddresses":false}}']);
-      await waitFor('quiz-0 Running, not Ready, with an Unhealthy event', () => {
-        const p = quizPods(ns)['quiz-0'];
-        return p?.status?.phase === 'Running' && !isReady(p) && eventsOf(ns, p.metadata.uid).some((e) => e.reason === 'Unhealthy');
-      });
-      await sleep(2000);
+      await waitReadinessFailing(ns);
       return { service: 'quiz-pods', pod: 'quiz-0' };
     },
   },

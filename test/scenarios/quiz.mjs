@@ -174,6 +174,21 @@ export async function waitHealthy(ns, n = 3, timeoutMs = 180_000) {
   );
 }
 
+/**
+ * Waits until each of `pods` is Running and not Ready with a Warning Unhealthy event (the
+ * readiness fault stage, test/cluster/stages/fault-readiness.yaml), then `settleMs` more.
+ */
+export async function waitReadinessFailing(ns, pods = ['quiz-0'], settleMs = 2000) {
+  await waitFor(`${pods.join(', ')} Running, not Ready, with an Unhealthy event`, () => {
+    const all = quizPods(ns);
+    return pods.every((n) => {
+      const p = all[n];
+      return p?.status?.phase === 'Running' && !isReady(p) && eventsOf(ns, p.metadata.uid).some((e) => e.reason === 'Unhealthy');
+    });
+  });
+  await new Promise((r) => setTimeout(r, settleMs));
+}
+
 /** Events of one object (by uid), newest last. */
 export function eventsOf(ns, uid) {
   return getJson(['-n', ns, 'events', '--field-selector', `involvedObject.uid=${uid}`]).items;
@@ -210,12 +225,8 @@ export const scenarios = {
   'ordered-ready-stall': {
     async setup(ns) {
       await deployQuiz(ns, { podLabels: { [`${FAULT_LABEL}/readiness`]: 'fail' } });
-      await waitFor('quiz-0 Running, not Ready, with an Unhealthy event', () => {
-        const p = quizPods(ns)['quiz-0'];
-        return p?.status?.phase === 'Running' && !isReady(p) && eventsOf(ns, p.metadata.uid).some((e) => e.reason === 'Unhealthy');
-      });
       // The controller would have created quiz-1 within a sync or two had quiz-0 been Ready.
-      await new Promise((r) => setTimeout(r, 3000));
+      await waitReadinessFailing(ns, ['quiz-0'], 3000);
       return { pod: 'quiz-0', missing: ['quiz-1', 'quiz-2'] };
     },
   },

@@ -11,7 +11,7 @@
 //   pod before deleting a condemned one, and never replaces a pod that is not Failed,
 //   kubernetes#67250); the unhealthy pod comes from a KWOK fault stage.
 import { apply, getJson, kubectl, waitFor } from './cluster.mjs';
-import { FAULT_LABEL, NODES, createNamespace, deployQuiz as deployQuizOn, eventsOf, isReady, localStorageObjects, quizObjects, quizPods, waitHealthy } from './quiz.mjs';
+import { FAULT_LABEL, NODES, createNamespace, deployQuiz as deployQuizOn, eventsOf, isReady, localStorageObjects, quizObjects, quizPods, waitHealthy, waitReadinessFailing } from './quiz.mjs';
 
 /** The label that narrows a fault to one container (test/cluster/README.md, "Container targeting"). */
 export const CONTAINER_LABEL = `${FAULT_LABEL}/container`;
@@ -113,11 +113,7 @@ export const workloadScenarios = {
   'workload-probe-failing': {
     async setup(ns) {
       await deployQuiz(ns, { podLabels: { [`${FAULT_LABEL}/readiness`]: '503', [CONTAINER_LABEL]: 'quiz-api' } });
-      await waitFor('quiz-0 Running, not Ready, with an Unhealthy event', () => {
-        const p = quizPods(ns)['quiz-0'];
-        return p?.status?.phase === 'Running' && !isReady(p) && eventsOf(ns, p.metadata.uid).some((e) => e.reason === 'Unhealthy');
-      });
-      await sleep(3000);
+      await waitReadinessFailing(ns, ['quiz-0'], 3000);
       return { pod: 'quiz-0', container: 'quiz-api', probe: 'Readiness' };
     },
   },
