@@ -112,11 +112,12 @@ export function whyNotReady(view: SnapshotView, pod: Pod): NotReadyReason | unde
   }
   const probe = podEvents(view, pod, 'Unhealthy')[0];
   if (probe) {
-    const kind = /^(Readiness|Liveness|Startup) probe/.exec(probe.message ?? '')?.[1] ?? 'A';
-    return { reason: `${kind.toLowerCase()} probe failing`, text: `its ${kind.toLowerCase()} probe fails: ${probe.message}`, evidence: [eventEvidence(probe)] };
+    const kind = /^(Readiness|Liveness|Startup) probe/.exec(probe.message ?? '')?.[1];
+    const what = kind ? `${kind.toLowerCase()} probe` : 'probe';
+    return { reason: `${what} failing`, text: `its ${what} fails${probe.message ? `: ${probe.message}` : ' (Warning Unhealthy, with no message)'}`, evidence: [eventEvidence(probe)] };
   }
   const mount = podEvents(view, pod, 'FailedMount', 'FailedAttachVolume')[0];
-  if (mount) return { reason: mount.reason!, text: `its volumes cannot be ${mount.reason === 'FailedMount' ? 'mounted' : 'attached'}: ${mount.message}`, evidence: [eventEvidence(mount)] };
+  if (mount) return { reason: mount.reason!, text: `its volumes cannot be ${mount.reason === 'FailedMount' ? 'mounted' : 'attached'}${mount.message ? `: ${mount.message}` : ` (Warning ${mount.reason}, with no message)`}`, evidence: [eventEvidence(mount)] };
   const ready = condition(pod.status?.conditions, 'Ready');
   const evidence: Evidence[] = [fieldEvidence(pod, 'Pod', 'status.phase', pod.status?.phase ?? 'Unknown')];
   if (ready) evidence.push(fieldEvidence(pod, 'Pod', 'status.conditions[Ready]', `${ready.status}${ready.reason ? ` ${ready.reason}` : ''}${ready.message ? `: ${ready.message}` : ''}`, ready.lastTransitionTime ?? undefined));

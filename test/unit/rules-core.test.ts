@@ -172,3 +172,15 @@ describe('image-pull after the template was fixed (recorded rollout-stuck)', () 
     expect(f.evidence.some((e) => e.type === 'spec' && e.text === details.templateImage)).toBe(true);
   });
 });
+
+describe('events without a message (fuzz seed 1876764364, case 1041)', () => {
+  it('a probe or mount failure with no message is named by its reason, never "undefined"', async () => {
+    const d = await diagnoseFixture('workload-probe-failing', (s) => {
+      for (const e of s.events) delete e.message;
+    });
+    const text = JSON.stringify(d.findings);
+    expect(d.findings.length).toBeGreaterThan(0);
+    expect(text).not.toContain('undefined');
+    expect(text).toContain('(Warning Unhealthy, with no message)');
+  });
+});
