@@ -8,7 +8,7 @@
  * the last terminated instance of the container (`kubectl logs --previous`), `tailLines` and
  * `limitBytes` bound the answer on the kubelet's side (`limitBytes` cuts the end of the tail).
  */
-import type { ContainerLog, ContainerStatus, Pod, StatefulSet } from './types.js';
+import type { ContainerLog, ContainerLogTarget, ContainerStatus, Pod, StatefulSet } from './types.js';
 import { podBelongsTo, podOrdinal } from './view.js';
 
 /** Lines asked for per container (`tailLines`). */
@@ -25,14 +25,7 @@ export const LOG_CONTAINERS_PER_POD = 2;
 export const MAX_LOG_READS = 20;
 
 /** One log read: `GET pods/<pod>/log?container=<container>&previous=<previous>`. */
-export interface LogRequest {
-  namespace: string;
-  pod: string;
-  uid?: string;
-  container: string;
-  init: boolean;
-  previous: boolean;
-}
+export type LogRequest = ContainerLogTarget;
 
 /**
  * Whether a container's logs explain a failure, and which run to read: the previous one

@@ -381,14 +381,8 @@ export const SNAPSHOT_FIELDS = {
  */
 export type GapResource = ResourceName | 'podlogs';
 
-/**
- * The last lines a container wrote, as `kubectl logs [--previous] --tail=<n> --limit-bytes=<b>`
- * shows them: read for containers that crash, exit with an error, fail a probe or hang in an
- * init container (src/snapshot/logs.ts decides which, at most 3 pods per StatefulSet). Untrusted
- * text, bounded when read and again when loaded (lines, characters per line); printed only
- * through src/report/sanitize.ts.
- */
-export interface ContainerLog {
+/** Which logs of which container: what a log read asks for, and what an excerpt is of. */
+export interface ContainerLogTarget {
   namespace: string;
   pod: string;
   /** The pod's uid when read: a log of an earlier pod of the same name is never quoted. */
@@ -396,8 +390,18 @@ export interface ContainerLog {
   container: string;
   /** True for an init container. */
   init: boolean;
-  /** True when these are the logs of the previous (crashed) run: `kubectl logs --previous`. */
+  /** True for the logs of the previous (crashed) run: `kubectl logs --previous`. */
   previous: boolean;
+}
+
+/**
+ * The last lines a container wrote, as `kubectl logs [--previous] --tail=<n> --limit-bytes=<b>`
+ * shows them: read for containers that crash, exit with an error, fail a probe or hang in an
+ * init container (src/snapshot/logs.ts decides which, at most 3 pods per StatefulSet). Untrusted
+ * text, bounded when read and again when loaded (lines, characters per line); printed only
+ * through src/report/sanitize.ts.
+ */
+export interface ContainerLog extends ContainerLogTarget {
   /** The lines, oldest first, without their newline. */
   lines: string[];
   /** True when the excerpt was cut (by the byte limit, or a line over the character limit). */
