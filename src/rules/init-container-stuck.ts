@@ -16,7 +16,7 @@
  * was read (src/snapshot/logs.ts).
  */
 import type { Container, ContainerStatus, Pod, StatefulSet } from '../snapshot/types.js';
-import { ageSeconds, condition, formatAge, isOrderedReady, isRunningAndReady, podOrdinal } from '../snapshot/view.js';
+import { ageSeconds, condition, escapeRegExp, formatAge, isOrderedReady, isRunningAndReady, podOrdinal } from '../snapshot/view.js';
 import { fieldEvidence, ref, stsRef, type Evidence, type Finding, type Rule } from './types.js';
 import { logEvidence } from './facts.js';
 
@@ -40,14 +40,10 @@ function runningInit(pod: Pod): { status: ContainerStatus; spec: Container | und
 export function peersNamed(sts: StatefulSet, words: string[]): number[] {
   const svc = sts.spec.serviceName;
   if (!svc) return [];
-  const re = new RegExp(`(?:^|[^\\w-])${escape(sts.metadata.name)}-(\\d{1,9})\\.${escape(svc)}(?![\\w-])`, 'g');
+  const re = new RegExp(`(?:^|[^\\w-])${escapeRegExp(sts.metadata.name)}-(\\d{1,9})\\.${escapeRegExp(svc)}(?![\\w-])`, 'g');
   const out = new Set<number>();
   for (const w of words) for (const m of w.matchAll(re)) out.add(Number(m[1]));
   return [...out].sort((a, b) => a - b);
-}
-
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 export const initContainerStuck: Rule = {

@@ -19,7 +19,7 @@
  */
 import type { KubeEvent, ResourceQuota } from '../snapshot/types.js';
 import { formatQuantity, parseQuantity } from './quantity.js';
-import { eventTime, podOrdinal } from '../snapshot/view.js';
+import { escapeRegExp, eventTime, podOrdinal } from '../snapshot/view.js';
 import { inRanges, missingOrdinalRanges, rangeCount } from '../snapshot/ordinals.js';
 import { absenceEvidence, confidenceFor, eventEvidence, fieldEvidence, stsRef, type Evidence, type Finding, type RecoveryOption, type Rule } from './types.js';
 
@@ -161,11 +161,7 @@ function recoveries(f: CreateFailure, ns: string, sts: string): RecoveryOption[]
 function isCreateSuccessFor(e: KubeEvent, f: CreateFailure): boolean {
   if (e.reason !== 'SuccessfulCreate') return false;
   const msg = e.message ?? '';
-  return f.kind === 'Claim' ? new RegExp(`^create Claim ${escape(f.claim ?? '')} `, 'i').test(msg) : new RegExp(`^create Pod ${escape(f.pod)} `, 'i').test(msg);
-}
-
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return f.kind === 'Claim' ? new RegExp(`^create Claim ${escapeRegExp(f.claim ?? '')} `, 'i').test(msg) : new RegExp(`^create Pod ${escapeRegExp(f.pod)} `, 'i').test(msg);
 }
 
 export const podCreationDenied: Rule = {

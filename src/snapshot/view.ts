@@ -150,6 +150,11 @@ export function podOrdinal(sts: StatefulSet, podName: string): number | undefine
   return /^\d+$/.test(rest) ? Number(rest) : undefined;
 }
 
+/** `s` with every regular-expression metacharacter escaped, to match it literally inside a RegExp. */
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** Name of the pod with a given ordinal. */
 export function podName(sts: StatefulSet, ordinal: number): string {
   return `${sts.metadata.name}-${ordinal}`;
