@@ -16,7 +16,8 @@ function connectionFlags(cmd: Command): Command {
     .option('--kubeconfig <file>', 'path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context to use (default: its current-context)')
     .option('-n, --namespace <namespace>', "namespace of the StatefulSet (default: the context's namespace, else default)")
-    .addOption(new Option('--request-timeout <seconds>', 'timeout of each API request in seconds (0: none)').default('30'));
+    .addOption(new Option('--request-timeout <seconds>', 'timeout of each API request in seconds (0: none)').default('30'))
+    .option('--cluster-dns <namespace/service>', 'the cluster DNS Service whose EndpointSlices are checked when replicas are not Ready (default: kube-system/kube-dns)');
 }
 
 function program(): Command {

@@ -4,7 +4,7 @@
  */
 import { NotFoundError, UsageError } from '../errors.js';
 import type { Snapshot } from '../snapshot/types.js';
-import { checkNamespace, checkReadOptions, parseNow, requestTimeoutMs, type ReadOptions } from './options.js';
+import { checkNamespace, checkReadOptions, parseClusterDns, parseNow, requestTimeoutMs, type ReadOptions } from './options.js';
 
 /** How one read of the cluster is bounded. */
 export interface ReadSession {
@@ -38,9 +38,10 @@ export async function loadSnapshot(name: string | undefined, opts: ReadOptions, 
 export async function loadSnapshots(name: string | undefined, opts: ReadOptions, session: ReadSession = {}): Promise<Snapshot[]> {
   checkReadOptions(name, opts);
   const now = parseNow(opts.now);
+  const clusterDns = parseClusterDns(opts.clusterDns);
   if (opts.from !== undefined) {
     const { snapshotsFromDump } = await import('../snapshot/from-dump.js');
-    const snapshots = await snapshotsFromDump(opts.from, { name, namespace: opts.namespace, labelSelector: opts.selector, now, allNamespaces: opts.allNamespaces });
+    const snapshots = await snapshotsFromDump(opts.from, { name, namespace: opts.namespace, labelSelector: opts.selector, now, allNamespaces: opts.allNamespaces, clusterDns });
     if (matchedNothing(snapshots)) throw new NotFoundError(`${nothingMatched(opts, snapshots[0]?.namespace)} in the dump.`);
     return snapshots;
   }
@@ -51,8 +52,8 @@ export async function loadSnapshots(name: string | undefined, opts: ReadOptions,
   client.deadline = session.deadline;
   const before = client.requests;
   const snapshots = opts.allNamespaces
-    ? await collectAllNamespaces(client, { labelSelector: opts.selector, context: config.context, logs: opts.logs })
-    : [await collectFromCluster(client, { namespace: config.namespace, name, labelSelector: opts.selector, context: config.context, logs: opts.logs })];
+    ? await collectAllNamespaces(client, { labelSelector: opts.selector, context: config.context, logs: opts.logs, clusterDns })
+    : [await collectFromCluster(client, { namespace: config.namespace, name, labelSelector: opts.selector, context: config.context, logs: opts.logs, clusterDns })];
   if (matchedNothing(snapshots)) {
     const hint = opts.allNamespaces ? '' : await namespaceHint(client, config.namespace);
     throw new NotFoundError(`${nothingMatched(opts, config.namespace)}${hint}.`);

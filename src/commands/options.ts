@@ -3,6 +3,7 @@
  * sentence for anything invalid.
  */
 import { UsageError } from '../errors.js';
+import type { ServiceName } from '../snapshot/types.js';
 import { toTimestamp } from '../snapshot/view.js';
 
 /** Options common to every command that reads a StatefulSet. */
@@ -18,6 +19,8 @@ export interface ReadOptions {
   allNamespaces?: boolean;
   /** `false` (`snapshot --no-logs`): read no container logs. */
   logs?: boolean;
+  /** `--cluster-dns <namespace>/<service>`: the cluster DNS Service (see {@link parseClusterDns}). */
+  clusterDns?: string;
 }
 
 /**
@@ -71,6 +74,22 @@ export function checkObjectName(name: string, what = 'The StatefulSet name'): vo
 }
 
 /**
+ * `--cluster-dns <namespace>/<service>`: the Service whose EndpointSlices tell whether the cluster
+ * DNS has a ready endpoint. Undefined when the flag is not given (the reader's default,
+ * kube-system/kube-dns, or a dump's own).
+ * @throws UsageError when the value is not a namespace and a Service name separated by `/`
+ */
+export function parseClusterDns(value: string | undefined): ServiceName | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split('/');
+  if (parts.length !== 2 || !parts[0] || !parts[1]) throw new UsageError(`--cluster-dns must be <namespace>/<service>, e.g. kube-system/kube-dns, not "${value}".`);
+  checkNamespace(parts[0], 'The namespace of --cluster-dns');
+  // A Service name is a DNS-1035 label (a namespace name's rules).
+  checkNamespace(parts[1], 'The Service name of --cluster-dns');
+  return { namespace: parts[0], name: parts[1] };
+}
+
+/**
  * Rejects option combinations that make no sense, and names and namespaces that are not DNS
  * names (before any request is made).
  */
@@ -83,4 +102,5 @@ export function checkReadOptions(name: string | undefined, opts: ReadOptions): v
   if (opts.from && (opts.kubeconfig || opts.context)) throw new UsageError('--from reads a dump; --kubeconfig and --context do not apply.');
   if (opts.allNamespaces && name) throw new UsageError('A StatefulSet name cannot be combined with -A/--all-namespaces; pass -n <namespace> instead.');
   if (opts.allNamespaces && opts.namespace) throw new UsageError('Pass either -n/--namespace or -A/--all-namespaces, not both.');
+  parseClusterDns(opts.clusterDns);
 }

@@ -30,7 +30,7 @@ import { recoverCommand, setSuggestedConnection } from '../recovery/command.js';
 import { watch } from '../recovery/watch.js';
 import { createPrompter, isInteractive, type Prompter } from '../ui/prompter.js';
 import { foldedFinding, rootCauses } from '../rules/causes.js';
-import { parseDuration, parseNow, requestTimeoutMs } from './options.js';
+import { parseClusterDns, parseDuration, parseNow, requestTimeoutMs } from './options.js';
 
 /** Exit code when the recovery was refused (README, "Exit codes"). */
 export const EXIT_REFUSED = ExitCode.Refused;
@@ -57,6 +57,8 @@ export interface RecoverOptions {
   from?: string;
   now?: string;
   output?: string;
+  /** `--cluster-dns <namespace>/<service>` (options.ts parseClusterDns). */
+  clusterDns?: string;
 }
 
 /** Where the command writes and whom it asks; tests pass their own. */
@@ -215,6 +217,7 @@ export async function runRecover(name: string, opts: RecoverOptions, io: Recover
     if (opts.action && opts.dryRun !== 'client') throw new UsageError('--from needs --dry-run=client with --action: the plan is printed, nothing is written.');
   } else if (opts.now) throw new UsageError('--now applies only with --from.');
   const timeoutMs = parseDuration(opts.timeout ?? '5m', '--timeout');
+  const clusterDns = parseClusterDns(opts.clusterDns);
   // In JSON mode stdout holds one document; the sentences go to stderr.
   const out = json ? io.err : io.out;
   const err = io.err;
@@ -227,14 +230,14 @@ export async function runRecover(name: string, opts: RecoverOptions, io: Recover
     const { snapshotFromDump } = await import('../snapshot/from-dump.js');
     const from = opts.from;
     const now = parseNow(opts.now);
-    collect = () => snapshotFromDump(from, { name, namespace: opts.namespace, now });
+    collect = () => snapshotFromDump(from, { name, namespace: opts.namespace, now, clusterDns });
     namespace = opts.namespace ?? '';
   } else {
     const [{ resolveKubeconfig }, { KubeClient }, { collectFromCluster }] = await Promise.all([import('../kube/kubeconfig.js'), import('../kube/client.js'), import('../snapshot/from-cluster.js')]);
     const config = resolveKubeconfig(opts);
     const c = new KubeClient(config, requestTimeoutMs(opts.requestTimeout));
     client = c;
-    collect = () => collectFromCluster(c, { namespace: config.namespace, name, context: config.context });
+    collect = () => collectFromCluster(c, { namespace: config.namespace, name, context: config.context, clusterDns });
     namespace = config.namespace;
   }
 

@@ -112,7 +112,7 @@ export function snapshotToList(snapshots: Snapshot | Snapshot[], allNamespaces =
     }
   };
   for (const s of list) add([...s.statefulSets, ...s.controllerRevisions, ...s.pods, ...s.persistentVolumeClaims, ...s.services, ...s.resourceQuotas, ...s.networkPolicies, ...s.events]);
-  for (const s of list) add([...s.nodes, ...(s.leases ?? []), ...s.persistentVolumes, ...s.storageClasses, ...s.volumeAttachments]);
+  for (const s of list) add([...s.nodes, ...(s.leases ?? []), ...s.persistentVolumes, ...s.storageClasses, ...s.volumeAttachments, ...(s.endpointSlices ?? [])]);
   redact(items);
   const gaps: Gap[] = [];
   for (const g of list.flatMap((s) => s.gaps)) if (!gaps.some((x) => x.resource === g.resource && x.message === g.message)) gaps.push(g);
@@ -125,6 +125,7 @@ export function snapshotToList(snapshots: Snapshot | Snapshot[], allNamespaces =
   };
   const logs = list.filter((s) => s.containerLogs !== undefined);
   if (logs.length) header.containerLogs = logs.flatMap((s) => s.containerLogs!);
+  if (first?.clusterDns) header.clusterDns = { ...first.clusterDns };
   if (first) header.source = first.source.type === 'cluster' ? { ...first.source, server: stripUserinfo(first.source.server) } : first.source;
   return { apiVersion: 'v1', kind: 'List', stsDoctor: header, items };
 }

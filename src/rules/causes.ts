@@ -8,6 +8,9 @@
  * pod is the subject of a pod-level cause (the kubelet cannot pull the image, the container
  * crashes, the probe fails, the pod cannot be scheduled...). They are linked when both name the
  * same pod of the same StatefulSet; the consequence gets `causedBy` (the cause's rule and subject).
+ * A cluster-level cause (the cluster DNS has no ready endpoint) explains the pod-level findings
+ * about the pods it names in `explains` ({@link CLUSTER_CAUSES}); they fold under it directly,
+ * and so do the consequences of those, so the graph stays one level deep.
  * Nothing is dropped: `-o json` and the exit code keep every finding.
  */
 import type { StatefulSet } from '../snapshot/types.js';
@@ -41,6 +44,17 @@ export const CAUSAL_LINKS: Readonly<Record<string, readonly string[]>> = {
   'rollout-stuck': POD_CAUSES,
 };
 
+/**
+ * Cluster-level causes → the rules whose findings they explain when the finding is about a pod
+ * they name in `explains` (a finding about a Service, `peer-discovery-blocked`, is about the
+ * replicas Running and not Ready, which `cluster-dns-unavailable` names by construction: it
+ * folds when the cause is there). Not the crash-loop, image or volume rules: a DNS outage does
+ * not explain those.
+ */
+export const CLUSTER_CAUSES: Readonly<Record<string, readonly string[]>> = {
+  'cluster-dns-unavailable': ['probe-failing', 'peer-discovery-blocked', 'init-container-stuck', 'ordered-ready-stall', 'scale-down-blocked', 'rollout-stuck'],
+};
+
 /** The pod a finding is about, by name: its subject when a Pod, the claim's pod when a PersistentVolumeClaim of a claim template. */
 export function podOfFinding(f: Finding, sts: StatefulSet): string | undefined {
   if (f.subject.kind === 'Pod') return f.subject.name;
@@ -62,19 +76,30 @@ export function refersTo(ref: FindingRef, f: Finding): boolean {
 }
 
 /**
- * Sets `causedBy` on each finding of `sts` (all of `findings` belong to it) that the catalog
- * says may be caused by another finding naming the same pod. A cause is never itself a
- * consequence in the catalog, so the graph is one level deep. Mutates `findings`.
+ * Sets `causedBy` on each finding of `sts` (all of `findings` belong to it) that a cluster-level
+ * cause explains ({@link CLUSTER_CAUSES}), then on each one the catalog says may be caused by
+ * another finding naming the same pod. A consequence whose cause is itself folded under a
+ * cluster-level cause points at that root instead, so the graph stays one level deep. Mutates
+ * `findings`.
  */
 export function linkCauses(findings: Finding[], sts: StatefulSet): void {
+  for (const root of findings) {
+    const explained = CLUSTER_CAUSES[root.rule];
+    if (!explained || root.severity === 'info') continue;
+    for (const f of findings) {
+      if (f === root || f.causedBy || !explained.includes(f.rule)) continue;
+      const pod = podOfFinding(f, sts);
+      if (pod !== undefined ? (root.explains ?? []).includes(pod) : f.subject.kind === 'Service') f.causedBy = findingRef(root);
+    }
+  }
   for (const f of findings) {
     const causes = CAUSAL_LINKS[f.rule];
-    if (!causes || f.subject.kind !== 'Pod') continue;
+    if (!causes || f.causedBy || f.subject.kind !== 'Pod') continue;
     const pod = f.subject.name;
     for (const rule of causes) {
       const cause = findings.find((c) => c !== f && c.rule === rule && c.severity !== 'info' && podOfFinding(c, sts) === pod);
       if (cause) {
-        f.causedBy = findingRef(cause);
+        f.causedBy = cause.causedBy ?? findingRef(cause);
         break;
       }
     }

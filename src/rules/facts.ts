@@ -4,7 +4,7 @@
  */
 import { parseQuantity } from './quantity.js';
 import { canonical } from './template-diff.js';
-import type { Container, ContainerStatus, ControllerRevision, KubeEvent, Node, PersistentVolume, Pod, Service, StatefulSet, StorageClass, Timestamp } from '../snapshot/types.js';
+import type { Container, ControllerRevision, KubeEvent, Node, PersistentVolume, Pod, Service, StatefulSet, StorageClass, Timestamp } from '../snapshot/types.js';
 import {
   ageSeconds,
   claimName,
@@ -17,32 +17,14 @@ import {
   selectorMatches,
   toTimestamp,
   type SnapshotView,
+  type WaitingContainer,
+  waitingContainers,
 } from '../snapshot/view.js';
 import { absenceEvidence, eventEvidence, fieldEvidence, ref, type BindExpectation, type Evidence } from './types.js';
 import type { OrdinalRange } from '../snapshot/ordinals.js';
 
-/** A container with a waiting reason, with where it sits in the pod's status. */
-export interface WaitingContainer {
-  status: ContainerStatus;
-  init: boolean;
-  field: string;
-}
-
-/** Containers (init first) whose `state.waiting.reason` is set, other than the transient ContainerCreating/PodInitializing. */
-export function waitingContainers(pod: Pod): WaitingContainer[] {
-  const out: WaitingContainer[] = [];
-  const visit = (list: ContainerStatus[] | undefined, init: boolean): void => {
-    for (const c of list ?? []) {
-      const reason = c.state?.waiting?.reason;
-      if (reason && reason !== 'ContainerCreating' && reason !== 'PodInitializing') {
-        out.push({ status: c, init, field: `status.${init ? 'initContainerStatuses' : 'containerStatuses'}[${c.name}].state.waiting` });
-      }
-    }
-  };
-  visit(pod.status?.initContainerStatuses, true);
-  visit(pod.status?.containerStatuses, false);
-  return out;
-}
+// The waiting containers are a fact of the pod's status (view.ts), shared with the live read.
+export { waitingContainers, type WaitingContainer };
 
 /** Evidence quoting a waiting container: `<reason>: <message>`. */
 export function waitingEvidence(pod: Pod, w: WaitingContainer): Evidence {

@@ -26,11 +26,12 @@ import { releasedVolume } from './released-volume.js';
 import { dnsEgressBlocked, networkPolicyIsolation } from './network-isolation.js';
 import { peerDiscoveryBlocked } from './peer-discovery.js';
 import { initContainerStuck } from './init-container-stuck.js';
+import { clusterDnsUnavailable } from './cluster-dns.js';
 import { PlanError, planOffer } from '../recovery/plan.js';
 import { linkCauses } from './causes.js';
 
 /** Every rule, in no particular order (reports sort by rank). */
-export const RULES: Rule[] = [nodeLost, pvcUnbound, imagePull, orderedReadyStall, notReadyUnexplained, crashLoop, probeFailing, containerConfigError, scaleDownBlocked, rolloutStuck, volumeNodeAffinity, multiAttach, unschedulable, podCreationDenied, headlessServiceMissing, retentionRisk, outOfServiceTaint, releasedVolume, networkPolicyIsolation, dnsEgressBlocked, peerDiscoveryBlocked, initContainerStuck];
+export const RULES: Rule[] = [nodeLost, pvcUnbound, imagePull, orderedReadyStall, notReadyUnexplained, crashLoop, probeFailing, containerConfigError, scaleDownBlocked, rolloutStuck, volumeNodeAffinity, multiAttach, unschedulable, podCreationDenied, headlessServiceMissing, retentionRisk, outOfServiceTaint, releasedVolume, networkPolicyIsolation, dnsEgressBlocked, peerDiscoveryBlocked, initContainerStuck, clusterDnsUnavailable];
 
 /**
  * No offer that would be refused: each automated recovery of `f` is planned against the same

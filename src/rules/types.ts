@@ -177,6 +177,12 @@ export interface Finding {
    * consequences set it.
    */
   consequence?: string;
+  /**
+   * Set by a cluster-level cause (`cluster-dns-unavailable`): the pods of the StatefulSet whose
+   * symptom it explains. The findings about these pods that the catalog lists
+   * (src/rules/causes.ts CLUSTER_CAUSES) are folded under it.
+   */
+  explains?: string[];
   /** Extra machine-readable details specific to the rule (ordinals, node names, cause). */
   details?: Record<string, unknown>;
 }

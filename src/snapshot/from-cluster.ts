@@ -12,6 +12,9 @@
  *   GET  /version, and the Leases of NotReady nodes the pods are on
  *   GET  pods/<pod>/log of failing containers only (readContainerLogs: at most 3 pods per
  *        StatefulSet, 20 per namespace; none for a healthy StatefulSet)
+ *   LIST the EndpointSlices of the cluster DNS Service (`--cluster-dns`, default
+ *        kube-system/kube-dns) by label, once, only when a replica is Running but not Ready or
+ *        in an init container (readClusterDns; none for a healthy StatefulSet)
  *
  * Every request is retried by the client on transient failures (src/kube/client.ts). A side
  * read that still fails becomes a Gap in the Snapshot (see gapFor: 403, 404, unavailable, over a
@@ -25,6 +28,7 @@ import type { KubeClient } from '../kube/client.js';
 import type {
   ContainerLog,
   ControllerRevision,
+  EndpointSlice,
   Gap,
   KubeEvent,
   Lease,
@@ -36,12 +40,14 @@ import type {
   ResourceName,
   ResourceQuota,
   Service,
+  ServiceName,
   Snapshot,
   StatefulSet,
   StorageClass,
   VolumeAttachment,
 } from './types.js';
-import { claimOrdinal, isRunningAndReady, podBelongsTo, selectorString, toTimestamp } from './view.js';
+import { SERVICE_NAME_LABEL } from './types.js';
+import { claimOrdinal, clusterDnsSuspects, DEFAULT_CLUSTER_DNS, isRunningAndReady, podBelongsTo, selectorString, toTimestamp } from './view.js';
 import { trimSnapshot } from './normalize.js';
 import { checkStatefulSet } from './schema.js';
 import { boundLog, LOG_LIMIT_BYTES, LOG_TAIL_LINES, logRequests } from './logs.js';
@@ -57,9 +63,11 @@ export interface CollectOptions {
   context?: string;
   /** `false`: read no container logs (`snapshot --no-logs`); a `podlogs` gap says so. Default true. */
   logs?: boolean;
+  /** The cluster DNS Service (`--cluster-dns`); default {@link DEFAULT_CLUSTER_DNS}. */
+  clusterDns?: ServiceName;
 }
 
-type NamespacedResource = 'pods' | 'persistentvolumeclaims' | 'events' | 'services' | 'controllerrevisions' | 'resourcequotas' | 'networkpolicies';
+type NamespacedResource = 'pods' | 'persistentvolumeclaims' | 'events' | 'services' | 'controllerrevisions' | 'resourcequotas' | 'networkpolicies' | 'endpointslices';
 type ClusterResource = 'nodes' | 'persistentvolumes' | 'storageclasses' | 'volumeattachments';
 
 const paths: Record<NamespacedResource | ClusterResource, (ns: string) => string> = {
@@ -70,6 +78,7 @@ const paths: Record<NamespacedResource | ClusterResource, (ns: string) => string
   controllerrevisions: (ns) => `/apis/apps/v1/namespaces/${ns}/controllerrevisions`,
   resourcequotas: (ns) => `/api/v1/namespaces/${ns}/resourcequotas`,
   networkpolicies: (ns) => `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`,
+  endpointslices: (ns) => `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`,
   nodes: () => `/api/v1/nodes`,
   persistentvolumes: () => `/api/v1/persistentvolumes`,
   storageclasses: () => `/apis/storage.k8s.io/v1/storageclasses`,
@@ -170,7 +179,14 @@ async function readClusterScoped(client: KubeClient): Promise<ClusterReads> {
 }
 
 /** The namespaced reads for `statefulSets` of namespace `ns`: 6 LISTs, then their events (see readEvents) and the logs of failing containers; independent of replicas. */
-async function readNamespace(client: KubeClient, ns: string, statefulSets: StatefulSet[], cluster: Settled<ClusterReads>, opts: { now?: string | undefined; context?: string | undefined; logs?: boolean | undefined }): Promise<Snapshot> {
+async function readNamespace(
+  client: KubeClient,
+  ns: string,
+  statefulSets: StatefulSet[],
+  cluster: Settled<ClusterReads>,
+  dns: ClusterDnsReader,
+  opts: { now?: string | undefined; context?: string | undefined; logs?: boolean | undefined },
+): Promise<Snapshot> {
   const gaps: Gap[] = [];
   // With one StatefulSet, pods and revisions are listed by its selector; otherwise the whole namespace.
   const selector = statefulSets.length === 1 ? selectorString(statefulSets[0]!.spec.selector) : undefined;
@@ -185,9 +201,11 @@ async function readNamespace(client: KubeClient, ns: string, statefulSets: State
     Promise.all([readOrGap<Pod>(client, 'pods', ns, gaps, { labelSelector: selector }), readOrGap<PersistentVolumeClaim>(client, 'persistentvolumeclaims', ns, gaps)]),
     others,
   ]);
-  const [events, containerLogs] = await Promise.all([
+  const [events, containerLogs, clusterDns] = await Promise.all([
     readEvents(client, ns, statefulSets, pods, persistentVolumeClaims, gaps),
     opts.logs === false ? undefined : readContainerLogs(client, ns, statefulSets, pods, gaps),
+    // Only when a replica shows what a DNS outage would explain: a healthy set costs no request.
+    clusterDnsSuspects(statefulSets, pods).length ? dns.read() : undefined,
   ]);
   if (opts.logs === false) gaps.push({ resource: 'podlogs', reason: 'absent', message: 'podlogs: not read (--no-logs)' });
   const c = await unsettle(cluster);
@@ -209,8 +227,10 @@ async function readNamespace(client: KubeClient, ns: string, statefulSets: State
     storageClasses: c.storageClasses,
     volumeAttachments: c.volumeAttachments,
     networkPolicies,
-    gaps: [...gaps, ...c.gaps],
+    clusterDns: { ...dns.service },
+    gaps: [...gaps, ...c.gaps, ...(clusterDns?.gaps ?? []).map((g) => ({ ...g }))],
   };
+  if (clusterDns) snapshot.endpointSlices = [...clusterDns.endpointSlices];
   if (leases.length) snapshot.leases = leases;
   if (containerLogs) snapshot.containerLogs = containerLogs;
   if (opts.context && snapshot.source.type === 'cluster') snapshot.source.context = opts.context;
@@ -298,6 +318,50 @@ async function readNodeLeases(client: KubeClient, pods: Pod[], nodes: Node[], ga
   return out.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
 }
 
+/** The cluster DNS Service's EndpointSlices as read, and the gap when they could not be read or there are none. */
+interface ClusterDnsRead {
+  endpointSlices: EndpointSlice[];
+  gaps: Gap[];
+}
+
+/** Reads the cluster DNS EndpointSlices at most once per process run (`-A` shares one read between namespaces). */
+interface ClusterDnsReader {
+  service: ServiceName;
+  read(): Promise<ClusterDnsRead>;
+}
+
+/** A {@link ClusterDnsReader} for `service` whose first `read()` issues the request and later ones share its answer. */
+function clusterDnsReader(client: KubeClient, service: ServiceName): ClusterDnsReader {
+  let once: Settled<ClusterDnsRead> | undefined;
+  return {
+    service,
+    read: () => unsettle((once ??= settle(readClusterDns(client, service)))),
+  };
+}
+
+/**
+ * The EndpointSlices of the cluster DNS Service `svc`: one `LIST
+ * /apis/discovery.k8s.io/v1/namespaces/<ns>/endpointslices?labelSelector=kubernetes.io/service-name=<name>`
+ * (the label the EndpointSlice controller sets; no GET of the Service, no read of the DNS pods:
+ * the endpoints' conditions are their readiness). A failure becomes an `endpointslices` gap
+ * (see gapFor; forbidden is a gap, never an error). No slice at all is not a finding (clusters
+ * name their DNS Service differently) but an `absent` gap that says to pass `--cluster-dns`.
+ */
+async function readClusterDns(client: KubeClient, svc: ServiceName): Promise<ClusterDnsRead> {
+  const gaps: Gap[] = [];
+  const what = `the cluster DNS (Service ${svc.namespace}/${svc.name}) was not checked`;
+  const endpointSlices = await readOrGap<EndpointSlice>(client, 'endpointslices', svc.namespace, gaps, { labelSelector: `${SERVICE_NAME_LABEL}=${svc.name}` });
+  for (const g of gaps) g.message = `${g.message}; ${what}`;
+  if (gaps.length === 0 && endpointSlices.length === 0) {
+    gaps.push({ resource: 'endpointslices', reason: 'absent', message: `endpointslices: Service ${svc.namespace}/${svc.name} has no EndpointSlice, so ${what}; if the cluster DNS Service has another name, pass --cluster-dns <namespace>/<service>` });
+  }
+  for (const s of endpointSlices) {
+    s.apiVersion ??= 'discovery.k8s.io/v1';
+    s.kind ??= 'EndpointSlice';
+  }
+  return { endpointSlices, gaps };
+}
+
 /**
  * The last lines of the containers that explain a failure (src/snapshot/logs.ts logRequests: at
  * most 3 pods per StatefulSet, 2 containers per pod, 20 reads in all; none for a healthy
@@ -339,7 +403,9 @@ function withKind(sts: StatefulSet): StatefulSet {
 /**
  * Reads a Snapshot from the cluster: 13 requests for a healthy StatefulSet (GET or LIST of the
  * StatefulSets, 6 namespaced LISTs, its events, 4 cluster-scoped LISTs, GET /version), issued in
- * parallel after the first; one more events read per suspect (see eventSubjects).
+ * parallel after the first; one more events read per suspect (see eventSubjects), and one LIST
+ * of the cluster DNS EndpointSlices when a replica is Running but not Ready or in an init
+ * container (readClusterDns).
  * @throws NotFoundError when the named StatefulSet does not exist; ApiError when the API server
  *   cannot be reached or the StatefulSet cannot be read (e.g. 401, 403).
  */
@@ -361,7 +427,7 @@ export async function collectFromCluster(client: KubeClient, opts: CollectOption
     }
   }
   const cluster = settle(readClusterScoped(client));
-  return readNamespace(client, ns, statefulSets, cluster, opts);
+  return readNamespace(client, ns, statefulSets, cluster, clusterDnsReader(client, opts.clusterDns ?? DEFAULT_CLUSTER_DNS), opts);
 }
 
 /**
@@ -387,7 +453,8 @@ export async function collectAllNamespaces(client: KubeClient, opts: Omit<Collec
   const cluster = settle(readClusterScoped(client));
   const now = opts.now ?? toTimestamp();
   const namespaces = [...byNs.keys()].sort();
-  return Promise.all(namespaces.map((ns) => readNamespace(client, ns, byNs.get(ns)!, cluster, { now, context: opts.context, logs: opts.logs })));
+  const dns = clusterDnsReader(client, opts.clusterDns ?? DEFAULT_CLUSTER_DNS);
+  return Promise.all(namespaces.map((ns) => readNamespace(client, ns, byNs.get(ns)!, cluster, dns, { now, context: opts.context, logs: opts.logs })));
 }
 
 /**

@@ -11,10 +11,10 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DumpError, NotFoundError, UsageError } from '../errors.js';
-import { SNAPSHOT_FIELDS, type ContainerLog, type Gap, type KubeObject, type ResourceName, type Snapshot, type StatefulSet } from './types.js';
+import { SNAPSHOT_FIELDS, type ContainerLog, type Gap, type KubeObject, type ResourceName, type ServiceName, type Snapshot, type StatefulSet } from './types.js';
 import { trimSnapshot } from './normalize.js';
 import { checkStatefulSet, invalidHeader } from './schema.js';
-import { selectorMatches, toTimestamp } from './view.js';
+import { DEFAULT_CLUSTER_DNS, selectorMatches, toTimestamp } from './view.js';
 
 /**
  * The largest dump read, in bytes: every file of a directory together, or standard input
@@ -42,6 +42,8 @@ export interface DumpHeader {
    * and bounded when loaded (normalize.ts validateSnapshot).
    */
   containerLogs?: ContainerLog[];
+  /** The cluster DNS Service whose EndpointSlices the dump holds (`--cluster-dns`); absent in older dumps (kube-system/kube-dns then). */
+  clusterDns?: ServiceName;
 }
 
 /** What `sts-doctor snapshot` read before its header listed `read`: a newer resource is absent from such a dump. */
@@ -54,6 +56,8 @@ export interface DumpOptions {
   now?: string | undefined;
   /** `-A`: one Snapshot per namespace that holds a matching StatefulSet. */
   allNamespaces?: boolean | undefined;
+  /** `--cluster-dns`: the cluster DNS Service whose EndpointSlices to use; default the header's, else kube-system/kube-dns. */
+  clusterDns?: ServiceName | undefined;
 }
 
 const KIND_TO_RESOURCE: Record<string, ResourceName> = {
@@ -70,12 +74,16 @@ const KIND_TO_RESOURCE: Record<string, ResourceName> = {
   VolumeAttachment: 'volumeattachments',
   NetworkPolicy: 'networkpolicies',
   Lease: 'leases',
+  EndpointSlice: 'endpointslices',
 };
 
 const RESOURCE_FIELD: Record<ResourceName, keyof Snapshot> = SNAPSHOT_FIELDS;
 
-// Leases live in kube-node-lease, not in the StatefulSet's namespace: kept like cluster-scoped objects.
-const CLUSTER_SCOPED: ResourceName[] = ['nodes', 'persistentvolumes', 'storageclasses', 'volumeattachments', 'leases'];
+// Leases live in kube-node-lease and the cluster DNS EndpointSlices in the DNS Service's namespace,
+// not in the StatefulSet's: kept like cluster-scoped objects (normalize.ts keeps the DNS Service's only).
+const CLUSTER_SCOPED: ResourceName[] = ['nodes', 'persistentvolumes', 'storageclasses', 'volumeattachments', 'leases', 'endpointslices'];
+/** Resources older dumps lack and the rules can do without: never an `absent` gap (the Ready heartbeat stands in for Leases; the cluster DNS is read only for suspects). */
+const OPTIONAL: ResourceName[] = ['leases', 'endpointslices'];
 
 /** The header value of `namespace` in an all-namespaces snapshot (`snapshot -A`). */
 export const ALL_NAMESPACES = '*';
@@ -190,6 +198,7 @@ export async function snapshotsFromDump(path: string, opts: DumpOptions): Promis
       storageClasses: [],
       volumeAttachments: [],
       networkPolicies: [],
+      clusterDns: { ...(opts.clusterDns ?? header?.clusterDns ?? DEFAULT_CLUSTER_DNS) },
       gaps,
     };
     if (header?.containerLogs !== undefined) snapshot.containerLogs = header.containerLogs;
@@ -197,8 +206,7 @@ export async function snapshotsFromDump(path: string, opts: DumpOptions): Promis
       if (resource === 'statefulsets') continue;
       const list = byResource.get(resource) ?? [];
       const headerRead = header ? (header.read ?? ORIGINAL_RESOURCES).includes(resource) : false;
-      // Node Leases are optional (older dumps lack them): the Ready condition's heartbeat stands in.
-      if (resource !== 'leases' && !seen.has(resource) && !headerRead && !gaps.some((g) => g.resource === resource)) {
+      if (!OPTIONAL.includes(resource) && !seen.has(resource) && !headerRead && !gaps.some((g) => g.resource === resource)) {
         gaps.push({ resource, reason: 'absent', message: `${resource}: not in the dump` });
       }
       (snapshot as unknown as Record<string, KubeObject[]>)[field] = CLUSTER_SCOPED.includes(resource) ? list : inNs(list);

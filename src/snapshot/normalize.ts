@@ -3,7 +3,7 @@
  * keep only what concerns the StatefulSets under diagnosis, bound what is kept (events per
  * object), and drop bulky fields nobody reads.
  */
-import { SNAPSHOT_FIELDS, type KubeEvent, type KubeObject, type ResourceName, type Snapshot } from './types.js';
+import { SERVICE_NAME_LABEL, SNAPSHOT_FIELDS, type KubeEvent, type KubeObject, type ResourceName, type Snapshot } from './types.js';
 import { validateContainerLogs, validateObjects } from './schema.js';
 import { boundContainerLog } from './logs.js';
 import { stripUserinfo } from '../report/sanitize.js';
@@ -60,7 +60,8 @@ export function stripObject<T extends KubeObject>(obj: T): T {
 /**
  * Validates the snapshot ({@link validateSnapshot}), then keeps the objects that concern `snapshot.statefulSets`: their pods, the claims those pods or
  * their claim templates name, events about any of these (by uid or name), revisions they own,
- * volumes bound to their claims or still unbound, and attachments of those volumes. Services,
+ * volumes bound to their claims or still unbound, and attachments of those volumes, the
+ * EndpointSlices of the cluster DNS Service (`snapshot.clusterDns`) only. Services,
  * quotas, NetworkPolicies, nodes and storage classes are kept whole; events at most
  * {@link MAX_EVENTS_PER_OBJECT} per object. Returns the same snapshot, trimmed.
  */
@@ -81,6 +82,7 @@ export function trimSnapshot(snapshot: Snapshot): Snapshot {
     snapshot.storageClasses,
     snapshot.volumeAttachments,
     snapshot.networkPolicies,
+    snapshot.endpointSlices ?? [],
   ];
   for (const list of all) for (const o of list as KubeObject[]) stripObject(o);
 
@@ -122,5 +124,8 @@ export function trimSnapshot(snapshot: Snapshot): Snapshot {
     snapshot.containerLogs = snapshot.containerLogs.filter((l) => l.namespace === snapshot.namespace && podUid.has(l.pod) && (!l.uid || !podUid.get(l.pod) || l.uid === podUid.get(l.pod)));
   }
   snapshot.volumeAttachments = snapshot.volumeAttachments.filter((va) => va.spec.source.persistentVolumeName && keptVolumes.has(va.spec.source.persistentVolumeName));
+  // Only the cluster DNS Service's EndpointSlices (its namespace, its service-name label).
+  const dns = snapshot.clusterDns;
+  if (snapshot.endpointSlices) snapshot.endpointSlices = dns ? snapshot.endpointSlices.filter((s) => s.metadata.namespace === dns.namespace && s.metadata.labels?.[SERVICE_NAME_LABEL] === dns.name) : [];
   return snapshot;
 }

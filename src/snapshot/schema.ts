@@ -276,6 +276,21 @@ const SCHEMAS: Record<ResourceName, v.GenericSchema> = {
     metadata: meta,
     spec: v.optional(loose({ holderIdentity: optStr, renewTime: nullTime, leaseDurationSeconds: optNum })),
   }),
+  endpointslices: loose({
+    metadata: meta,
+    addressType: str,
+    endpoints: v.nullish(
+      v.array(
+        loose({
+          addresses: v.array(str),
+          conditions: v.optional(loose({ ready: v.nullish(v.boolean()), serving: v.nullish(v.boolean()), terminating: v.nullish(v.boolean()) })),
+          targetRef: v.optional(loose({ kind: optStr, namespace: optStr, name: optStr, uid: optStr })),
+          nodeName: optStr,
+        }),
+      ),
+    ),
+    ports: v.nullish(v.array(loose({ name: v.nullish(str), port: v.nullish(v.number()), protocol: v.nullish(str) }))),
+  }),
   volumeattachments: loose({
     metadata: meta,
     spec: loose({ attacher: str, nodeName: str, source: loose({ persistentVolumeName: optStr }) }),
@@ -303,6 +318,7 @@ const KIND: Record<ResourceName, string> = {
   volumeattachments: 'VolumeAttachment',
   networkpolicies: 'NetworkPolicy',
   leases: 'Lease',
+  endpointslices: 'EndpointSlice',
 };
 
 const EXPECTED: Record<string, string> = {
@@ -439,6 +455,7 @@ const header = loose({
       message: str,
     }),
   ),
+  clusterDns: v.optional(loose({ namespace: str, name: str })),
 });
 
 /** Checks `sts-doctor snapshot`'s `stsDoctor` header. @returns undefined when valid, else one phrase (`stsDoctor.gaps is not a list`). */

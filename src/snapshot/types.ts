@@ -356,7 +356,8 @@ export type ResourceName =
   | 'storageclasses'
   | 'volumeattachments'
   | 'networkpolicies'
-  | 'leases';
+  | 'leases'
+  | 'endpointslices';
 
 /** The Snapshot field that holds each resource: the one map from-dump, normalize and snapshot use. */
 export const SNAPSHOT_FIELDS = {
@@ -373,6 +374,7 @@ export const SNAPSHOT_FIELDS = {
   storageclasses: 'storageClasses',
   volumeattachments: 'volumeAttachments',
   leases: 'leases',
+  endpointslices: 'endpointSlices',
 } as const satisfies Record<ResourceName, keyof Snapshot>;
 
 /**
@@ -464,7 +466,48 @@ export interface Snapshot {
    * an init container; absent when logs were not read (`snapshot --no-logs`, older dumps).
    */
   containerLogs?: ContainerLog[];
+  /**
+   * The cluster DNS Service whose EndpointSlices {@link endpointSlices} holds (`--cluster-dns`,
+   * default `kube-system/kube-dns`); absent in snapshots that did not say (older dumps).
+   */
+  clusterDns?: ServiceName;
+  /**
+   * The EndpointSlices of the cluster DNS Service ({@link clusterDns}), read only when a replica
+   * is Running but not Ready or stuck in an init container (view.ts `clusterDnsSuspects`);
+   * absent or empty otherwise. When they were read and there are none, an `endpointslices` gap
+   * says so.
+   */
+  endpointSlices?: EndpointSlice[];
   gaps: Gap[];
+}
+
+/** A Service by namespace and name: `kube-system/kube-dns`. */
+export interface ServiceName {
+  namespace: string;
+  name: string;
+}
+
+/** The label the EndpointSlice controller sets to the name of the slice's Service. */
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/**
+ * One endpoint of an EndpointSlice (the discovery.k8s.io/v1 `Endpoint` type; EndpointSlices are GA in 1.21). The conditions follow the
+ * API's own rules: `ready` unset means ready ("consumers should interpret this unknown state as
+ * ready"), and is false for a terminating endpoint unless publishNotReadyAddresses; `serving` is
+ * readiness regardless of termination; `terminating` is set for an endpoint being deleted.
+ */
+export interface SliceEndpoint {
+  addresses: string[];
+  conditions?: { ready?: boolean | null; serving?: boolean | null; terminating?: boolean | null };
+  targetRef?: { kind?: string; namespace?: string; name?: string; uid?: string };
+  nodeName?: string;
+}
+
+/** A discovery.k8s.io/v1 EndpointSlice: the endpoints of a Service, as the EndpointSlice controller publishes them. */
+export interface EndpointSlice extends KubeObject {
+  addressType: string;
+  endpoints?: SliceEndpoint[] | null;
+  ports?: { name?: string | null; port?: number | null; protocol?: string | null }[] | null;
 }
 
 /** A networking.k8s.io/v1 NetworkPolicy: the fields src/rules/network-policy.ts reads. */

@@ -5,6 +5,7 @@
 import type {
   Condition,
   ContainerLog,
+  ContainerStatus,
   ControllerRevision,
   KubeEvent,
   KubeObject,
@@ -15,6 +16,7 @@ import type {
   PersistentVolume,
   PersistentVolumeClaim,
   Pod,
+  ServiceName,
   Snapshot,
   StatefulSet,
   StorageClass,
@@ -223,6 +225,56 @@ export function podBelongsTo(pod: Pod, sts: StatefulSet): boolean {
   const owner = pod.metadata.ownerReferences?.find((o) => o.controller);
   if (owner) return owner.kind === 'StatefulSet' && (owner.uid === sts.metadata.uid || (!sts.metadata.uid && owner.name === sts.metadata.name));
   return podOrdinal(sts, pod.metadata.name) !== undefined && selectorMatches(sts.spec.selector, pod.metadata.labels);
+}
+
+/** A container with a waiting reason, with where it sits in the pod's status. */
+export interface WaitingContainer {
+  status: ContainerStatus;
+  init: boolean;
+  field: string;
+}
+
+/** Containers (init first) whose `state.waiting.reason` is set, other than the transient ContainerCreating/PodInitializing. */
+export function waitingContainers(pod: Pod): WaitingContainer[] {
+  const out: WaitingContainer[] = [];
+  const visit = (list: ContainerStatus[] | undefined, init: boolean): void => {
+    for (const c of list ?? []) {
+      const reason = c.state?.waiting?.reason;
+      if (reason && reason !== 'ContainerCreating' && reason !== 'PodInitializing') {
+        out.push({ status: c, init, field: `status.${init ? 'initContainerStatuses' : 'containerStatuses'}[${c.name}].state.waiting` });
+      }
+    }
+  };
+  visit(pod.status?.initContainerStatuses, true);
+  visit(pod.status?.containerStatuses, false);
+  return out;
+}
+
+/** The cluster DNS Service when `--cluster-dns` is not given: the name kube-dns and CoreDNS installs keep. */
+export const DEFAULT_CLUSTER_DNS: ServiceName = { namespace: 'kube-system', name: 'kube-dns' };
+
+/**
+ * True when a cluster DNS outage can explain what `pod` shows: Running but not Ready with no
+ * container waiting (not being deleted), as a readiness probe or an application that must
+ * resolve its peers' names leaves it; or Pending in a regular (not sidecar) init container that
+ * is running (the classic `until nslookup <peer>` loop). A crash loop, an image or a
+ * configuration error (a waiting container) has its own cause.
+ */
+export function dnsSensitive(pod: Pod): boolean {
+  if (isTerminating(pod) || waitingContainers(pod).length > 0) return false;
+  if (pod.status?.phase === 'Running') return !isPodReady(pod);
+  if (pod.status?.phase !== 'Pending') return false;
+  const sidecars = new Set((pod.spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always').map((c) => c.name));
+  return (pod.status.initContainerStatuses ?? []).some((c) => !sidecars.has(c.name) && c.state?.running !== undefined);
+}
+
+/**
+ * The pods of `statefulSets` that are {@link dnsSensitive}, by name: the live read lists the
+ * cluster DNS Service's EndpointSlices only when there is one (a healthy StatefulSet costs no
+ * request), and the `cluster-dns-unavailable` rule explains only these.
+ */
+export function clusterDnsSuspects(statefulSets: StatefulSet[], pods: Pod[]): Pod[] {
+  return pods.filter((p) => dnsSensitive(p) && statefulSets.some((s) => podBelongsTo(p, s))).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name, undefined, { numeric: true }));
 }
 
 function byName<T extends KubeObject>(items: T[]): Map<string, T> {

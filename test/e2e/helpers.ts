@@ -44,11 +44,12 @@ export async function diagnoseJson(ns: string, name = 'quiz', extra: string[] = 
 /**
  * With STS_DOCTOR_RECORD=1, saves `sts-doctor snapshot` of the scenario as a unit-test
  * fixture in test/fixtures/<scenario>.yaml, or examples/<scenario>.yaml when it is one of the
- * examples (recorded from the real control plane).
+ * examples (recorded from the real control plane). `extra`: more flags of the snapshot (a
+ * scenario's `snapshotArgs`, e.g. `--cluster-dns <ns>/dns`).
  */
-export async function recordFixture(scenario: string, ns: string): Promise<void> {
+export async function recordFixture(scenario: string, ns: string, extra: string[] = []): Promise<void> {
   if (!process.env.STS_DOCTOR_RECORD) return;
-  const res = await runCli(['snapshot', 'quiz', '-n', ns]);
+  const res = await runCli(['snapshot', 'quiz', '-n', ns, ...extra]);
   if (res.code !== 0) throw new Error(`snapshot failed: ${res.stderr}`);
   // A recording that serves as a user-facing example is kept up to date in examples/.
   const example = join(repoRoot, 'examples', `${scenario}.yaml`);
@@ -97,7 +98,7 @@ export function testNamespaces(cleanup: (ns: string) => unknown = deleteNamespac
     async scenario<E = Record<string, string>>(scenarios: Record<string, Scenario>, name: string): Promise<{ ns: string; expected: E }> {
       const ns = fresh(name);
       const expected = (await scenarios[name]!.setup(ns)) as E;
-      await recordFixture(name, ns);
+      await recordFixture(name, ns, (expected as { snapshotArgs?: string[] } | undefined)?.snapshotArgs);
       return { ns, expected };
     },
   };

@@ -1,9 +1,14 @@
 // End to end: NetworkPolicies on the real control plane that isolate quiz's replicas or block
 // their DNS while the readiness probe fails; sts-doctor names the policy, the port, and proposes
 // the policy that fixes it, which the real API server accepts and which clears the finding.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { kubectl, waitFor } from '../scenarios/cluster.mjs';
-import { endpointSlicePorts, networkScenarios } from '../scenarios/network.mjs';
+import { kubectl, temporaryDir, waitFor } from '../scenarios/cluster.mjs';
+import { endpointSlicePorts, networkScenarios, TEST_DNS_LABEL, waitTestDns } from '../scenarios/network.mjs';
+import { FAULT_LABEL } from '../scenarios/quiz.mjs';
+import { rootCauses } from '../../src/rules/causes.js';
+import type { Diagnosis } from '../../src/diagnosis.js';
 import { diagnoseJson, onlyFinding, runCli, testNamespaces } from './helpers.js';
 
 const namespaces = testNamespaces();
@@ -106,5 +111,67 @@ describe.concurrent('network on the real control plane', () => {
     expect(f.evidence[1]!.text).toBe('False ContainersNotInitialized: containers with incomplete status: [wait-for-peers]');
     expect(diagnosis.findings[0]!.rule).toBe('init-container-stuck');
     expect(diagnosis.statefulSets[0]!.table[0]).toMatchObject({ pod: 'quiz-0', status: 'Init:0/1' });
+  });
+
+  it('the cluster DNS Service has no ready endpoint while quiz-0 fails readiness: cluster-dns-unavailable, the readiness findings folded under it; gone once the DNS pods are Ready', async () => {
+    const { ns, expected } = await setUp('cluster-dns-unavailable');
+    const dnsFlag = ['--cluster-dns', expected.clusterDns!];
+    const { result, diagnosis } = await diagnoseJson(ns, 'quiz', dnsFlag);
+    expect(result.code).toBe(1);
+    const f = onlyFinding(diagnosis.findings, 'cluster-dns-unavailable');
+    expect(f.severity).toBe('critical');
+    expect(f.subject).toEqual({ kind: 'Service', namespace: ns, name: 'dns' });
+    expect(f.summary).toContain(`The cluster DNS (Service ${ns}/dns) has 2 endpoints, none ready`);
+    expect(f.explains).toEqual(['quiz-0']);
+    expect(f.details).toMatchObject({ verdict: 'none-ready', endpoints: 2, ready: 0 });
+    // The real EndpointSlice controller's not-ready endpoints, quoted with the DNS pods they target.
+    const slices = f.evidence.filter((e) => e.object.kind === 'EndpointSlice');
+    expect(slices).toHaveLength(2);
+    for (const e of slices) {
+      expect(e.label).toMatch(/^endpoints\[\d\]\.conditions$/);
+      expect(e.text).toMatch(/^ready=false serving=false terminating=false; addresses [\d.]+; targetRef Pod coredns-[a-z0-9]+-[a-z0-9]{5}; nodeName kwok-node-[012]$/);
+    }
+    expect(f.evidence.some((e) => e.type === 'event' && e.label === 'Warning Unhealthy' && e.object.name === 'quiz-0')).toBe(true);
+    expect(f.recoveries[0]!.automated).toBe(false);
+    expect(f.recoveries[0]!.commands!.some((c) => c.startsWith(`kubectl -n ${ns} rollout restart deployment coredns`))).toBe(true);
+    // The readiness findings about quiz-0 are its consequences: one root cause.
+    const rules = diagnosis.findings.map((x) => x.rule).sort();
+    expect(rules).toEqual(['cluster-dns-unavailable', 'ordered-ready-stall', 'peer-discovery-blocked', 'probe-failing']);
+    for (const x of diagnosis.findings.filter((y) => y !== f)) expect(x.causedBy, x.rule).toEqual({ rule: 'cluster-dns-unavailable', subject: f.subject });
+    expect(rootCauses(diagnosis.findings)).toHaveLength(1);
+    const text = await runCli(['diagnose', 'quiz', '-n', ns, ...dnsFlag]);
+    expect(text.stdout).toContain('1 root cause, 3 consequences folded under it');
+    expect(text.stdout).toContain(`EndpointSlice/dns-`);
+
+    // Without --cluster-dns: the test cluster has no kube-system/kube-dns; never a finding, a gap with the hint.
+    const plain = await diagnoseJson(ns);
+    expect(plain.diagnosis.findings.map((x) => x.rule)).not.toContain('cluster-dns-unavailable');
+    expect(plain.diagnosis.gaps).toEqual([expect.objectContaining({ resource: 'endpointslices', reason: 'absent', message: expect.stringContaining('pass --cluster-dns <namespace>/<service>') })]);
+
+    // The snapshot stores the slices and which Service they are of: --from gives the same finding.
+    const snap = await runCli(['snapshot', 'quiz', '-n', ns, ...dnsFlag]);
+    expect(snap.code, snap.stderr).toBe(0);
+    const path = join(temporaryDir('sts-doctor-dns-snap-'), 'snapshot.yaml');
+    writeFileSync(path, snap.stdout);
+    const offline = JSON.parse((await runCli(['diagnose', '--from', path, '--now', diagnosis.now, '-o', 'json'])).stdout) as Diagnosis;
+    expect(onlyFinding(offline.findings, 'cluster-dns-unavailable').evidence).toEqual(f.evidence);
+
+    // The DNS pods become Ready (the fault label removed: the kubelet's probe passes): the finding is gone.
+    kubectl(['-n', ns, 'label', 'pods', '-l', Object.entries(TEST_DNS_LABEL).map(([k, v]) => `${k}=${v}`).join(','), `${FAULT_LABEL}/readiness-`]);
+    await waitTestDns(ns, true);
+    const after = await diagnoseJson(ns, 'quiz', dnsFlag);
+    expect(after.diagnosis.findings.map((x) => x.rule)).not.toContain('cluster-dns-unavailable');
+    expect(after.diagnosis.findings.map((x) => x.rule)).toContain('probe-failing');
+    expect(after.diagnosis.gaps).toEqual([]);
+  });
+
+  it('the cluster DNS has ready endpoints: no cluster-dns-unavailable, no gap; the probe is the cause', async () => {
+    const { ns, expected } = await setUp('cluster-dns-ready');
+    const { diagnosis } = await diagnoseJson(ns, 'quiz', ['--cluster-dns', expected.clusterDns!]);
+    const rules = diagnosis.findings.map((x) => x.rule);
+    expect(rules).not.toContain('cluster-dns-unavailable');
+    expect(rules).toContain('probe-failing');
+    expect(diagnosis.findings.every((x) => x.causedBy?.rule !== 'cluster-dns-unavailable')).toBe(true);
+    expect(diagnosis.gaps).toEqual([]);
   });
 });

@@ -69,6 +69,88 @@ export function endpointSlicePorts(ns) {
   return JSON.parse(out).items.flatMap((s) => (s.ports ?? []).map((p) => p.port));
 }
 
+/** The label of the test's own cluster DNS pods (never kube-system's `k8s-app: kube-dns`: other tests would see it). */
+export const TEST_DNS_LABEL = { 'k8s-app': 'test-dns' };
+
+/**
+ * A cluster DNS of the test's own, in namespace `ns` (never in kube-system, which every parallel
+ * test file reads): Service `dns` (UDP/TCP 53, selecting {@link TEST_DNS_LABEL}) and Deployment
+ * `coredns` with `replicas` pods pinned to the stable nodes. With `ready: false` the pods carry
+ * the readiness fault (the KWOK stage reports them Running, not Ready, as a kubelet whose
+ * readiness probe fails); the real Deployment, ReplicaSet and EndpointSlice controllers do the
+ * rest. Pass `--cluster-dns <ns>/dns`.
+ */
+export function testDnsObjects(ns, { ready, replicas = 2 }) {
+  const podLabels = { ...TEST_DNS_LABEL, ...(ready ? {} : { [`${FAULT_LABEL}/readiness`]: '503' }) };
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'dns', namespace: ns, labels: TEST_DNS_LABEL },
+      spec: { selector: TEST_DNS_LABEL, ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 }, { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 }] },
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'coredns', namespace: ns, labels: TEST_DNS_LABEL },
+      spec: {
+        replicas,
+        selector: { matchLabels: TEST_DNS_LABEL },
+        template: {
+          metadata: { labels: podLabels },
+          spec: {
+            affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: stableNodesByLoad() }] }] } } },
+            containers: [
+              {
+                name: 'coredns',
+                image: 'registry.k8s.io/coredns/coredns:v1.12.1',
+                args: ['-conf', '/etc/coredns/Corefile'],
+                ports: [
+                  { name: 'dns', containerPort: 53, protocol: 'UDP' },
+                  { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
+                ],
+                readinessProbe: { httpGet: { path: '/ready', port: 8181, scheme: 'HTTP' } },
+              },
+            ],
+          },
+        },
+      },
+    },
+  ];
+}
+
+/**
+ * The endpoints the real EndpointSlice controller publishes for Service `dns` of `ns`: each one's
+ * `ready` condition.
+ * @returns {boolean[]}
+ */
+export function testDnsEndpointsReady(ns) {
+  const out = kubectl(['-n', ns, 'get', 'endpointslices', '-l', 'kubernetes.io/service-name=dns', '-o', 'json']);
+  return JSON.parse(out).items.flatMap((s) => (s.endpoints ?? []).map((e) => e.conditions?.ready !== false));
+}
+
+/** Waits until the test DNS Service publishes `n` endpoints, all ready (`ready` true) or all not. */
+export async function waitTestDns(ns, ready, n = 2) {
+  await waitFor(`${n} ${ready ? 'ready' : 'not-ready'} endpoints of Service dns in ${ns}`, () => {
+    const eps = testDnsEndpointsReady(ns);
+    return eps.length === n && eps.every((r) => r === ready);
+  });
+}
+
+/**
+ * quiz (OrderedReady) whose quiz-0 fails its readiness probe, beside the test's own cluster DNS
+ * (`dnsReady`: its pods Ready or not). The governing Service publishes only Ready pods, as in
+ * peer-discovery-blocked, so that finding is there to fold.
+ */
+async function deployWithTestDns(ns, dnsReady) {
+  await deployQuiz(ns, { nodes: stableNodesByLoad(), podLabels: { [`${FAULT_LABEL}/readiness`]: '503', [CONTAINER_LABEL]: 'quiz-api' } });
+  kubectl(['-n', ns, 'patch', 'service', 'quiz-pods', '--type=merge', '-p', '{"spec":{"publishNotReadyAddresses":false}}']);
+  apply(testDnsObjects(ns, { ready: dnsReady }));
+  await waitTestDns(ns, dnsReady);
+  await waitReadinessFailing(ns);
+  return { clusterDns: `${ns}/dns`, service: 'dns', pod: 'quiz-0', snapshotArgs: ['--cluster-dns', `${ns}/dns`] };
+}
+
 /** The network scenarios: `setup(ns)` deploys and waits for the signal, returning what the test expects. */
 export const networkScenarios = {
   /** A deny-all ingress policy: the replicas cannot reach each other on 27017. */
@@ -134,6 +216,21 @@ export const networkScenarios = {
       await waitHealthy(ns, 3);
       await waitFor('an EndpointSlice of quiz-pods with port 27018', () => endpointSlicePorts(ns).includes(27018));
       return { service: 'quiz-pods', port: '27018', containerPort: '27017' };
+    },
+  },
+  /**
+   * The cluster DNS (the test's own Service `dns`, `--cluster-dns <ns>/dns`) has two endpoints,
+   * neither ready, while quiz-0 fails its readiness probe.
+   */
+  'cluster-dns-unavailable': {
+    async setup(ns) {
+      return deployWithTestDns(ns, false);
+    },
+  },
+  /** The same, with the DNS pods Ready: the readiness failure is the application's own. */
+  'cluster-dns-ready': {
+    async setup(ns) {
+      return deployWithTestDns(ns, true);
     },
   },
   /** Policies that allow the peers and DNS: the readiness failure is the application's own. */
