@@ -30,7 +30,7 @@ beforeAll(async () => {
 afterAll(() => proxy?.close());
 
 describe('a busy namespace: the cost follows the suspects, not the namespace', () => {
-  it('quiz healthy beside 2,000 events: 13 requests, under 1 MiB received, at most 8 connections', async () => {
+  it('quiz healthy beside 2,000 events: 13 requests (no cluster DNS read), under 1 MiB received, at most 8 connections', async () => {
     proxy.setRules([]);
     const before = proxy.log.length;
     const r = await runCli(['diagnose', 'quiz', '-n', ns, '-o', 'json'], { KUBECONFIG: kubeconfig });
@@ -47,6 +47,33 @@ describe('a busy namespace: the cost follows the suspects, not the namespace', (
     expect(decodeURIComponent(events[0]!.path)).toContain('fieldSelector=involvedObject.kind=StatefulSet,involvedObject.name=quiz');
     expect(proxy.bytes()).toBeLessThan(2 ** 20);
     expect(proxy.connections()).toBeLessThanOrEqual(8);
+    // The cluster DNS is not read for a healthy set (13 stay 13).
+    expect(log.filter((l) => l.path.includes('/endpointslices'))).toEqual([]);
+  });
+
+  it('a replica Running but not Ready: the cluster DNS EndpointSlices LIST by label, one request', async () => {
+    const stalled = (await namespaces.scenario(scenarios, 'ordered-ready-stall')).ns;
+    proxy.setRules([]);
+    const before = proxy.log.length;
+    const r = await runCli(['diagnose', 'quiz', '-n', stalled, '-o', 'json'], { KUBECONFIG: kubeconfig });
+    expect(r.code, r.stderr).toBe(1);
+    const d = JSON.parse(r.stdout) as Diagnosis;
+    const log = proxy.log.slice(before);
+    expect(d.source).toMatchObject({ type: 'cluster', requests: log.length });
+    const dns = log.map((l) => decodeURIComponent(l.path)).filter((p) => p.includes('/endpointslices'));
+    expect(dns).toHaveLength(1);
+    expect(dns[0]).toMatch(/^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/kube-system\/endpointslices\?(.*&)?labelSelector=kubernetes\.io\/service-name=kube-dns(&|$)/);
+    // The test cluster has no kube-system/kube-dns: a gap with the hint, never a finding.
+    expect(d.findings.map((f) => f.rule)).not.toContain('cluster-dns-unavailable');
+    expect(d.gaps).toEqual([expect.objectContaining({ resource: 'endpointslices', reason: 'absent' })]);
+    // --cluster-dns names another Service: still one read, of that one.
+    const before2 = proxy.log.length;
+    const r2 = await runCli(['diagnose', 'quiz', '-n', stalled, '-o', 'json', '--cluster-dns', `${stalled}/dns`], { KUBECONFIG: kubeconfig });
+    expect(r2.code, r2.stderr).toBe(1);
+    const dns2 = proxy.log.slice(before2).map((l) => decodeURIComponent(l.path)).filter((p) => p.includes('/endpointslices'));
+    expect(dns2).toHaveLength(1);
+    expect(dns2[0]).toContain(`/apis/discovery.k8s.io/v1/namespaces/${stalled}/endpointslices?`);
+    expect(dns2[0]).toContain('labelSelector=kubernetes.io/service-name=dns');
   });
 
   it('image-pull: the failing pod events are read by involvedObject and quoted as evidence', async () => {

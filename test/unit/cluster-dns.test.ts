@@ -103,6 +103,19 @@ describe('cluster-dns-unavailable on the recorded snapshot', () => {
     expect(clusterDnsUnavailable.evaluate({ view, sts: s.statefulSets[0]! })).toEqual([]);
   });
 
+  it('a pod stuck in an init container (the recorded init-container-stuck) is explained too: init-container-stuck and ordered-ready-stall fold under it', async () => {
+    const d = await diagnoseFixture('init-container-stuck', (s) => {
+      s.clusterDns = { namespace: 'kube-system', name: 'kube-dns' };
+      s.endpointSlices = [slice([ep({ ready: false, serving: false, terminating: false })])];
+    });
+    const f = d.findings.find((x) => x.rule === 'cluster-dns-unavailable')!;
+    expect(f.explains).toEqual(['quiz-0']);
+    expect(f.summary).toContain('quiz-0 is not Ready');
+    const roots = rootCauses(d.findings);
+    expect(roots.map((r) => r.finding.rule)).toEqual(['cluster-dns-unavailable']);
+    expect(roots[0]!.consequences.map((c) => c.rule).sort()).toEqual(['init-container-stuck', 'ordered-ready-stall']);
+  });
+
   it('the evidence stays bounded: 40 not-ready endpoints quote 5 and count the rest', async () => {
     const many = await withSlices((slices) => (slices[0]!.endpoints = Array.from({ length: 40 }, (_, i) => ep({ ready: false }, `coredns-${i}`))));
     const f = many.find((x) => x.rule === 'cluster-dns-unavailable')!;
