@@ -50,7 +50,7 @@ import { SERVICE_NAME_LABEL } from './types.js';
 import { claimOrdinal, clusterDnsSuspects, DEFAULT_CLUSTER_DNS, isRunningAndReady, podBelongsTo, selectorString, toTimestamp } from './view.js';
 import { trimSnapshot } from './normalize.js';
 import { checkStatefulSet } from './schema.js';
-import { boundLog, LOG_LIMIT_BYTES, LOG_TAIL_LINES, logRequests } from './logs.js';
+import { boundLog, LOG_LIMIT_BYTES, LOG_REFRESH_SECONDS, LOG_TAIL_LINES, logRequests, type LogRequest } from './logs.js';
 
 export interface CollectOptions {
   namespace: string;
@@ -363,32 +363,78 @@ async function readClusterDns(client: KubeClient, svc: ServiceName): Promise<Clu
 }
 
 /**
+ * What the log reads of one client (one per process) remember between rounds: `wait` and
+ * `recover`'s verify re-collect every `--interval` with the same client, and the logs of a
+ * container whose run has not changed need not be read again. Holds the last round's excerpts
+ * only (bounded like a round: at most 20), and when `pods/log` was last found forbidden.
+ */
+interface LogMemo {
+  /** The excerpts of the last round by {@link logKey}, with when each was read (ms since the epoch). */
+  excerpts: Map<string, { log: ContainerLog; readAt: number }>;
+  /** The `podlogs` gap of a 403 and when it was seen: no log read is tried again for {@link LOG_REFRESH_SECONDS}. */
+  forbidden?: { gap: Gap; at: number };
+}
+
+const logMemos = new WeakMap<KubeClient, LogMemo>();
+
+/** The identity of an excerpt: the pod (and uid), the container, and the run it is of. */
+function logKey(r: LogRequest): string {
+  return `${r.namespace}/${r.pod}/${r.uid ?? ''}/${r.init ? 'init:' : ''}${r.container}/${r.previous ? 'previous' : 'current'}/${r.run}`;
+}
+
+/**
  * The last lines of the containers that explain a failure (src/snapshot/logs.ts logRequests: at
  * most 3 pods per StatefulSet, 2 containers per pod, 20 reads in all; none for a healthy
  * StatefulSet): one `GET pods/<pod>/log?container=&previous=&tailLines=&limitBytes=` each, as
  * `kubectl logs [--previous]`. A 400 or 404 (the container has not run, no previous instance,
  * the pod is gone) is skipped; 403 (`pods/log` is its own RBAC resource), an outage or another
  * failure becomes one `podlogs` gap, never an error.
+ *
+ * In a loop of rounds on one client (`wait`, `recover`'s verify) an excerpt is read again only
+ * when the diagnosis needs it: when the container's run changed (a restart, a new pod, another
+ * container failing), or after {@link LOG_REFRESH_SECONDS} for a container still running; the
+ * log of a previous or terminated run is final and reused as long as that run is the one failing.
+ * A 403 is remembered for as long (the same gap, no request). A single `diagnose` reads them all.
  */
 async function readContainerLogs(client: KubeClient, ns: string, statefulSets: StatefulSet[], pods: Pod[], gaps: Gap[]): Promise<ContainerLog[]> {
+  const memo: LogMemo = logMemos.get(client) ?? { excerpts: new Map() };
+  logMemos.set(client, memo);
+  const now = Date.now();
+  const fresh = (readAt: number): boolean => now - readAt < LOG_REFRESH_SECONDS * 1000;
+  const requests = logRequests(statefulSets, pods, ns);
+  if (requests.length && memo.forbidden && fresh(memo.forbidden.at)) {
+    gaps.push({ ...memo.forbidden.gap });
+    return [];
+  }
+  const kept = new Map<string, { log: ContainerLog; readAt: number }>();
   const out: (ContainerLog | undefined)[] = await Promise.all(
-    logRequests(statefulSets, pods, ns).map(async (r) => {
+    requests.map(async (r) => {
+      const key = logKey(r);
+      const known = memo.excerpts.get(key);
+      if (known && (r.final || fresh(known.readAt))) {
+        kept.set(key, known);
+        return { ...known.log, lines: [...known.log.lines] };
+      }
       try {
         const text = await client.getText(`/api/v1/namespaces/${enc(r.namespace)}/pods/${enc(r.pod)}/log`, { container: r.container, previous: r.previous, tailLines: LOG_TAIL_LINES, limitBytes: LOG_LIMIT_BYTES });
         const log: ContainerLog = { namespace: r.namespace, pod: r.pod, container: r.container, init: r.init, previous: r.previous, ...boundLog(text) };
         if (r.uid) log.uid = r.uid;
+        kept.set(key, { log: { ...log, lines: [...log.lines] }, readAt: now });
         return log;
       } catch (err) {
         if (err instanceof ApiError && (err.status === 400 || err.status === 404)) return undefined;
         if (!(err instanceof ApiError) || err.status === 401) throw err;
         if (!gaps.some((g) => g.resource === 'podlogs')) {
           const reason = err.status === 403 ? 'forbidden' : err.transient ? 'unavailable' : 'error';
-          gaps.push({ resource: 'podlogs', reason, message: `podlogs: ${reason === 'forbidden' ? 'forbidden' : reason === 'unavailable' ? 'unavailable' : 'not read'} (${err.message})` });
+          const gap: Gap = { resource: 'podlogs', reason, message: `podlogs: ${reason === 'forbidden' ? 'forbidden' : reason === 'unavailable' ? 'unavailable' : 'not read'} (${err.message})` };
+          gaps.push(gap);
+          if (reason === 'forbidden') memo.forbidden = { gap: { ...gap }, at: now };
         }
         return undefined;
       }
     }),
   );
+  memo.excerpts = kept;
   return out.filter((l): l is ContainerLog => l !== undefined);
 }
 

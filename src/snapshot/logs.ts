@@ -24,8 +24,29 @@ export const LOG_CONTAINERS_PER_POD = 2;
 /** Log reads per snapshot at most, whatever the number of StatefulSets. */
 export const MAX_LOG_READS = 20;
 
+/** Seconds an excerpt of a container that is still running is reused by the next rounds of one process (`wait`, `recover`'s verify) before it is read again. */
+export const LOG_REFRESH_SECONDS = 30;
+
 /** One log read: `GET pods/<pod>/log?container=<container>&previous=<previous>`. */
-export type LogRequest = ContainerLogTarget;
+export interface LogRequest extends ContainerLogTarget {
+  /**
+   * The container run the excerpt is of, from its status: `previous` → the restart count and
+   * when the last run finished (the previous instance's log never changes until the next
+   * restart); a terminated run → when it finished (its log is final); a running one → when it
+   * started (its log grows: reused for {@link LOG_REFRESH_SECONDS} at most).
+   */
+  run: string;
+  /** True when the log is final for this `run` (a previous or terminated instance): reusable as long as the run is the same. */
+  final: boolean;
+}
+
+/** The {@link LogRequest.run} and `final` of a container status, for the run `previous` names. */
+function runOf(status: ContainerStatus, previous: boolean): { run: string; final: boolean } {
+  if (previous) return { run: `restart ${status.restartCount} finished ${status.lastState?.terminated?.finishedAt ?? '?'}`, final: true };
+  const st = status.state ?? {};
+  if (st.terminated) return { run: `restart ${status.restartCount} finished ${st.terminated.finishedAt ?? '?'}`, final: true };
+  return { run: `restart ${status.restartCount} started ${st.running?.startedAt ?? '?'}`, final: false };
+}
 
 /**
  * Whether a container's logs explain a failure, and which run to read: the previous one
@@ -70,7 +91,7 @@ export function logRequests(statefulSets: StatefulSet[], pods: Pod[], namespace:
         const sidecar = init && p.spec.initContainers?.find((c) => c.name === s.name)?.restartPolicy === 'Always';
         const why = logWorthReading(s, init && !sidecar);
         if (!why) continue;
-        const r: LogRequest = { namespace: p.metadata.namespace ?? namespace, pod: p.metadata.name, container: s.name, init, previous: why.previous };
+        const r: LogRequest = { namespace: p.metadata.namespace ?? namespace, pod: p.metadata.name, container: s.name, init, previous: why.previous, ...runOf(s, why.previous) };
         if (p.metadata.uid) r.uid = p.metadata.uid;
         wanted.push(r);
       }
