@@ -110,10 +110,13 @@ function sliceEvidence(slices: EndpointSlice[]): Evidence[] {
   return out;
 }
 
-/** The DNS pods the endpoints target, by name (sorted, at most 10). */
+/** A pod name as the API server accepts it (a DNS-1123 subdomain): only such names are put in a kubectl command. */
+const POD_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+/** The DNS pods the endpoints target, by name (sorted, at most 10; a name that is not a pod name is left out). */
 function dnsPods(slices: EndpointSlice[]): string[] {
   const names = new Set<string>();
-  for (const s of slices) for (const e of s.endpoints ?? []) if (e.targetRef?.name && (e.targetRef.kind ?? 'Pod') === 'Pod') names.add(e.targetRef.name);
+  for (const s of slices) for (const e of s.endpoints ?? []) if (e.targetRef?.name && (e.targetRef.kind ?? 'Pod') === 'Pod' && POD_NAME.test(e.targetRef.name)) names.add(e.targetRef.name);
   return [...names].sort().slice(0, 10);
 }
 

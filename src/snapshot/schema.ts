@@ -31,6 +31,8 @@ const strMap = v.optional(v.record(str, str));
 const strList = v.optional(v.array(str));
 const int32 = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(2147483647));
 const loose = v.looseObject;
+/** A DNS-1123 label (RFC 1123): a namespace or Service name. */
+const dnsLabel = v.pipe(str, v.maxLength(63), v.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/));
 
 const meta = loose({
   name: str,
@@ -333,6 +335,8 @@ const EXPECTED: Record<string, string> = {
   min_value: 'a number from 0 to 2147483647',
   max_value: 'a number from 0 to 2147483647',
   check: 'an RFC 3339 time',
+  regex: 'a DNS label (lowercase letters, digits and -)',
+  max_length: 'at most 63 characters long',
 };
 
 /** The field path of an issue: `status.containerStatuses[0].ready`. */
@@ -455,7 +459,8 @@ const header = loose({
       message: str,
     }),
   ),
-  clusterDns: v.optional(loose({ namespace: str, name: str })),
+  // Printed in kubectl commands (cluster-dns-unavailable's recovery): DNS labels only, as --cluster-dns takes them.
+  clusterDns: v.optional(loose({ namespace: dnsLabel, name: dnsLabel })),
 });
 
 /** Checks `sts-doctor snapshot`'s `stsDoctor` header. @returns undefined when valid, else one phrase (`stsDoctor.gaps is not a list`). */

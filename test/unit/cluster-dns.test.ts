@@ -132,6 +132,11 @@ describe('cluster-dns-unavailable on the recorded snapshot', () => {
     const again = await snapshotFromDump(join(dir, 's.json'), {});
     expect(again.clusterDns).toEqual(s.clusterDns);
     expect(again.endpointSlices).toEqual(s.endpointSlices);
+    // A header naming the DNS Service with what no kubectl command should print is refused in one sentence.
+    const list = snapshotToList(s);
+    list.stsDoctor.clusterDns = { namespace: 'kube-system; rm -rf ~', name: 'kube-dns' };
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify(list));
+    await expect(snapshotFromDump(join(dir, 'bad.json'), {})).rejects.toThrow('stsDoctor.clusterDns.namespace is not a DNS label (lowercase letters, digits and -)');
     // --cluster-dns naming another Service: its slices are not in the dump, so nothing is judged.
     const other = await snapshotFromDump(fixturePath('cluster-dns-unavailable'), { clusterDns: { namespace: 'kube-system', name: 'kube-dns' } });
     expect(other.endpointSlices).toEqual([]);
