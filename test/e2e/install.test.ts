@@ -79,6 +79,10 @@ describe('npm package', () => {
     expect(help.status, help.stderr).toBe(0);
     expect(help.stdout).toMatch(/^Usage: sts-doctor /);
     expect(help.stdout).toMatch(/diagnose \[options\] \[name\]/);
+    // kubectl's plugin completion: kubectl_complete-sts_doctor answers through kubectl-sts_doctor next to it.
+    const completion = installed('kubectl_complete-sts_doctor', ['rec'], cwd);
+    expect(completion.status, completion.stderr).toBe(0);
+    expect(completion.stdout).toBe('recover\n:4\n');
   });
 
   it('diagnoses a dump that is not in the repository', () => {
