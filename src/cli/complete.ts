@@ -49,9 +49,11 @@ export interface Completion {
   directive: number;
 }
 
-/** `--action` ids, kept here as data (the recover module is not loaded for a completion). */
+/** What the completion needs besides the program: `--action` ids (from recover), the cluster budget. */
 export interface CompletionData {
   actions: readonly string[];
+  /** Milliseconds the name source may take before no names are offered (default {@link COMPLETE_BUDGET_MS}). */
+  budgetMs?: number;
 }
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -126,7 +128,7 @@ export async function complete(root: Command, words: string[], names: NameSource
   const arg = sub.registeredArguments[positional];
   if (!arg) return done([]);
   if (arg.argChoices) return done(arg.argChoices);
-  if (arg.name() === 'name') return done(await quietly(() => names.statefulSets(conn)));
+  if (arg.name() === 'name') return done(await quietly(() => names.statefulSets(conn), data.budgetMs));
   return done([]);
 }
 
@@ -141,9 +143,9 @@ async function valuesFor(o: Option, cur: string, prefix: string, conn: Completio
   if (o.argChoices) return out(o.argChoices);
   switch (o.long) {
     case '--namespace':
-      return out(await quietly(() => names.namespaces(conn)));
+      return out(await quietly(() => names.namespaces(conn), data.budgetMs));
     case '--context':
-      return out(await quietly(() => names.contexts(conn)));
+      return out(await quietly(() => names.contexts(conn), data.budgetMs));
     case '--action':
       return out(sub?.name() === 'recover' ? [...data.actions] : []);
     case '--kubeconfig':
@@ -162,7 +164,7 @@ function setConn(conn: CompletionConnection, o: Option | undefined, value: strin
 }
 
 /** `get()`'s names, or none on any error or after {@link COMPLETE_BUDGET_MS}. */
-async function quietly(get: () => Promise<string[]>, budgetMs = COMPLETE_BUDGET_MS): Promise<string[]> {
+async function quietly(get: () => Promise<string[]>, budgetMs: number = COMPLETE_BUDGET_MS): Promise<string[]> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     return await Promise.race([get(), new Promise<string[]>((resolve) => (timer = setTimeout(() => resolve([]), budgetMs)))]);
@@ -174,7 +176,7 @@ async function quietly(get: () => Promise<string[]>, budgetMs = COMPLETE_BUDGET_
 }
 
 /** The names of a list answer that are valid object names (anything else is dropped). */
-function namesOf(items: { metadata?: { name?: unknown } }[]): string[] {
+export function namesOf(items: { metadata?: { name?: unknown } }[]): string[] {
   return items.map((i) => i.metadata?.name).filter((n): n is string => typeof n === 'string' && n.length <= 253 && DNS_SUBDOMAIN.test(n));
 }
 
