@@ -44,8 +44,8 @@ beforeAll(() => {
 
 describe('npm package', () => {
   it('holds the bundle, the bins, README and LICENSE, and nothing from tests, examples, sources or source maps', () => {
-    expect(packedFiles).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'bin/sts-doctor.js', 'dist/cli.js', 'dist/THIRD-PARTY-LICENSES.txt']));
-    const unexpected = packedFiles.filter((f) => !/^(package\.json|README\.md|LICENSE|bin\/sts-doctor\.js|dist\/[^/]+\.(js|txt))$/.test(f));
+    expect(packedFiles).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'bin/sts-doctor.js', 'bin/kubectl_complete-sts_doctor', 'dist/cli.js', 'dist/THIRD-PARTY-LICENSES.txt']));
+    const unexpected = packedFiles.filter((f) => !/^(package\.json|README\.md|LICENSE|bin\/(sts-doctor\.js|kubectl_complete-sts_doctor)|dist\/[^/]+\.(js|txt))$/.test(f));
     expect(unexpected).toEqual([]);
     expect(packedFiles.filter((f) => /^(test|examples|src|scripts)\/|\.map$/.test(f))).toEqual([]);
   });

@@ -120,6 +120,36 @@ describe('the completion scripts', () => {
     expect(bashComplete([prog, 'diagnose', '--from', 'dum'], 3).reply).toEqual(['dump.yaml']);
   });
 
+  const has = (shell: string): boolean => spawnSync(shell, ['-c', 'exit 0']).status === 0;
+
+  it.skipIf(!has('zsh'))('zsh: passes the words up to the cursor to __complete and adds the candidates; a directive without 4 falls back to _files', () => {
+    const prog = standIn('quiz\nqueue\n:4\n');
+    writeFileSync(join(dir, 'script.zsh'), completionScript('zsh'));
+    // compadd and _files work only inside a completion widget: stand-ins print what they are given.
+    const run = (words: string[]) =>
+      spawnSync('zsh', ['-f', '-c', `compdef() { :; }; compadd() { [[ $1 == -- ]] && shift; print -l -- "$@"; }; _files() { print FILES; }; source ${join(dir, 'script.zsh')}; words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}; _sts_doctor`], { encoding: 'utf8' });
+    const r = run([prog, 'diagnose', '-n', 'demo', '']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual(['quiz', 'queue']);
+    expect(readFileSync(join(dir, 'args'), 'utf8').split('\n').slice(0, -1)).toEqual(['__complete', 'diagnose', '-n', 'demo', '']);
+    standIn(':0\n');
+    expect(run([prog, 'diagnose', '--from', '']).stdout.trim()).toBe('FILES');
+  });
+
+  it.skipIf(!has('fish'))('fish: complete -C asks __complete with the current word (empty too) and lists the candidates; a directive without 4 lists paths', () => {
+    standIn('quiz\nqueue\n:4\n');
+    writeFileSync(join(dir, 'script.fish'), completionScript('fish'));
+    const run = (line: string) => spawnSync('fish', ['-N', '-c', `source ${join(dir, 'script.fish')}; complete -C'${line}'`], { encoding: 'utf8', cwd: dir, env: { PATH: `${dir}:${process.env.PATH}`, HOME: dir } });
+    const r = run('sts-doctor diagnose -n demo ');
+    expect(r.status, r.stderr).toBe(0);
+    // fish sorts the candidates itself.
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual(['queue', 'quiz']);
+    expect(readFileSync(join(dir, 'args'), 'utf8').split('\n').slice(0, -1)).toEqual(['__complete', 'diagnose', '-n', 'demo', '']);
+    standIn(':0\n');
+    writeFileSync(join(dir, 'dump.yaml'), '');
+    expect(run('sts-doctor diagnose --from dum').stdout.split('\n').filter(Boolean)).toEqual(['dump.yaml']);
+  });
+
   it('every script completes both sts-doctor and kubectl-sts_doctor through __complete', () => {
     expect(completionScript('bash')).toMatch(/complete -F _sts_doctor sts-doctor kubectl-sts_doctor/);
     expect(completionScript('zsh')).toMatch(/^#compdef sts-doctor kubectl-sts_doctor/);
