@@ -97,6 +97,8 @@ export async function complete(root: Command, words: string[], names: NameSource
   let positional = 0;
   let expecting: Option | undefined;
   for (const w of before) {
+    // bash splits `--namespace=demo` at `=` (COMP_WORDBREAKS): `--namespace`, `=`, `demo`.
+    if (expecting && w === '=') continue;
     if (expecting) {
       setConn(conn, expecting, w);
       expecting = undefined;
@@ -116,7 +118,7 @@ export async function complete(root: Command, words: string[], names: NameSource
   const cmds = sub ? [sub, root] : [root];
   const done = (candidates: string[], prefix = cur, directive = DIRECTIVE_NO_FILES): Completion => ({ candidates: [...new Set(candidates)].filter((c) => c.startsWith(prefix)).sort(), directive });
 
-  if (expecting) return valuesFor(expecting, cur, '', conn, names, data, sub);
+  if (expecting) return valuesFor(expecting, cur === '=' ? '' : cur, '', conn, names, data, sub);
   if (cur.startsWith('--') && cur.includes('=')) {
     const flag = cur.slice(0, cur.indexOf('='));
     const o = findOption(cmds, flag);

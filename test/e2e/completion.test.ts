@@ -43,6 +43,8 @@ describe('shell completion on the real cluster', () => {
     expect(bashComplete('sts-doctor', 'diag')).toEqual(['diagnose']);
     expect(bashComplete('sts-doctor', 'diagnose', '-n', ns.slice(0, -2))).toEqual([ns]);
     expect(bashComplete('sts-doctor', 'diagnose', '-n', ns, '')).toEqual(['quiz']);
+    // `--namespace=<TAB>`: bash splits the word at = (COMP_WORDBREAKS).
+    expect(bashComplete('sts-doctor', 'diagnose', '--namespace', '=', ns.slice(0, -2))).toEqual([ns]);
     expect(bashComplete('sts-doctor', 'recover', '--namespace', ns, 'q')).toEqual(['quiz']);
     expect(bashComplete('sts-doctor', 'recover', 'quiz', '-n', ns, '--action', 'delete-')).toEqual(['delete-pod', 'delete-pvc-and-pod']);
     // Without a cluster: no names, nothing on stderr, quickly.

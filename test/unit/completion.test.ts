@@ -66,6 +66,10 @@ describe('complete: names from the name source', () => {
     expect((await complete(program(), ['diagnose', '-n', 'de'], source(seen), data)).candidates).toEqual(['default', 'demo']);
     expect((await complete(program(), ['diagnose', '--namespace=k'], source(seen), data)).candidates).toEqual(['--namespace=kube-system']);
     expect((await complete(program(), ['diagnose', '--context', ''], source(seen), data)).candidates).toEqual(['kind-a', 'prod']);
+    // bash's words for `--namespace=de` and `--namespace=` (= is a word break): the value alone.
+    expect((await complete(program(), ['diagnose', '--namespace', '=', 'de'], source(seen), data)).candidates).toEqual(['default', 'demo']);
+    expect((await complete(program(), ['diagnose', '--namespace', '='], source(seen), data)).candidates).toEqual(['default', 'demo', 'kube-system']);
+    expect((await complete(program(), ['diagnose', '--namespace', '=', 'demo', ''], source(seen), data)).candidates).toEqual(['queue', 'quiz', 'web']);
     // The name is given: nothing more to complete as an argument.
     expect((await complete(program(), ['recover', 'quiz', ''], source(seen), data)).candidates).toEqual([]);
     // A flag's value is not the name.
