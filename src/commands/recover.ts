@@ -3,9 +3,9 @@
  * confirm, execute (dry run first, then the real calls with preconditions), and watch until the
  * StatefulSet is healthy, a dead end, or --timeout.
  *
- * Interactive on a terminal (stdin and stderr) when --action is not given. Without one nothing is asked: without
- * --action it prints the findings and the command for each offer; with --action it prints the
- * plan and writes only with --yes. `--from FILE --dry-run=client` plans against a saved
+ * Interactive on a terminal (stdin and stderr) when --action is not given. Without one nothing
+ * is asked: without --action it prints the findings and the command for each offer; with
+ * --action it prints the plan and writes only with --yes. `--from FILE --dry-run=client` plans against a saved
  * snapshot and needs no cluster. stdout carries the plan and the outcome (`-o json`: one JSON
  * document); progress and prompts go to stderr; the audit log goes to a file on a terminal
  * (src/recovery/audit.ts), else to stderr, or where --audit-log says (`-`: stderr).

@@ -1,8 +1,9 @@
 /**
  * The Prompter: every question `sts-doctor recover` asks goes through this interface, so the
- * business code never sees React. On a terminal (stdin and stderr) the ink implementation (src/ui/ink/) is loaded
- * lazily — a headless run never loads ink or React. Without a TTY the policy is deny by default:
- * nothing is asked, and nothing is written unless `--yes` was passed together with `--action`.
+ * business code never sees React. On a terminal (stdin and stderr) the ink implementation
+ * (src/ui/ink/) is loaded lazily — a headless run never loads ink or React. Without one the
+ * policy is deny by default: nothing is asked, and nothing is written unless `--yes` was passed
+ * together with `--action`.
  */
 import isInCi from 'is-in-ci';
 import type { Finding, RecoveryOption } from '../rules/types.js';
