@@ -1,7 +1,8 @@
 // `npm run build:sea`: the single executable (Node SEA) for linux-x64, as a GitHub release and
 // krew expect it:
 //
-//   release/sts-doctor_linux_amd64.tar.gz          kubectl-sts_doctor, LICENSE, THIRD-PARTY-LICENSES.txt
+//   release/sts-doctor_linux_amd64.tar.gz          kubectl-sts_doctor, kubectl_complete-sts_doctor (kubectl's
+//                                                  plugin completion), LICENSE, THIRD-PARTY-LICENSES.txt
 //   release/sts-doctor_linux_amd64.tar.gz.sha256   `<sha256>  sts-doctor_linux_amd64.tar.gz` (sha256sum -c)
 //   release/kubectl-sts_doctor                     the executable itself (also run by the tests)
 //
@@ -173,10 +174,12 @@ async function main() {
     const stage = join(work, 'tar');
     mkdirSync(stage);
     copyFileSync(exe, join(stage, 'kubectl-sts_doctor'));
+    copyFileSync(join(root, 'bin', 'kubectl_complete-sts_doctor'), join(stage, 'kubectl_complete-sts_doctor'));
+    chmodSync(join(stage, 'kubectl_complete-sts_doctor'), 0o755);
     copyFileSync(join(root, 'LICENSE'), join(stage, 'LICENSE'));
     writeThirdPartyLicenses(result.metafile, join(stage, 'THIRD-PARTY-LICENSES.txt'), root);
     const tgz = join(out, artifact);
-    execFileSync('tar', ['-czf', tgz, '--owner=0', '--group=0', '--numeric-owner', '-C', stage, 'kubectl-sts_doctor', 'LICENSE', 'THIRD-PARTY-LICENSES.txt']);
+    execFileSync('tar', ['-czf', tgz, '--owner=0', '--group=0', '--numeric-owner', '-C', stage, 'kubectl-sts_doctor', 'kubectl_complete-sts_doctor', 'LICENSE', 'THIRD-PARTY-LICENSES.txt']);
     const sha = createHash('sha256').update(readFileSync(tgz)).digest('hex');
     writeFileSync(`${tgz}.sha256`, `${sha}  ${artifact}\n`);
     process.stdout.write(`${tgz}\n${sha}\n`);

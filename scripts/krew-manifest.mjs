@@ -54,6 +54,8 @@ export function krewManifest(pkg, sha256) {
           sha256,
           files: [
             { from: 'kubectl-sts_doctor', to: '.' },
+            // kubectl's plugin completion (krew does not link it: README, "Shell completion").
+            { from: 'kubectl_complete-sts_doctor', to: '.' },
             { from: 'LICENSE', to: '.' },
             { from: 'THIRD-PARTY-LICENSES.txt', to: '.' },
           ],

@@ -3,12 +3,13 @@
  * become a sentence on stderr and an exit code. Commands are imported lazily so that `--help`
  * and usage errors never load the Kubernetes client.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { ExitCode, StsDoctorError, UsageError } from '../errors.js';
 import { checkNamespace, checkObjectName } from '../commands/options.js';
 import { VERSION } from './version.js';
 import { OUTPUT_FORMATS } from '../report/index.js';
 import { errorLine, sanitizeText, stripUserinfo } from '../report/sanitize.js';
+import { SHELLS, completionScript, type Shell } from './complete.js';
 
 /** Flags every command that talks to a cluster accepts, named as kubectl names them. */
 function connectionFlags(cmd: Command): Command {
@@ -109,18 +110,44 @@ function program(): Command {
     .option('--now <time>', 'with --from: the time to judge ages against (RFC 3339)')
     .addOption(new Option('-o, --output <format>', 'output format of the plan and outcome').choices(['text', 'json']).default('text'))
     .option('--timeout <duration>', 'how long to watch for the StatefulSet to become healthy (e.g. 90s, 5m; 0: do not wait)', '5m')
-    .option('--audit-log <file>', 'append the audit log (JSON lines) to this file instead of stderr')
+    .option('--audit-log <file>', 'append the audit log (JSON lines) to this file; - for stderr (default: on a terminal $XDG_STATE_HOME/sts-doctor/audit.log, i.e. ~/.local/state/sts-doctor/audit.log; else stderr)')
     .exitOverride()
     .action(async (name: string, opts: Record<string, unknown>) => {
       const { runRecover } = await import('../commands/recover.js');
       process.exitCode = await runRecover(name, opts as never);
     });
 
+  root
+    .command('completion')
+    .description('print the shell completion script (commands, flags, namespaces, StatefulSet names, --action ids): source <(sts-doctor completion bash)')
+    .addArgument(new Argument('<shell>', 'the shell').choices([...SHELLS]))
+    .exitOverride()
+    .action((shell: Shell) => {
+      process.stdout.write(completionScript(shell));
+    });
+
   return root;
+}
+
+/**
+ * The hidden `__complete <words...>` (src/cli/complete.ts): candidates for the last word, in
+ * cobra's format, for the completion scripts and kubectl's plugin completion. Never fails: any
+ * error is no candidates.
+ */
+async function runComplete(words: string[]): Promise<void> {
+  const [{ complete, clusterNames, formatCompletion, DIRECTIVE_NO_FILES }, { ACTIONS }] = await Promise.all([import('./complete.js'), import('../commands/recover.js')]);
+  let answer;
+  try {
+    answer = await complete(program(), words, clusterNames(), { actions: ACTIONS });
+  } catch {
+    answer = { candidates: [], directive: DIRECTIVE_NO_FILES };
+  }
+  process.stdout.write(formatCompletion(answer));
 }
 
 /** Runs the command line `argv` (as process.argv) and sets process.exitCode. */
 export async function run(argv: string[]): Promise<void> {
+  if (argv[2] === '__complete') return runComplete(argv.slice(3));
   if (process.argv.includes('--no-color')) process.env.NO_COLOR = '1';
   try {
     await program().parseAsync(argv);

@@ -3,11 +3,12 @@
  * confirm, execute (dry run first, then the real calls with preconditions), and watch until the
  * StatefulSet is healthy, a dead end, or --timeout.
  *
- * Interactive on a TTY when --action is not given. Without a TTY nothing is asked: without
- * --action it prints the findings and the command for each offer; with --action it prints the
- * plan and writes only with --yes. `--from FILE --dry-run=client` plans against a saved
+ * Interactive on a terminal (stdin and stderr) when --action is not given. Without one nothing
+ * is asked: without --action it prints the findings and the command for each offer; with
+ * --action it prints the plan and writes only with --yes. `--from FILE --dry-run=client` plans against a saved
  * snapshot and needs no cluster. stdout carries the plan and the outcome (`-o json`: one JSON
- * document); progress, prompts and the audit log (unless --audit-log) go to stderr.
+ * document); progress and prompts go to stderr; the audit log goes to a file on a terminal
+ * (src/recovery/audit.ts), else to stderr, or where --audit-log says (`-`: stderr).
  *
  * Writes only what a current finding offers: `--action X` for a target no finding offers X for
  * is refused (exit 3) unless `--force-unrelated`, which the plan's Risk names.
@@ -17,14 +18,13 @@
  * finding offers it, the plan does not fit the current state, or an object changed between
  * the plan and the write: HTTP 409 on a precondition); 130 interrupted during the watch.
  */
-import { appendFileSync } from 'node:fs';
 import { diagnose, type Diagnosis } from '../diagnosis.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { sanitizeText } from '../report/sanitize.js';
 import type { Finding, OfferAction, RecoveryId, RecoveryOffer, RecoveryOption } from '../rules/types.js';
 import type { Pod, PersistentVolumeClaim, Snapshot, StatefulSet } from '../snapshot/types.js';
 import { SnapshotView, claimOrdinal, formatReplicaCounts, isPodReady, isTerminating } from '../snapshot/view.js';
-import type { AuditRecord } from '../recovery/execute.js';
+import { auditSink, auditTarget } from '../recovery/audit.js';
 import { PlanError, findOffers, forcedOffer, planManual, planOffer, renderPlan, retargetRollback, type Plan, type PlanContext } from '../recovery/plan.js';
 import { recoverCommand, setSuggestedConnection } from '../recovery/command.js';
 import { watch } from '../recovery/watch.js';
@@ -133,14 +133,6 @@ export function describeChanges(plan: Plan, snapshot: Snapshot): string[] {
   return lines;
 }
 
-function auditSink(file: string | undefined, err: (s: string) => void): (r: AuditRecord) => void {
-  return (r) => {
-    const l = JSON.stringify(r) + '\n';
-    if (file) appendFileSync(file, l);
-    else err(l);
-  };
-}
-
 /** The words for a `--pod`/`--node` target in a refusal. */
 function targetWords(opts: RecoverOptions): string {
   return `${opts.pod ? ` for pod ${opts.pod}` : ''}${opts.node ? ` for node ${opts.node}` : ''}${opts.toRevision ? ` to revision ${opts.toRevision}` : ''}`;
@@ -247,6 +239,7 @@ export async function runRecover(name: string, opts: RecoverOptions, io: Recover
   let sts = snapshot.statefulSets.find((s) => s.metadata.name === name)!;
   let d = diagnose(snapshot);
   const stsFindings = (dd: Diagnosis): Finding[] => dd.findings.filter((f) => f.statefulSet.name === name);
+  // A person answers when stdin and stderr are terminals (the prompts are drawn on stderr: `| tee` keeps them).
   const interactive = opts.from === undefined && (io.prompter !== undefined || isInteractive()) && !opts.yes && opts.dryRun === undefined && !json;
   const healthyNow = (dd: Diagnosis): boolean => dd.statefulSets.find((s) => s.name === name)?.healthy ?? false;
 
@@ -322,11 +315,8 @@ export async function runRecover(name: string, opts: RecoverOptions, io: Recover
       err('sts-doctor: nothing was written: without a terminal, pass --yes together with --action to run this plan (or --dry-run=server to check it).');
       return ExitCode.Findings;
     }
-    if (prompter) {
-      if (!(await prompter.showPlan(renderPlan(plan)))) return declined(out);
-      const ok = plan.confirm.type === 'name' ? await prompter.confirmName(plan.confirm.question, plan.confirm.name) : await prompter.confirm(plan.confirm.question);
-      if (!ok) return declined(out);
-    }
+    // One confirmation per plan: its own question (or the name to type), below the plan.
+    if (prompter && !(await prompter.confirmPlan(renderPlan(plan), plan.confirm))) return declined(out);
   }
 
   const { executePlan } = await import('../recovery/execute.js');
@@ -334,7 +324,8 @@ export async function runRecover(name: string, opts: RecoverOptions, io: Recover
   const result = await executePlan(plan, {
     client: client!,
     dryRunOnly: opts.dryRun === 'server',
-    audit: auditSink(opts.auditLog, err),
+    // On a terminal the audit lines go to a file (named once), never between the prompts.
+    audit: auditSink(auditTarget(opts.auditLog, io === processIO && Boolean(process.stderr.isTTY)), err),
     progress: (l) => {
       if (l.startsWith('done: ')) written.push(l.slice(6));
       err(l);

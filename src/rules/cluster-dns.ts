@@ -144,6 +144,12 @@ export const clusterDnsUnavailable: Rule = {
   id: 'cluster-dns-unavailable',
   title: 'The cluster DNS Service has no ready endpoint',
   rank: 15,
+  doc: {
+    severities: ['critical'],
+    meaning: 'A replica is Running but not Ready (or in an init container) while the cluster DNS Service (`--cluster-dns`, default `kube-system/kube-dns`) has no ready endpoint: its EndpointSlices have no endpoint at all, or none whose `ready` is true or unset and none serving while terminating (kube-proxy\'s fallback), so no name resolves anywhere in the cluster. A cluster-level root cause: `probe-failing`, `peer-discovery-blocked`, `init-container-stuck`, `ordered-ready-stall`, `scale-down-blocked` and `rollout-stuck` about the replicas it names fold under it. No EndpointSlice for that Service is not a finding but a gap ("Not checked", with the hint to pass `--cluster-dns`).',
+    signals: 'discovery.k8s.io/v1 EndpointSlices of the DNS Service (label `kubernetes.io/service-name`), each endpoint\'s `conditions.ready`/`serving`/`terminating`, `targetRef` (the DNS pods); the replicas\' Ready condition and Warning `Unhealthy`',
+    recoveries: 'manual: `kubectl -n kube-system get pods -l k8s-app=kube-dns`, `describe`, `logs`, the slices, then `kubectl rollout restart deployment` of the DNS Deployment',
+  },
   evaluate({ view, sts }) {
     const svc = view.snapshot.clusterDns;
     if (!svc || !view.canSee('endpointslices')) return [];

@@ -95,6 +95,12 @@ export const containerConfigError: Rule = {
   id: 'container-config-error',
   title: 'Container configuration missing (ConfigMap, Secret, key) or volume cannot be mounted',
   rank: 42,
+  doc: {
+    severities: ['critical'],
+    meaning: 'A container cannot be created: a ConfigMap, Secret or key it refers to is missing (names it and the env/envFrom/volume reference), the runtime refused it (`CreateContainerError`, `RunContainerError`), or a ConfigMap/Secret volume cannot be mounted (pod stuck ContainerCreating).',
+    signals: '`state.waiting.reason` `CreateContainerConfigError` with `configmap "x" not found` / `configmaps "x" not found` / `secret "x" not found` / `couldn\'t find key K in ConfigMap ns/name`, Warning `Failed` `Error: …`; Warning `FailedMount` `MountVolume.SetUp failed for volume "v" : configmap "x" not found`',
+    recoveries: 'manual (create the object or fix the reference); when the template already has other env/envFrom or volume references (or, for a runtime refusal, another command or image) than the pod runs, `delete-pod` first',
+  },
   evaluate({ view, sts }) {
     const out: Finding[] = [];
     const ns = view.snapshot.namespace;

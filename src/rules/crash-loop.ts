@@ -76,6 +76,12 @@ export const crashLoop: Rule = {
   id: 'crash-loop',
   title: 'Container crash-looping (CrashLoopBackOff)',
   rank: 44,
+  doc: {
+    severities: ['critical'],
+    meaning: 'A container keeps exiting (CrashLoopBackOff): its last exit reason and code explained (OOMKilled called out with the memory limit, or, with no limit set, as the node running out of memory and the kernel\'s OOM killer choosing it; 137, 143, 126, 127), the restart count.',
+    signals: '`state.waiting.reason` `CrashLoopBackOff` `back-off … restarting failed container=…`, `lastState.terminated` (reason, exitCode, signal), `restartCount`, Warning `BackOff` `Back-off restarting failed container <c> in pod <pod>` (or the older form without names); the last lines of the crashed run (`logs -c <c> --previous`)',
+    recoveries: 'manual (logs `--previous`, more memory), `delete-pod` after the fix, `rollback`; when the template already has other resources, command/args, env or image than the pod runs, `delete-pod` first (the finding says so)',
+  },
   evaluate({ view, sts }) {
     const out: Finding[] = [];
     for (const pod of view.podsOf(sts)) {

@@ -50,6 +50,12 @@ export const headlessServiceMissing: Rule = {
   id: 'headless-service-missing',
   title: 'Governing headless Service missing or wrong',
   rank: 70,
+  doc: {
+    severities: ['warning'],
+    meaning: '`spec.serviceName` names no Service, a Service that is not headless, or one that does not select the pods: the pods have no per-pod DNS names. Also when the Service and the StatefulSet disagree on ports: a Service port whose `targetPort` reaches no port the pod template declares (a name no container declares with that protocol: the EndpointSlices carry no such port; a number no container declares, while the template declares ports: the SRV records send peers to it), with the container port it should target (same name, else the only unreached one) and the readiness probe that checks it. Not checked when `serviceName` is unset or Services cannot be read.',
+    signals: 'StatefulSet `spec.serviceName`, Service `spec.clusterIP`, `spec.selector`, `spec.ports`; the template\'s container ports and readiness probe (the controller emits nothing)',
+    recoveries: 'manual (create / recreate the headless Service, fix its selector, `kubectl patch service … targetPort`)',
+  },
   evaluate({ view, sts }) {
     const gov = governingService(view, sts);
     if (!gov) return [];

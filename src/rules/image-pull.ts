@@ -65,6 +65,12 @@ export const imagePull: Rule = {
   id: 'image-pull',
   title: 'Image cannot be pulled',
   rank: 40,
+  doc: {
+    severities: ['critical'],
+    meaning: 'A container cannot get its image, with the cause: not found, unauthorized (and whether `imagePullSecrets` is set), registry unreachable, rate limited, invalid name, never-pull, signature, or unknown.',
+    signals: '`state.waiting.reason` `ErrImagePull`/`ImagePullBackOff`/`InvalidImageName`/`ErrImageNeverPull`/...; events `Failed` "Failed to pull image ...", `BackOff`, `InspectFailed`; the 1.32+ waiting message',
+    recoveries: 'manual fix of the image or pull secret, `rollback`',
+  },
   evaluate({ view, sts }) {
     const out: Finding[] = [];
     for (const pod of view.podsOf(sts)) {

@@ -50,6 +50,12 @@ export const initContainerStuck: Rule = {
   id: 'init-container-stuck',
   title: 'Pod stuck in an init container that never finishes',
   rank: 45,
+  doc: {
+    severities: ['critical'],
+    meaning: 'A Pending pod\'s init container has been running for over 60 s (kubectl\'s `Init:N/M`) and the app containers never start. What it waits for is read from its command: a peer\'s stable DNS name (`quiz-1.quiz-pods`) that does not exist is named, and under OrderedReady a wait for a higher ordinal is called the deadlock it is (the controller creates it only once this pod is Ready). Sidecars (`restartPolicy: Always`) are not counted; failing init containers are `crash-loop`\'s and `image-pull`\'s.',
+    signals: 'Pod `Initialized=False` `ContainersNotInitialized` "containers with incomplete status: [...]", `initContainerStatuses[].state.running.startedAt`, `spec.initContainers[].command`/`args`; the pods that exist; the init container\'s last log lines',
+    recoveries: 'manual (stop waiting for higher ordinals, or Parallel; then delete the pod)',
+  },
   evaluate({ view, sts }) {
     const out: Finding[] = [];
     const pods = view.podsByOrdinal(sts);

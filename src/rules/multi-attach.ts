@@ -105,6 +105,12 @@ export const multiAttach: Rule = {
   id: 'multi-attach',
   title: 'Volume still attached to another node',
   rank: 25,
+  doc: {
+    severities: ['critical'],
+    meaning: 'A pod cannot attach a ReadWriteOnce volume that is still attached to another node, typically the lost node of its predecessor; names that node, its state, and any pod still Terminating there.',
+    signals: 'Warning `FailedAttachVolume` `Multi-Attach error for volume "<pv>" …` (or the 2026 `Waiting for detach …`), matched by reason and PV name; VolumeAttachment `spec.nodeName`/`status.attached` (CSI), node `status.volumesAttached`/`volumesInUse` (all attachable plugins)',
+    recoveries: '`out-of-service-taint` (after confirming power-off), manual (bring the node back, or the 6-minute forced detach)',
+  },
   evaluate({ view, sts }) {
     const out: Finding[] = [];
     for (const pod of view.podsOf(sts)) {

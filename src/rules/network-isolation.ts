@@ -131,6 +131,12 @@ export const networkPolicyIsolation: Rule = {
   id: 'network-policy-isolation',
   title: 'NetworkPolicy keeps the replicas from reaching each other',
   rank: 48,
+  doc: {
+    severities: ['critical'],
+    meaning: 'A replica is Running but not Ready, and the NetworkPolicies that select it (ingress) or its peers (egress) allow no other replica of the StatefulSet on the ports peers use: the governing Service\'s ports (`targetPort` resolved, named ports included), else the template\'s container ports. The classic quorum that never forms; no event says why. Follows NetworkPolicy semantics: pod and namespace selectors (matchLabels, matchExpressions), named ports, `endPort`, policyTypes defaults, the union of all policies.',
+    signals: 'NetworkPolicy `spec.podSelector`, `policyTypes`, `ingress[].from`/`egress[].to`/`ports`; the Service\'s `spec.ports`; the template\'s `containers[].ports`; pod Ready condition, Warning `Unhealthy`',
+    recoveries: 'manual: one NetworkPolicy allowing the replicas on those ports (YAML for `kubectl apply`)',
+  },
   evaluate({ view, sts }) {
     if (!view.canSee('networkpolicies') || view.snapshot.networkPolicies.length === 0 || desiredReplicas(sts) < 2) return [];
     const sick = symptom(view, sts);
@@ -203,6 +209,12 @@ export const dnsEgressBlocked: Rule = {
   id: 'dns-egress-blocked',
   title: 'NetworkPolicy blocks DNS (egress to kube-dns)',
   rank: 47,
+  doc: {
+    severities: ['critical'],
+    meaning: 'A replica is Running but not Ready, it is isolated for egress by the NetworkPolicies that select it, and none of their egress rules allows UDP 53 to the cluster DNS pods (`k8s-app: kube-dns` in `kube-system`): no peer name resolves. Fires only while a replica is not Ready.',
+    signals: 'networking.k8s.io/v1 NetworkPolicy `spec.podSelector`, `policyTypes` (defaulted as the API server does), `egress[].to`/`ports` (named ports, `endPort`); pod Ready condition, Warning `Unhealthy`',
+    recoveries: 'manual: one NetworkPolicy allowing UDP/TCP 53 to kube-dns (YAML for `kubectl apply`)',
+  },
   evaluate({ view, sts }) {
     if (!view.canSee('networkpolicies') || view.snapshot.networkPolicies.length === 0) return [];
     const sick = symptom(view, sts);

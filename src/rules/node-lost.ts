@@ -25,6 +25,12 @@ export const nodeLost: Rule = {
   id: 'node-lost',
   title: 'Pod on a node that stopped reporting',
   rank: 10,
+  doc: {
+    severities: ['critical'],
+    meaning: 'A pod is Terminating or not Ready on a node that stopped reporting, is NotReady, or was deleted; the controller will not replace it (at-most-one).',
+    signals: 'Node `Ready=Unknown` `NodeStatusUnknown` "Kubelet stopped posting node status.", `node.kubernetes.io/unreachable`/`not-ready` taints, pod `deletionTimestamp`, pod events `NodeNotReady`, `TaintManagerEviction`',
+    recoveries: '`out-of-service-taint`, `force-delete-pod`',
+  },
   evaluate({ view, sts }) {
     const out: Finding[] = [];
     for (const pod of view.podsOf(sts)) {

@@ -18,6 +18,12 @@ export const notReadyUnexplained: Rule = {
   id: 'pod-not-ready',
   title: 'Replica not Ready, cause not recognised',
   rank: 90,
+  doc: {
+    severities: ['warning', 'info'],
+    meaning: 'Fallback when no other rule explains why the StatefulSet is not healthy: each pod not Ready with what its status says, missing replicas, or a status that has not converged.',
+    signals: 'pod status and events, StatefulSet status',
+    recoveries: '—',
+  },
   evaluate({ view, sts }) {
     const out: Finding[] = [];
     // The fallback says no other rule recognises a cause: with events, nodes, claims, volumes or

@@ -21,6 +21,12 @@ export const orderedReadyStall: Rule = {
   id: 'ordered-ready-stall',
   title: 'OrderedReady rollout stalled behind a pod that is not Ready',
   rank: 60,
+  doc: {
+    severities: ['critical'],
+    meaning: 'Under OrderedReady, a pod that is not Running and Ready keeps the controller from creating the ordinals above it. Names the blocker, why it is not Ready, and the ordinals never created.',
+    signals: '`spec.podManagementPolicy`, missing pods, the blocker\'s conditions, waiting reasons, `Unhealthy` probe events (the controller emits nothing for this wait)',
+    recoveries: '`delete-pod` after the fix, manual readiness change',
+  },
   evaluate({ view, sts }) {
     if (!isOrderedReady(sts)) return [];
     const want = desiredReplicas(sts);

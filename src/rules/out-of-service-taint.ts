@@ -25,6 +25,12 @@ export const outOfServiceTaint: Rule = {
   id: 'out-of-service-taint',
   title: 'Out-of-service taint left on a node',
   rank: 12,
+  doc: {
+    severities: ['warning', 'info'],
+    meaning: 'A node related to the StatefulSet (one of its pods is or was there, a PV of its claims is pinned to it, or an sts-doctor recovery Event names it) still carries `node.kubernetes.io/out-of-service`: a leftover once the node is Ready again (warning), doing its job while the node is down (info).',
+    signals: 'Node `spec.taints`, `Ready` condition; Event `StsDoctorRecovery` on the StatefulSet',
+    recoveries: '`remove-out-of-service-taint`',
+  },
   evaluate({ view, sts }) {
     const out: Finding[] = [];
     const recoveryEvents = view.eventsFor(sts, 'StatefulSet').filter((e) => e.reason === RECOVERY_EVENT_REASON);

@@ -28,6 +28,12 @@ export const peerDiscoveryBlocked: Rule = {
   id: 'peer-discovery-blocked',
   title: 'Not-Ready replicas have no DNS names (publishNotReadyAddresses unset)',
   rank: 52,
+  doc: {
+    severities: ['warning'],
+    meaning: 'Replicas are Running but fail their readiness probe, and the governing headless Service does not set `publishNotReadyAddresses`: the EndpointSlice marks them not ready, so the cluster DNS answers none of their names (`quiz-0.quiz-pods`). Members that resolve their own or their peers\' names before reporting Ready never do. Only when the Service exists, is headless and selects the pods.',
+    signals: 'Service `spec.publishNotReadyAddresses`, `spec.clusterIP`, `spec.selector`; Warning `Unhealthy` `Readiness probe failed: …`',
+    recoveries: 'manual: `kubectl patch service … publishNotReadyAddresses: true`',
+  },
   evaluate({ view, sts }) {
     const gov = governingService(view, sts);
     // Only a Service that exists, is headless and selects the pods; otherwise headless-service-missing speaks.

@@ -168,6 +168,12 @@ export const podCreationDenied: Rule = {
   id: 'pod-creation-denied',
   title: 'Pod or claim creation refused by the API server',
   rank: 25,
+  doc: {
+    severities: ['critical'],
+    meaning: 'The StatefulSet controller cannot create a pod (or its claim): the API server refuses it (ResourceQuota, Pod Security admission, an admission webhook). No pod exists; names the quota, level or webhook.',
+    signals: 'StatefulSet events Warning `FailedCreate` "create Pod <pod> in StatefulSet <sts> failed error: ..." and "create Claim <claim> for Pod ..." (`exceeded quota: ...`, `violates PodSecurity ...`, `admission webhook ... denied the request`), ResourceQuota status',
+    recoveries: 'manual (raise the quota, fix the template\'s securityContext)',
+  },
   evaluate({ view, sts }) {
     if (!view.canSee('pods')) return [];
     const ranges = missingOrdinalRanges(sts, view.podsOf(sts).map((p) => podOrdinal(sts, p.metadata.name)!));

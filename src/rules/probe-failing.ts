@@ -71,6 +71,12 @@ export const probeFailing: Rule = {
   id: 'probe-failing',
   title: 'Readiness, liveness or startup probe failing',
   rank: 50,
+  doc: {
+    severities: ['critical'],
+    meaning: 'A running container\'s readiness, liveness or startup probe fails, with the probe definition; the cause of the `ordered-ready-stall` / `scale-down-blocked` it produces (ranked before them).',
+    signals: 'Warning `Unhealthy` `Readiness probe failed: …`, `Liveness probe failed: …`, `Startup probe failed: …`, `… probe errored and resulted in … state: …` (1.29+) / `… probe errored: …` (older); container `ready`, pod `Ready` condition; the pod spec\'s probe; the container\'s last log lines (`logs -c <c>`)',
+    recoveries: 'manual (fix the app or the probe), `delete-pod` after the fix; when the template already has another probe than the pod runs (e.g. the readiness path changed), only `delete-pod` (the finding says so)',
+  },
   evaluate({ view, sts }) {
     const out: Finding[] = [];
     for (const pod of view.podsOf(sts)) {

@@ -200,6 +200,12 @@ export const pvcUnbound: Rule = {
   id: 'pvc-unbound',
   title: 'PersistentVolumeClaim not bound',
   rank: 30,
+  doc: {
+    severities: ['critical'],
+    meaning: 'A claim of a pod is Pending or Lost, with the cause: no class and no PV, missing class, provisioner not running, waiting for the pod to schedule (only when the scheduler\'s reason is about storage; otherwise `unschedulable` reports it), provisioning failed, volume mismatch, claim lost, or the claim is missing (quoting the StatefulSet\'s `FailedCreate` for it, e.g. a storage quota).',
+    signals: 'PVC `status.phase`, `spec.storageClassName`, StorageClasses; events `FailedBinding`, `ProvisioningFailed`, `ExternalProvisioning`, `WaitForFirstConsumer`, `VolumeMismatch`, `ClaimLost`',
+    recoveries: 'manual steps (create the class or PV), `delete-pvc-and-pod`',
+  },
   evaluate({ view, sts }) {
     const out: Finding[] = [];
     for (const pod of view.podsOf(sts)) {

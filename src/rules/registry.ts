@@ -1,6 +1,6 @@
 /**
- * The rule registry: every rule, in report order. Adding a rule = one file + one line here +
- * one row in the README's rule table.
+ * The rule registry: every rule, in report order. Adding a rule = one file (with its `doc`, the
+ * README row: `npm run readme:rules`) + one line here.
  */
 import type { Finding, RecoveryOption, Rule } from './types.js';
 import type { StatefulSet } from '../snapshot/types.js';

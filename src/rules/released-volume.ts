@@ -16,6 +16,12 @@ export const releasedVolume: Rule = {
   id: 'released-volume',
   title: 'Released PersistentVolume left by a deleted claim',
   rank: 95,
+  doc: {
+    severities: ['info'],
+    meaning: 'A PV left `Released` by a deleted claim of the StatefulSet (after `delete-pvc-and-pod`, a scale-down, by hand): it keeps the replica\'s old data and is not bound again by itself.',
+    signals: 'PV `status.phase` Released, `spec.claimRef` (name and uid of the old claim), reclaim policy',
+    recoveries: 'manual (keep the data, delete the PV, or clear its claimRef)',
+  },
   evaluate({ view, sts }) {
     const out: Finding[] = [];
     for (const pv of view.snapshot.persistentVolumes) {

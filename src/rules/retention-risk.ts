@@ -31,6 +31,12 @@ export const retentionRisk: Rule = {
   id: 'retention-risk',
   title: 'Data-loss risk in claim retention or volume reclaim policy',
   rank: 80,
+  doc: {
+    severities: ['warning', 'info'],
+    meaning: '`whenScaled: Delete` (a scale-down deletes claims, and volumes with reclaim policy Delete): a warning while a scale-down is pending or a replica is unhealthy, info on a healthy StatefulSet; claims of unhealthy replicas bound to PVs with reclaim policy Delete (a recovery that deletes the claim deletes the data); info: claims left by a scale-down.',
+    signals: '`spec.persistentVolumeClaimRetentionPolicy`, PV `spec.persistentVolumeReclaimPolicy`, claims `<template>-<sts>-<n>` outside the ordinal range',
+    recoveries: 'manual (`whenScaled: Retain`, reclaim policy Retain)',
+  },
   evaluate({ view, sts }) {
     const out: Finding[] = [];
     const ns = view.snapshot.namespace;

@@ -56,6 +56,12 @@ export const rolloutStuck: Rule = {
   id: 'rollout-stuck',
   title: 'Rolling update stuck on a pod the controller will not replace (kubernetes#67250)',
   rank: 55,
+  doc: {
+    severities: ['critical'],
+    meaning: 'A rolling update (`updateRevision` ≠ `currentRevision`) waits forever on a pod that never became Running and Ready; the controller does not replace it, so a fixed template never reaches it (kubernetes#67250). Also a reverted template (`updateRevision` = `currentRevision`) with a pod still on the bad revision. Names the pod, its revision (old, intermediate or update) and both revisions, and the template diff between the pod\'s revision and where the recovery takes it; honours `partition`, `ordinals.start`, `OnDelete`, Parallel.',
+    signals: 'StatefulSet `status.currentRevision`/`updateRevision`, `spec.updateStrategy`, pod label `controller-revision-hash`, the pod\'s own state (the controller emits nothing)',
+    recoveries: '`delete-pod`, `rollback` (then delete), manual',
+  },
   evaluate({ view, sts }) {
     const current = sts.status?.currentRevision;
     const update = sts.status?.updateRevision;

@@ -37,6 +37,12 @@ export const scaleDownBlocked: Rule = {
   id: 'scale-down-blocked',
   title: 'Scale-down blocked behind an unhealthy pod',
   rank: 62,
+  doc: {
+    severities: ['critical'],
+    meaning: '`spec.replicas` was lowered but the condemned pods (ordinals ≥ start + replicas) stay, because under OrderedReady the controller waits on an unhealthy pod (a kept replica, or a lower unhealthy condemned pod); names that pod and the condemned ones.',
+    signals: '`spec.replicas`, `spec.podManagementPolicy`, the pods above the range and their state, the waited-on pod\'s conditions (the controller emits nothing)',
+    recoveries: 'manual (make the pod Ready), `delete-pod` (the condemned pod)',
+  },
   evaluate({ view, sts }) {
     if (!isOrderedReady(sts)) return [];
     const now = view.snapshot.now;

@@ -203,7 +203,24 @@ export interface Rule {
    * (a lost node before the pods it strands).
    */
   rank: number;
+  /** The rule's row of the README rule table (written by `npm run readme:rules`, src/rules/rule-table.ts). */
+  doc: RuleDoc;
   evaluate(ctx: RuleContext): Finding[];
+}
+
+/**
+ * What the README says about a rule, one Markdown cell each (inline code and links allowed; no
+ * `|` outside inline code, no line break).
+ */
+export interface RuleDoc {
+  /** The severities its findings can have. */
+  severities: Severity[];
+  /** What a finding means, in the user's terms. */
+  meaning: string;
+  /** The Kubernetes signals it reads: fields, conditions, event reasons and messages. */
+  signals: string;
+  /** The recoveries it proposes (the ids of `--action`, or manual steps); `—` for none. */
+  recoveries: string;
 }
 
 /** The reference to an object as findings print it. */

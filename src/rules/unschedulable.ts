@@ -144,6 +144,12 @@ export const unschedulable: Rule = {
   id: 'unschedulable',
   title: 'Pod cannot be scheduled',
   rank: 35,
+  doc: {
+    severities: ['critical'],
+    meaning: 'A pod is Pending because no node fits; the scheduler\'s message parsed per reason (insufficient resources with the pod\'s request and the largest node, taints, node selector/affinity, volume binding, cordoned, too many pods) and the dominant one named. Left to `pvc-unbound` / `volume-node-affinity` when those explain it.',
+    signals: 'pod `PodScheduled=False` `Unschedulable`, Warning `FailedScheduling` "0/N nodes are available: ...", node `status.allocatable`',
+    recoveries: 'manual (lower the request, tolerate, fix the selector, uncordon), `delete-pod` after the fix',
+  },
   evaluate({ view, sts }) {
     const out: Finding[] = [];
     for (const pod of view.podsOf(sts)) {

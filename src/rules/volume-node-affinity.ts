@@ -76,6 +76,12 @@ export const volumeNodeAffinity: Rule = {
   id: 'volume-node-affinity',
   title: 'Pod pinned by its volume to a lost node',
   rank: 20,
+  doc: {
+    severities: ['critical'],
+    meaning: 'A Pending pod cannot be scheduled because the PV its claim is bound to (typically a local PV) may only be used on nodes that are NotReady, unreachable, cordoned or deleted; follows pod → claim → PV `spec.nodeAffinity` → node.',
+    signals: 'Warning `FailedScheduling` with `node(s) didn\'t match PersistentVolume\'s node affinity` (1.33+) or `node(s) had volume node affinity conflict` (≤1.32), taint reasons `node(s) had untolerated taint(s)` / `… taint {node.kubernetes.io/unreachable: }`; PV `spec.nodeAffinity`, reclaim policy; node Ready condition, taints, `spec.unschedulable`, or its absence',
+    recoveries: 'manual (bring the node back), `delete-pvc-and-pod` (this replica\'s data is lost and must be rebuilt by the workload)',
+  },
   evaluate({ view, sts }) {
     const out: Finding[] = [];
     for (const pod of view.podsOf(sts)) {

@@ -1,11 +1,13 @@
 /**
  * The Prompter: every question `sts-doctor recover` asks goes through this interface, so the
- * business code never sees React. On a TTY the ink implementation (src/ui/ink/) is loaded
- * lazily — a headless run never loads ink or React. Without a TTY the policy is deny by default:
- * nothing is asked, and nothing is written unless `--yes` was passed together with `--action`.
+ * business code never sees React. On a terminal (stdin and stderr) the ink implementation
+ * (src/ui/ink/) is loaded lazily — a headless run never loads ink or React. Without one the
+ * policy is deny by default: nothing is asked, and nothing is written unless `--yes` was passed
+ * together with `--action`.
  */
 import isInCi from 'is-in-ci';
 import type { Finding, RecoveryOption } from '../rules/types.js';
+import type { Confirmation } from '../recovery/plan.js';
 
 /** The questions of the recovery flow. Every method resolves `undefined`/`false` when the user cancels (Esc, Ctrl+C). */
 export interface Prompter {
@@ -15,12 +17,13 @@ export interface Prompter {
   chooseFinding(findings: Finding[]): Promise<Finding | undefined>;
   /** Pick one of the finding's recoveries. */
   chooseRecovery(finding: Finding, options: RecoveryOption[]): Promise<RecoveryOption | undefined>;
-  /** Show the plan (plain text) and ask whether to go on. */
+  /** Show the plan of manual steps (plain text) and ask whether to wait for them. */
   showPlan(planText: string): Promise<boolean>;
-  /** A plain yes/no question. */
-  confirm(question: string): Promise<boolean>;
-  /** Ask the user to type `name` exactly (destructive actions). */
-  confirmName(question: string, name: string): Promise<boolean>;
+  /**
+   * Show the plan (plain text) and ask its one confirmation: a yes/no question, or the object's
+   * name to type (destructive actions).
+   */
+  confirmPlan(planText: string, confirm: Confirmation): Promise<boolean>;
 }
 
 /**
@@ -39,20 +42,26 @@ export class NonInteractivePrompter implements Prompter {
   async showPlan(): Promise<boolean> {
     return this.yes;
   }
-  async confirm(): Promise<boolean> {
-    return this.yes;
-  }
-  async confirmName(): Promise<boolean> {
+  async confirmPlan(): Promise<boolean> {
     return this.yes;
   }
 }
 
+/** The streams whose terminals decide whether a person can answer. */
+export interface TerminalStreams {
+  stdin: { isTTY?: boolean };
+  stderr: { isTTY?: boolean };
+  stdout?: { isTTY?: boolean };
+}
+
 /**
- * True when both stdin and stdout are terminals (a person can answer) and this is not a CI run
- * (`CI` / `CONTINUOUS_INTEGRATION` set, as ink detects it: ink would not redraw its prompts there).
+ * True when stdin and stderr are terminals (the prompts are read from stdin and drawn on stderr,
+ * so `sts-doctor recover quiz | tee log` still asks; stdout does not count) and this is not a
+ * CI run (`CI` / `CONTINUOUS_INTEGRATION` set, as ink detects it: ink would not redraw its
+ * prompts there).
  */
-export function isInteractive(stdin: { isTTY?: boolean } = process.stdin, stdout: { isTTY?: boolean } = process.stdout, ci: boolean = isInCi): boolean {
-  return Boolean(stdin.isTTY && stdout.isTTY) && !ci;
+export function isInteractive(streams: TerminalStreams = process, ci: boolean = isInCi): boolean {
+  return Boolean(streams.stdin.isTTY && streams.stderr.isTTY) && !ci;
 }
 
 /**

@@ -51,7 +51,7 @@ describe('single executable', () => {
   it('is released as sts-doctor_linux_amd64.tar.gz with kubectl-sts_doctor, LICENSE and the third-party licences, and a sha256 file', () => {
     const tgz = join(repoRoot, 'release', artifact);
     const listing = execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8' }).trim().split('\n').sort();
-    expect(listing).toEqual(['LICENSE', 'THIRD-PARTY-LICENSES.txt', 'kubectl-sts_doctor']);
+    expect(listing).toEqual(['LICENSE', 'THIRD-PARTY-LICENSES.txt', 'kubectl-sts_doctor', 'kubectl_complete-sts_doctor']);
     const sha = createHash('sha256').update(readFileSync(tgz)).digest('hex');
     expect(readFileSync(`${tgz}.sha256`, 'utf8')).toBe(`${sha}  ${artifact}\n`);
     expect(readFileSync(join(dir, 'THIRD-PARTY-LICENSES.txt'), 'utf8')).toMatch(/^@kubernetes\/client-node@1\.4\.\d+ \(Apache-2\.0\)$/m);

@@ -44,8 +44,8 @@ beforeAll(() => {
 
 describe('npm package', () => {
   it('holds the bundle, the bins, README and LICENSE, and nothing from tests, examples, sources or source maps', () => {
-    expect(packedFiles).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'bin/sts-doctor.js', 'dist/cli.js', 'dist/THIRD-PARTY-LICENSES.txt']));
-    const unexpected = packedFiles.filter((f) => !/^(package\.json|README\.md|LICENSE|bin\/sts-doctor\.js|dist\/[^/]+\.(js|txt))$/.test(f));
+    expect(packedFiles).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'bin/sts-doctor.js', 'bin/kubectl_complete-sts_doctor', 'dist/cli.js', 'dist/THIRD-PARTY-LICENSES.txt']));
+    const unexpected = packedFiles.filter((f) => !/^(package\.json|README\.md|LICENSE|bin\/(sts-doctor\.js|kubectl_complete-sts_doctor)|dist\/[^/]+\.(js|txt))$/.test(f));
     expect(unexpected).toEqual([]);
     expect(packedFiles.filter((f) => /^(test|examples|src|scripts)\/|\.map$/.test(f))).toEqual([]);
   });
@@ -79,6 +79,10 @@ describe('npm package', () => {
     expect(help.status, help.stderr).toBe(0);
     expect(help.stdout).toMatch(/^Usage: sts-doctor /);
     expect(help.stdout).toMatch(/diagnose \[options\] \[name\]/);
+    // kubectl's plugin completion: kubectl_complete-sts_doctor answers through kubectl-sts_doctor next to it.
+    const completion = installed('kubectl_complete-sts_doctor', ['rec'], cwd);
+    expect(completion.status, completion.stderr).toBe(0);
+    expect(completion.stdout).toBe('recover\n:4\n');
   });
 
   it('diagnoses a dump that is not in the repository', () => {

@@ -1,7 +1,9 @@
 // End to end through a real terminal: `sts-doctor recover quiz` in a tmux pane, driven with
-// send-keys and read with capture-pane, against the real control plane. Skipped only when tmux
-// is not installed.
+// send-keys (and paste-buffer, for a paste) and read with capture-pane, against the real control
+// plane. Skipped only when tmux is not installed.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kubeconfigPath, repoRoot, waitFor } from '../scenarios/cluster.mjs';
@@ -22,10 +24,26 @@ function tmux(...args: string[]): string {
 /** The pane's text, wrapped lines joined. */
 const screen = (): string => tmux('capture-pane', '-p', '-J', '-t', session, '-S', '-300');
 
-function start(ns: string): void {
-  // A person at a terminal: not a CI run (sts-doctor, like ink, never prompts under CI=...).
-  const cmd = `cd ${repoRoot} && env -u CI -u CONTINUOUS_INTEGRATION KUBECONFIG=${kubeconfigPath()} NO_COLOR=1 HOME=/nonexistent node ${join('bin', 'sts-doctor.js')} recover quiz -n ${ns} --timeout 120s --audit-log /dev/null; echo EXIT=$?; sleep 600`;
-  tmux('new-session', '-d', '-s', session, '-x', '220', '-y', '60', cmd);
+const work = mkdtempSync(join(tmpdir(), 'sts-doctor-tty-'));
+
+/**
+ * Runs `recover quiz` in a new tmux pane (bash), as a person at a terminal: not a CI run
+ * (sts-doctor, like ink, never prompts under CI=...). `extra` is appended to the command line
+ * (e.g. `| tee FILE`); the exit code of sts-doctor is printed as EXIT=N.
+ */
+function start(ns: string, extra = ''): void {
+  const script = join(work, `run-${ns}.sh`);
+  writeFileSync(
+    script,
+    `cd ${repoRoot}\nenv -u CI -u CONTINUOUS_INTEGRATION KUBECONFIG=${kubeconfigPath()} NO_COLOR=1 HOME=/nonexistent XDG_STATE_HOME=${work} node ${join('bin', 'sts-doctor.js')} recover quiz -n ${ns} --timeout 120s ${extra}\necho EXIT=\${PIPESTATUS[0]}\nsleep 600\n`,
+  );
+  tmux('new-session', '-d', '-s', session, '-x', '220', '-y', '60', `bash ${script}`);
+}
+
+/** Pastes `text` as a terminal delivers a paste: one chunk (tmux turns the LF into CR, as terminals do). */
+function paste(text: string): void {
+  tmux('set-buffer', '-b', session, '--', text);
+  tmux('paste-buffer', '-b', session, '-d', '-t', session);
 }
 
 const keys = (...k: string[]): string => tmux('send-keys', '-t', session, ...k);
@@ -50,19 +68,22 @@ afterAll(() => {
 });
 
 describe.skipIf(!hasTmux)('recover through a real terminal (tmux)', () => {
-  it('Esc cancels with nothing written; then pick the root cause (the stall folded under it), read the plan, confirm: all 3 Ready', async () => {
+  it('| tee keeps the prompts; Esc cancels with nothing written; then pick the root cause, read the plan, answer its one question with a pasted "y" and a newline: all 3 Ready; the audit log goes to its file', async () => {
     const ns = namespaceFor('recovery-tty');
     created.push(ns);
     await deployStalled(ns);
     fixReadinessTemplate(ns);
     const before = objectVersions(ns);
 
-    start(ns);
+    // stdout piped to tee: the prompts are drawn on stderr, so they are still shown.
+    const log = join(work, 'tee.log');
+    start(ns, `| tee ${log}`);
     await until('the finding list', /Which problem do you want to fix\?/);
     keys('Escape');
     const cancelled = await until('the exit', /EXIT=\d/);
     expect(cancelled).toContain('Cancelled: nothing was written.');
     expect(cancelled).toContain('EXIT=1');
+    expect(readFileSync(log, 'utf8')).toContain('Cancelled: nothing was written.');
     expect(objectVersions(ns)).toEqual(before);
     tmux('kill-session', '-t', session);
 
@@ -74,15 +95,25 @@ describe.skipIf(!hasTmux)('recover through a real terminal (tmux)', () => {
     await until('the recovery list', /How do you want to recover from probe-failing quiz-0\?/);
     await select(/How do you want to recover/, /Delete pod quiz-0/);
     keys('Enter');
-    const plan = await until('the plan', /Go on with this plan\?/);
+    // One question per plan: the plan's own, below the plan.
+    const plan = await until('the plan and its question', /Delete pod quiz-0\? \(y\/N/);
     expect(plan).toContain('Plan: Delete pod quiz-0 so it is recreated from the current template');
     expect(plan).toMatch(/DELETE \/api\/v1\/namespaces\/\S+\/pods\/quiz-0/);
-    keys('y');
-    await until('the confirmation', /Delete pod quiz-0\? \(y\/N/);
-    keys('y');
+    expect(plan).not.toContain('Go on with this plan?');
+    paste('y\n');
     const done = await until('the exit', /EXIT=\d/, 150_000);
+    expect(done).toMatch(/✔ Delete pod quiz-0\? yes/);
     expect(done).toMatch(/StatefulSet \S+\/quiz is healthy: 3\/3 ready/);
     expect(done).toContain('EXIT=0');
+    // The audit log: its path named once, no JSON on the terminal, the dry run and the delete in the file.
+    const auditFile = join(work, 'sts-doctor', 'audit.log');
+    expect(done.split(`audit log: ${auditFile}`)).toHaveLength(2);
+    expect(done).not.toContain('"recovery":');
+    const audit = readFileSync(auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { dryRun: boolean; method: string; result: string });
+    expect(audit.filter((a) => a.method === 'DELETE').map((a) => [a.dryRun, a.result])).toEqual([
+      [true, 'ok'],
+      [false, 'ok'],
+    ]);
     const pods = quizPods(ns);
     expect(Object.values(pods).filter((p) => isReady(p))).toHaveLength(3);
     expect(recoveryEvents(ns)).toHaveLength(1);

@@ -116,7 +116,8 @@ describe('recover: safety', () => {
       interactive: true,
       chooseFinding: async () => undefined,
       chooseRecovery: async () => undefined,
-      showPlan: async () => {
+      showPlan: async () => true,
+      confirmPlan: async () => {
         kubectl(['-n', ns, 'delete', 'pod', 'quiz-0', '--wait=false']);
         replacement = await waitFor('quiz-0 recreated with a new uid', () => {
           const p = quizPods(ns)['quiz-0'] as Pod | undefined;
@@ -124,8 +125,6 @@ describe('recover: safety', () => {
         });
         return true;
       },
-      confirm: async () => true,
-      confirmName: async () => true,
     };
     const outLines: string[] = [];
     const errLines: string[] = [];

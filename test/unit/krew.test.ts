@@ -32,7 +32,7 @@ describe('krew manifest', () => {
     expect(p.selector).toEqual({ matchLabels: { os: 'linux', arch: 'amd64' } });
     expect(p.uri).toMatch(new RegExp(`^https://github\\.com/[\\w.-]+/[\\w.-]+/releases/download/v${pkg.version.replace(/\./g, '\\.')}/${ARTIFACT.replace(/\./g, '\\.')}$`));
     expect(p.bin).toBe('kubectl-sts_doctor');
-    expect(p.files.map((f: { from: string }) => f.from)).toEqual(['kubectl-sts_doctor', 'LICENSE', 'THIRD-PARTY-LICENSES.txt']);
+    expect(p.files.map((f: { from: string }) => f.from)).toEqual(['kubectl-sts_doctor', 'kubectl_complete-sts_doctor', 'LICENSE', 'THIRD-PARTY-LICENSES.txt']);
     expect(p.sha256).toBe(SHA256_PLACEHOLDER);
   });
 

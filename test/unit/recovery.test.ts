@@ -386,10 +386,9 @@ describe('non-interactive policy', () => {
     const p = new NonInteractivePrompter(false);
     expect(p.interactive).toBe(false);
     expect(await p.chooseFinding()).toBeUndefined();
-    expect(await p.confirm()).toBe(false);
-    expect(await p.confirmName()).toBe(false);
+    expect(await p.confirmPlan()).toBe(false);
     expect(await p.showPlan()).toBe(false);
-    expect(await new NonInteractivePrompter(true).confirmName()).toBe(true);
+    expect(await new NonInteractivePrompter(true).confirmPlan()).toBe(true);
   });
 });
 
@@ -441,7 +440,7 @@ describe('ink prompts (unstyled frames)', () => {
     }
   });
 
-  it('TypeName: only the exact name confirms; Esc cancels', async () => {
+  it('TypeName: only the exact name confirms; a wrong one asks again; Esc cancels', async () => {
     let answer: boolean | undefined;
     let ui = render(createElement(TypeName, { message: 'Type quiz-1', name: 'quiz-1', onDone: (v) => (answer = v) }));
     await tick();
@@ -462,7 +461,9 @@ describe('ink prompts (unstyled frames)', () => {
     await tick();
     ui.stdin.write('\r');
     await tick();
-    expect(answer).toBe(false);
+    // A wrong name asks again (test/unit/prompts.test.ts: up to 3 times).
+    expect(answer).toBeUndefined();
+    expect(ui.lastFrame()).toContain('"quiz-2" is not quiz-1');
     ui.unmount();
 
     answer = undefined;
@@ -474,16 +475,5 @@ describe('ink prompts (unstyled frames)', () => {
     await tick();
     expect(answer).toBe(false);
     ui.unmount();
-  });
-});
-
-describe('isInteractive', () => {
-  it('asks only a person at a terminal, never in CI', async () => {
-    const { isInteractive } = await import('../../src/ui/prompter.js');
-    const tty = { isTTY: true };
-    expect(isInteractive(tty, tty, false)).toBe(true);
-    expect(isInteractive(tty, tty, true)).toBe(false);
-    expect(isInteractive({ isTTY: false }, tty, false)).toBe(false);
-    expect(isInteractive(tty, {}, false)).toBe(false);
   });
 });

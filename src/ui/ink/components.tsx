@@ -3,8 +3,9 @@
  * answer through `onDone`; Esc and Ctrl+C answer "cancelled" (`undefined` or `false`).
  * Rendered only through src/ui/ink/prompter.ts, which loads lazily on a TTY.
  */
-import { Box, Text, useInput } from 'ink';
+import { Box, Text, useInput, useStdout } from 'ink';
 import { useState } from 'react';
+import { indentWrap, outputWidth } from '../../report/layout.js';
 
 /** One entry of a selection list. */
 export interface SelectItem {
@@ -16,8 +17,28 @@ function isCancel(input: string, key: { escape?: boolean; ctrl?: boolean }): boo
   return Boolean(key.escape) || (Boolean(key.ctrl) && input === 'c');
 }
 
+/**
+ * One answer from one keypress or one pasted chunk: a terminal delivers a paste as one chunk, so
+ * `quiz-1\r\n` is the text `quiz-1` and Enter. Returns the text before the first line break
+ * (`submitted`: a line break or Enter ended it) or the whole chunk (`submitted` false).
+ */
+export function readChunk(input: string, key: { return?: boolean }): { text: string; submitted: boolean } {
+  const end = input.search(/[\r\n]/);
+  if (end >= 0) return { text: input.slice(0, end), submitted: true };
+  return { text: input, submitted: Boolean(key.return) };
+}
+
+/** Printable characters only: a paste can carry control characters (the rest is dropped). */
+function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+}
+
 /** Pick one item with ↑/↓ (or j/k) and Enter; Esc or Ctrl+C cancels (`undefined`). */
 export function Select({ message, items, onDone }: { message: string; items: SelectItem[]; onDone: (index: number | undefined) => void }) {
+  const { stdout } = useStdout();
+  // Hints are wrapped at word boundaries to the terminal's width by the layout engine.
+  const width = outputWidth(stdout);
   const [index, setIndex] = useState(0);
   const [done, setDone] = useState(false);
   useInput((input, key) => {
@@ -41,7 +62,7 @@ export function Select({ message, items, onDone }: { message: string; items: Sel
             {i === index ? '❯ ' : '  '}
             {item.label}
           </Text>
-          {item.hint && i === index ? <Text dimColor>{'    ' + item.hint}</Text> : null}
+          {item.hint && i === index ? <Text dimColor>{indentWrap(item.hint, width, '    ').join('\n')}</Text> : null}
         </Box>
       ))}
       <Text dimColor>↑/↓ to move, Enter to choose, Esc to cancel</Text>
@@ -49,18 +70,23 @@ export function Select({ message, items, onDone }: { message: string; items: Sel
   );
 }
 
-/** A yes/no question with an optional body (the plan); `y` or Enter on "yes"... default No. Esc/Ctrl+C: false. */
+/**
+ * A yes/no question with an optional body (the plan): `y`/`yes` confirms, `n`/`no`, Enter alone
+ * (the default, No), Esc or Ctrl+C refuse. A pasted answer with its line break (`y\n`) counts.
+ */
 export function Confirm({ message, body, onDone }: { message: string; body?: string; onDone: (yes: boolean) => void }) {
   const [done, setDone] = useState(false);
+  const answer = (yes: boolean): void => {
+    setDone(true);
+    onDone(yes);
+  };
   useInput((input, key) => {
     if (done) return;
-    if (isCancel(input, key) || input === 'n' || input === 'N' || key.return) {
-      setDone(true);
-      onDone(false);
-    } else if (input === 'y' || input === 'Y') {
-      setDone(true);
-      onDone(true);
-    }
+    if (isCancel(input, key)) return answer(false);
+    const { text, submitted } = readChunk(input, key);
+    const word = text.trim().toLowerCase();
+    if (word === 'y' || word === 'yes') answer(true);
+    else if (word === 'n' || word === 'no' || (submitted && word === '')) answer(false);
   });
   return (
     <Box flexDirection="column">
@@ -72,24 +98,45 @@ export function Confirm({ message, body, onDone }: { message: string; body?: str
   );
 }
 
-/** Type `name` exactly and press Enter to confirm a destructive action; anything else, Esc or Ctrl+C: false. */
-export function TypeName({ message, name, onDone }: { message: string; name: string; onDone: (ok: boolean) => void }) {
+/** How many wrong names {@link TypeName} takes before it cancels. */
+export const NAME_ATTEMPTS = 3;
+
+/**
+ * Type `name` and press Enter to confirm a destructive action (optionally below `body`, the
+ * plan). Surrounding spaces and a pasted line break are forgiven; a wrong name asks again, saying
+ * what was typed, up to {@link NAME_ATTEMPTS} times, then answers false; an empty Enter is not a
+ * try. Esc or Ctrl+C: false at once.
+ */
+export function TypeName({ message, name, body, onDone }: { message: string; name: string; body?: string; onDone: (ok: boolean) => void }) {
   const [value, setValue] = useState('');
+  const [wrong, setWrong] = useState<string[]>([]);
   const [done, setDone] = useState(false);
+  const answer = (ok: boolean): void => {
+    setDone(true);
+    onDone(ok);
+  };
   useInput((input, key) => {
     if (done) return;
-    if (isCancel(input, key)) {
-      setDone(true);
-      onDone(false);
-    } else if (key.return) {
-      setDone(true);
-      onDone(value === name);
-    } else if (key.backspace || key.delete) setValue((v) => v.slice(0, -1));
-    else if (input && !key.ctrl && !key.meta) setValue((v) => v + input);
+    if (isCancel(input, key)) return answer(false);
+    if (key.backspace || key.delete) return setValue((v) => v.slice(0, -1));
+    if (key.ctrl || (key.meta && !key.return)) return;
+    const { text, submitted } = readChunk(input, key);
+    const typed = value + printable(text);
+    if (!submitted) return setValue(typed);
+    const candidate = typed.trim();
+    if (candidate === '') return setValue('');
+    if (candidate === name) return answer(true);
+    const tries = [...wrong, candidate];
+    if (tries.length >= NAME_ATTEMPTS) return answer(false);
+    setWrong(tries);
+    setValue('');
   });
+  const left = NAME_ATTEMPTS - wrong.length;
   return (
     <Box flexDirection="column">
+      {body ? <Text>{body}</Text> : null}
       <Text bold>{message}</Text>
+      {wrong.length ? <Text color="yellow">{`"${wrong[wrong.length - 1]}" is not ${name}: type it again (${left} ${left === 1 ? 'try' : 'tries'} left)`}</Text> : null}
       <Text>
         <Text color="red">{'> '}</Text>
         {value}

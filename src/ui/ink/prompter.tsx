@@ -6,8 +6,9 @@
 import { render } from 'ink';
 import type { ReactElement } from 'react';
 import type { Finding, RecoveryOption } from '../../rules/types.js';
+import type { Confirmation } from '../../recovery/plan.js';
 import type { Prompter } from '../prompter.js';
-import { Confirm, Select, TypeName } from './components.js';
+import { Confirm, Select, TypeName, type SelectItem } from './components.js';
 import { sanitizeText as t } from '../../report/sanitize.js';
 
 /**
@@ -32,12 +33,20 @@ export function findingLabel(f: Finding): string {
   return t(`${f.severity.toUpperCase()} ${f.rule} ${f.subject.kind}/${f.subject.name}: ${f.summary}`, false);
 }
 
+/**
+ * A finding as an entry of the picker: its label, and its whole explanation as the hint (the
+ * picker wraps it to the terminal's width; a finding's texts are bounded when it is built).
+ */
+export function findingItem(f: Finding): SelectItem {
+  return { label: findingLabel(f), hint: t(f.explanation) };
+}
+
 export class InkPrompter implements Prompter {
   readonly interactive = true;
 
   async chooseFinding(findings: Finding[]): Promise<Finding | undefined> {
     const i = await ask<number | undefined>(
-      (done) => <Select message="Which problem do you want to fix?" items={findings.map((f) => ({ label: findingLabel(f), hint: t(f.explanation.slice(0, 200)) }))} onDone={done} />,
+      (done) => <Select message="Which problem do you want to fix?" items={findings.map(findingItem)} onDone={done} />,
       (a) => (a === undefined ? undefined : `✔ Problem: ${findingLabel(findings[a]!)}`),
     );
     return i === undefined ? undefined : findings[i];
@@ -66,17 +75,16 @@ export class InkPrompter implements Prompter {
     );
   }
 
-  confirm(question: string): Promise<boolean> {
+  confirmPlan(planText: string, confirm: Confirmation): Promise<boolean> {
+    // One question per plan, below the plan, which stays on the screen: it is what was agreed to.
+    if (confirm.type === 'name')
+      return ask<boolean>(
+        (done) => <TypeName body={t(planText)} message={t(`${confirm.question}:`)} name={t(confirm.name)} onDone={done} />,
+        (a) => `${planText.trimEnd()}\n${a ? '✔' : '✖'} ${confirm.question}: ${a ? confirm.name : 'not confirmed'}`,
+      );
     return ask<boolean>(
-      (done) => <Confirm message={t(question)} onDone={done} />,
-      (a) => `${a ? '✔' : '✖'} ${question} ${a ? 'yes' : 'no'}`,
-    );
-  }
-
-  confirmName(question: string, name: string): Promise<boolean> {
-    return ask<boolean>(
-      (done) => <TypeName message={t(`${question}:`)} name={t(name)} onDone={done} />,
-      (a) => `${a ? '✔' : '✖'} ${question}: ${a ? name : 'not confirmed'}`,
+      (done) => <Confirm body={t(planText)} message={t(confirm.question)} onDone={done} />,
+      (a) => `${planText.trimEnd()}\n${a ? '✔' : '✖'} ${confirm.question} ${a ? 'yes' : 'no'}`,
     );
   }
 }
