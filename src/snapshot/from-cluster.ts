@@ -354,7 +354,8 @@ async function readNamed(client: KubeClient, ns: string, statefulSets: StatefulS
       gaps: [],
     };
   } catch (err) {
-    if (err instanceof ApiError) return undefined;
+    // Credentials rejected stay fatal; any other failure (403, an outage, no Table): list whole.
+    if (err instanceof ApiError && err.status !== 401) return undefined;
     throw err;
   }
 }

@@ -30,7 +30,7 @@ beforeAll(async () => {
 afterAll(() => proxy?.close());
 
 describe('a busy namespace: the cost follows the suspects, not the namespace', () => {
-  it('quiz healthy beside 2,000 events: 13 requests, under 1 MiB received, at most 8 connections', async () => {
+  it('quiz healthy beside 2,000 events and 300 PVs: nodes and PVs by name, at most 18 requests, under 1 MiB received, at most 8 connections', async () => {
     proxy.setRules([]);
     const before = proxy.log.length;
     const r = await runCli(['diagnose', 'quiz', '-n', ns, '-o', 'json'], { KUBECONFIG: kubeconfig });
@@ -39,8 +39,15 @@ describe('a busy namespace: the cost follows the suspects, not the namespace', (
     expect(d.statefulSets[0]!.healthy).toBe(true);
     const log = proxy.log.slice(before);
     expect(d.source).toMatchObject({ type: 'cluster', requests: log.length });
-    // The 300 PVs take a page of their own at most: 13 or 14 requests.
-    expect(log.length).toBeLessThanOrEqual(14);
+    // Nodes and PVs by name: one GET per node of the pods and per PV of the claims, and the PV
+    // Table (one row per PV, no objects); no LIST of nodes, PVs or attachments.
+    const paths = log.map((l) => decodeURIComponent(l.path));
+    const nodes = new Set(d.statefulSets[0]!.table.map((r) => r.node));
+    expect(paths.filter((p) => p.startsWith('/api/v1/nodes/')).sort()).toEqual([...nodes].map((n) => `/api/v1/nodes/${n}`).sort());
+    expect(paths.filter((p) => /^\/api\/v1\/persistentvolumes\/[^?]+$/.test(p))).toHaveLength(3);
+    expect(paths.filter((p) => p.startsWith('/api/v1/persistentvolumes?'))).toEqual([expect.stringContaining('includeObject=None')]);
+    expect(paths.filter((p) => /^\/api\/v1\/nodes(\?|$)|volumeattachments(\?|$)/.test(p))).toEqual([]);
+    expect(log.length).toBe(10 + nodes.size + 3 + 1);
     // The namespace's events are never listed whole: only the StatefulSet's, by involvedObject.
     const events = log.filter((l) => l.path.startsWith(`/api/v1/namespaces/${ns}/events`));
     expect(events).toHaveLength(1);
@@ -56,7 +63,10 @@ describe('a busy namespace: the cost follows the suspects, not the namespace', (
     const r = await runCli(['diagnose', 'quiz', '-n', bad, '-o', 'json'], { KUBECONFIG: kubeconfig });
     expect(r.code, r.stderr).toBe(1);
     const d = JSON.parse(r.stdout) as Diagnosis;
-    const paths = proxy.log.slice(before).map((l) => decodeURIComponent(l.path)).filter((p) => p.startsWith(`/api/v1/namespaces/${bad}/events`));
+    const all = proxy.log.slice(before).map((l) => decodeURIComponent(l.path));
+    // A pod that is not Ready: nodes, PVs and attachments are listed whole (any node may matter).
+    expect(all.filter((p) => /^\/api\/v1\/(nodes|persistentvolumes)\?/.test(p) && !p.includes('includeObject')).length).toBeGreaterThanOrEqual(2);
+    const paths = all.filter((p) => p.startsWith(`/api/v1/namespaces/${bad}/events`));
     expect(paths.every((p) => p.includes('fieldSelector=involvedObject.kind='))).toBe(true);
     expect(paths.some((p) => p.includes('involvedObject.kind=Pod,involvedObject.name=quiz-0'))).toBe(true);
     const f = d.findings.find((x) => x.rule === 'image-pull');
