@@ -123,6 +123,8 @@ export function snapshotToList(snapshots: Snapshot | Snapshot[], allNamespaces =
     gaps,
     read: COLLECTED_RESOURCES,
   };
+  // Read by name only: a one-namespace snapshot's own scope (-A always lists whole).
+  if (list.length === 1 && first?.scope) header.scope = { ...first.scope };
   const logs = list.filter((s) => s.containerLogs !== undefined);
   if (logs.length) header.containerLogs = logs.flatMap((s) => s.containerLogs!);
   if (first?.clusterDns) header.clusterDns = { ...first.clusterDns };

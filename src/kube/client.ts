@@ -46,7 +46,21 @@ export interface RequestOptions {
   contentType?: string;
   /** The answer is text, not JSON (`pods/<pod>/log`): returned as a string, sent accepting any media type. */
   text?: boolean;
+  /** The `Accept` header of a JSON answer (default `application/json`), e.g. the server-side Table of {@link KubeClient.listTable}. */
+  accept?: string;
 }
+
+/** A LIST as the server-side printer's Table (meta.k8s.io/v1 Table, `includeObject=None`): the column names and each row's cells. */
+export interface TableList {
+  columns: string[];
+  rows: unknown[][];
+}
+
+/** Rows per page of a {@link KubeClient.listTable} (a row is a few hundred bytes, not an object). */
+export const TABLE_PAGE_SIZE = 10_000;
+
+/** The Accept header of a Table LIST: the Table, else (a server that cannot print one) plain JSON. */
+const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
 
 /** One list page size; lists are read in pages of this many items. */
 export const PAGE_SIZE = 500;
@@ -173,7 +187,7 @@ export class KubeClient {
     const method = opts.method ?? 'GET';
     const what = `${method} ${url.pathname}`;
     const body = opts.body !== undefined ? JSON.stringify(opts.body) : undefined;
-    const headers: Record<string, string> = { Accept: opts.text ? '*/*' : 'application/json', 'Accept-Encoding': 'gzip', 'User-Agent': USER_AGENT };
+    const headers: Record<string, string> = { Accept: opts.text ? '*/*' : (opts.accept ?? 'application/json'), 'Accept-Encoding': 'gzip', 'User-Agent': USER_AGENT };
     if (body !== undefined) {
       headers['Content-Type'] = opts.contentType ?? (method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
       headers['Content-Length'] = String(Buffer.byteLength(body));
@@ -285,6 +299,29 @@ export class KubeClient {
       }
       cont = typeof page.metadata?.continue === 'string' && page.metadata.continue ? page.metadata.continue : undefined;
       if (!cont) return items;
+    }
+  }
+
+
+  /**
+   * Lists a collection as the server-side printer's Table, as `kubectl get` does: one row of
+   * printed columns per object (for PVs: Name, Capacity, Access Modes, Reclaim Policy, Status,
+   * Claim, StorageClass, ...), without the objects (`includeObject=None`), in pages of
+   * {@link TABLE_PAGE_SIZE} rows, at most {@link MAX_PAGES} pages.
+   * @throws ApiError (without status) when the server answers something other than a Table; as {@link request}.
+   */
+  async listTable(path: string, query: Record<string, string | undefined> = {}): Promise<TableList> {
+    const out: TableList = { columns: [], rows: [] };
+    let cont: string | undefined;
+    for (let pages = 1; ; pages++) {
+      if (pages > MAX_PAGES) throw new ResponseLimitError(`LIST ${path}: more than ${MAX_PAGES} pages of ${TABLE_PAGE_SIZE} rows (metadata.continue never ends).`);
+      type Page = { kind?: string; columnDefinitions?: { name?: unknown }[]; rows?: { cells?: unknown }[]; metadata?: { continue?: string } };
+      const page = await this.request<Page>(path, { query: { ...query, includeObject: 'None', limit: TABLE_PAGE_SIZE, continue: cont }, accept: TABLE_ACCEPT });
+      if (page?.kind !== 'Table' || !Array.isArray(page.columnDefinitions) || !Array.isArray(page.rows)) throw new ApiError(`LIST ${path}: the API server did not answer with a Table.`);
+      if (pages === 1) out.columns = page.columnDefinitions.map((c) => (typeof c?.name === 'string' ? c.name : ''));
+      for (const row of page.rows) if (Array.isArray(row?.cells)) out.rows.push(row.cells as unknown[]);
+      cont = typeof page.metadata?.continue === 'string' && page.metadata.continue ? page.metadata.continue : undefined;
+      if (!cont) return out;
     }
   }
 }

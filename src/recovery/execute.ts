@@ -12,12 +12,12 @@
 import { hostname, userInfo } from 'node:os';
 import { ApiError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
-import { toTimestamp } from '../snapshot/view.js';
+import { RECOVERY_EVENT_REASON, toTimestamp } from '../snapshot/view.js';
 import type { ApiCall, Plan, PlanStep } from './plan.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Reason of the Events sts-doctor records on the StatefulSet. */
-export const EVENT_REASON = 'StsDoctorRecovery';
+export const EVENT_REASON = RECOVERY_EVENT_REASON;
 /** `source.component` / `reportingComponent` of those Events. */
 export const EVENT_COMPONENT = 'sts-doctor';
 

@@ -10,6 +10,7 @@ import {
   claimName,
   condition,
   formatAge,
+  hostTermNodes,
   isPodReady,
   isRunningAndReady,
   isTerminating,
@@ -160,25 +161,25 @@ export function heartbeatSource(h: Heartbeat, node: string): string {
   return h.source === 'Lease' ? `Lease ${NODE_LEASE_NAMESPACE}/${node}` : 'Ready condition';
 }
 
-const HOSTNAME_LABEL = 'kubernetes.io/hostname';
-
 /**
  * The nodes a PV's `spec.nodeAffinity` allows (one place for every rule and plan). Terms that
  * only name hosts (`kubernetes.io/hostname In` in matchExpressions, or `metadata.name In` in
  * matchFields) give those names even when the nodes no longer exist; other terms (a zone, a
  * custom label, several requirements) give the existing nodes whose labels and fields match.
- * Empty when the PV has no node affinity.
+ * Empty when the PV has no node affinity. With nodes read by name only (view.holdsAll), the
+ * matching nodes are among those read: the live read reads every node when a PV it reads has
+ * such a term (from-cluster.ts needsWholeReads).
  */
 export function pinnedNodes(view: SnapshotView, pv: PersistentVolume): string[] {
   const names = new Set<string>();
   for (const term of pv.spec.nodeAffinity?.required?.nodeSelectorTerms ?? []) {
-    const exprs = term.matchExpressions ?? [];
-    const fields = term.matchFields ?? [];
-    const host = exprs.find((e) => e.key === HOSTNAME_LABEL && e.operator === 'In') ?? fields.find((f) => f.key === 'metadata.name' && f.operator === 'In');
-    if (host && exprs.length + fields.length === 1) {
-      for (const v of host.values ?? []) names.add(v);
+    const hosts = hostTermNodes(term);
+    if (hosts) {
+      for (const v of hosts) names.add(v);
       continue;
     }
+    const exprs = term.matchExpressions ?? [];
+    const fields = term.matchFields ?? [];
     for (const node of view.nodes.values()) {
       const labelsOk = selectorMatches({ matchExpressions: exprs }, node.metadata.labels);
       const fieldsOk = fields.every((f) => selectorMatches({ matchExpressions: [{ ...f, key: 'metadata.name' }] }, { 'metadata.name': node.metadata.name }));
@@ -255,7 +256,7 @@ export type NewClaimBinding = { ok: true; expect: BindExpectation } | { ok: fals
  * StorageClass (the template's, else the default class) has a provisioner, or an Available PV of
  * that class, at least the requested size and every requested access mode, not pre-bound to
  * another claim, whose node affinity (if any) allows a node that is Ready, schedulable and not in
- * `avoid`. `unchecked` when PVs or classes could not be read.
+ * `avoid`. `unchecked` when PVs or classes could not be read, or PVs or nodes were read by name only.
  */
 export function newClaimBinding(view: SnapshotView, sts: StatefulSet, template: string, ordinal: number, avoid: string[] = []): NewClaimBinding {
   const t = (sts.spec.volumeClaimTemplates ?? []).find((x) => x.metadata.name === template);
@@ -264,7 +265,8 @@ export function newClaimBinding(view: SnapshotView, sts: StatefulSet, template: 
   const className = spec.storageClassName === undefined || spec.storageClassName === null ? defaultStorageClass(view)?.metadata.name : spec.storageClassName;
   const size = spec.resources?.requests?.storage;
   const modes = spec.accessModes ?? [];
-  if (!view.canSee('persistentvolumes') || !view.canSee('storageclasses')) return { ok: true, expect: { via: 'unchecked', claim: name } };
+  // "No Available PV fits" needs every PV (and every node a PV may be pinned to), not only those read by name.
+  if (!view.holdsAll('persistentvolumes') || view.snapshot.scope?.nodes === 'named' || !view.canSee('storageclasses')) return { ok: true, expect: { via: 'unchecked', claim: name } };
   const sc = className ? view.storageClasses.get(className) : undefined;
   if (sc && sc.provisioner !== NO_PROVISIONER) return { ok: true, expect: { via: 'provisioner', claim: name, storageClass: sc.metadata.name, provisioner: sc.provisioner } };
   const want = parseQuantity(size) ?? 0;
@@ -435,7 +437,8 @@ export interface NodeState {
 export function nodeState(view: SnapshotView, name: string): NodeState {
   const node = view.nodes.get(name);
   if (!node) {
-    if (!view.canSee('nodes')) return { name, state: 'Unknown', cordoned: false, evidence: [] };
+    // Not read (forbidden), or nodes read by name only: unknown, never "deleted".
+    if (!view.holdsAll('nodes')) return { name, state: 'Unknown', cordoned: false, evidence: [] };
     return { name, state: 'Deleted', cordoned: false, evidence: [{ type: 'absence', object: { kind: 'Node', name }, label: 'not found', text: `Node ${name} does not exist` }] };
   }
   const ready = condition(node.status?.conditions, 'Ready');

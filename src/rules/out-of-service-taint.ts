@@ -11,15 +11,13 @@
  * is on, a node a PV of its claims is pinned to, or a node named by an sts-doctor recovery Event
  * (reason StsDoctorRecovery) on the StatefulSet.
  */
-import { condition } from '../snapshot/view.js';
+import { condition, RECOVERY_EVENT_REASON } from '../snapshot/view.js';
 import { pinnedNodes } from './facts.js';
 import { removeTaintOption } from './offers.js';
 import { eventEvidence, fieldEvidence, stsRef, type Evidence, type Finding, type Rule } from './types.js';
 
 /** The taint's key. */
 export const OUT_OF_SERVICE_KEY = 'node.kubernetes.io/out-of-service';
-/** Reason of the Events sts-doctor records on the StatefulSet for each write (src/recovery/execute.ts). */
-const RECOVERY_EVENT_REASON = 'StsDoctorRecovery';
 
 export const outOfServiceTaint: Rule = {
   id: 'out-of-service-taint',

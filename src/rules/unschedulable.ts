@@ -189,7 +189,8 @@ export const unschedulable: Rule = {
       const resource = parsed?.dominant.resource;
       if (category === 'insufficient-resources' && resource) {
         const requested = podRequest(pod, resource);
-        const largest = largestAllocatable(view.snapshot.nodes, resource);
+        // The largest node of the cluster: only when every node was read.
+        const largest = view.holdsAll('nodes') ? largestAllocatable(view.snapshot.nodes, resource) : undefined;
         if (requested !== undefined) {
           details.request = { resource, requested: formatQuantity(requested, resource), ...(largest ? { largestAllocatable: formatQuantity(largest.value, resource), node: largest.node.metadata.name } : {}) };
           const tooBig = largest !== undefined && requested > largest.value;

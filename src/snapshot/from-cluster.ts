@@ -37,8 +37,10 @@ import type {
   PersistentVolume,
   PersistentVolumeClaim,
   Pod,
+  ReadScope,
   ResourceName,
   ResourceQuota,
+  ScopedResource,
   Service,
   ServiceName,
   Snapshot,
@@ -47,7 +49,8 @@ import type {
   VolumeAttachment,
 } from './types.js';
 import { SERVICE_NAME_LABEL } from './types.js';
-import { claimOrdinal, clusterDnsSuspects, DEFAULT_CLUSTER_DNS, isRunningAndReady, podBelongsTo, selectorString, toTimestamp } from './view.js';
+import { createHash } from 'node:crypto';
+import { claimOrdinal, clusterDnsSuspects, condition, DEFAULT_CLUSTER_DNS, hostTermNodes, isRunningAndReady, podBelongsTo, RECOVERY_EVENT_REASON, selectorString, toTimestamp } from './view.js';
 import { trimSnapshot } from './normalize.js';
 import { checkStatefulSet } from './schema.js';
 import { boundLog, LOG_LIMIT_BYTES, LOG_REFRESH_SECONDS, LOG_TAIL_LINES, logRequests, type LogRequest } from './logs.js';
@@ -163,27 +166,233 @@ interface ClusterReads {
   volumeAttachments: VolumeAttachment[];
   gaps: Gap[];
   version: string | undefined;
+  /** Set when nodes, PVs and attachments were read by name only (types.ts ReadScope). */
+  scope?: Partial<Record<ScopedResource, ReadScope>>;
 }
 
-/** The cluster-scoped reads (nodes, PVs, classes, attachments) and GET /version: 5 requests. */
-async function readClusterScoped(client: KubeClient): Promise<ClusterReads> {
+/** The reads that never depend on the pods: storage classes and GET /version (2 requests). */
+interface BaseReads {
+  storageClasses: StorageClass[];
+  gaps: Gap[];
+  version: string | undefined;
+}
+
+async function readBase(client: KubeClient): Promise<BaseReads> {
   const gaps: Gap[] = [];
-  const [nodes, persistentVolumes, storageClasses, volumeAttachments, version] = await Promise.all([
-    readOrGap<Node>(client, 'nodes', '', gaps),
-    readOrGap<PersistentVolume>(client, 'persistentvolumes', '', gaps),
+  const [storageClasses, version] = await Promise.all([
     readOrGap<StorageClass>(client, 'storageclasses', '', gaps),
-    readOrGap<VolumeAttachment>(client, 'volumeattachments', '', gaps),
     client.get<{ gitVersion?: string }>('/version').catch(() => undefined),
   ]);
-  return { nodes, persistentVolumes, storageClasses, volumeAttachments, gaps, version: version?.gitVersion };
+  return { storageClasses, gaps, version: version?.gitVersion };
 }
+
+/** Nodes, PVs and attachments listed whole (3 LISTs, paged by 500). */
+async function readWhole(client: KubeClient): Promise<Pick<ClusterReads, 'nodes' | 'persistentVolumes' | 'volumeAttachments' | 'gaps'>> {
+  const gaps: Gap[] = [];
+  const [nodes, persistentVolumes, volumeAttachments] = await Promise.all([
+    readOrGap<Node>(client, 'nodes', '', gaps),
+    readOrGap<PersistentVolume>(client, 'persistentvolumes', '', gaps),
+    readOrGap<VolumeAttachment>(client, 'volumeattachments', '', gaps),
+  ]);
+  return { nodes, persistentVolumes, volumeAttachments, gaps };
+}
+
+/** The cluster-scoped reads listed whole (nodes, PVs, classes, attachments) and GET /version: 5 requests. */
+async function readClusterScoped(client: KubeClient): Promise<ClusterReads> {
+  const [base, whole] = await Promise.all([readBase(client), readWhole(client)]);
+  return { ...whole, storageClasses: base.storageClasses, version: base.version, gaps: [...whole.gaps, ...base.gaps] };
+}
+
+/** Most objects of one kind read by name (one GET each); with more, the kind is listed whole. */
+export const MAX_NAMED_READS = 20;
+
+/** The cluster-scoped objects a healthy StatefulSet's pods and claims name. */
+export interface NamedReads {
+  /** The nodes the pods are on. */
+  nodes: string[];
+  /** The PVs the claims are bound to (`spec.volumeName`). */
+  persistentVolumes: string[];
+}
+
+/**
+ * The pods of `statefulSets` and the claims their pods or claim templates name: the objects the
+ * events read and the by-name reads start from.
+ */
+function ownObjects(statefulSets: StatefulSet[], pods: Pod[], claims: PersistentVolumeClaim[]): { pods: Pod[]; claims: PersistentVolumeClaim[] } {
+  const own = pods.filter((p) => statefulSets.some((s) => podBelongsTo(p, s)));
+  const claimNames = new Set<string>();
+  for (const p of own) for (const v of p.spec.volumes ?? []) if (v.persistentVolumeClaim) claimNames.add(v.persistentVolumeClaim.claimName);
+  const ownClaims = claims.filter((c) => claimNames.has(c.metadata.name) || statefulSets.some((s) => claimOrdinal(s, c.metadata.name) !== undefined));
+  return { pods: own, claims: ownClaims };
+}
+
+/**
+ * The nodes and PVs to read by name instead of listing the cluster's, or undefined when the
+ * diagnosis may need more than the objects the StatefulSets name, and nodes, PVs and
+ * VolumeAttachments are listed whole as before. By name only when every StatefulSet has all its
+ * replicas (`spec.replicas` pods), every pod is Running and Ready on a node, every claim is
+ * Bound to a named PV, and there are at most {@link MAX_NAMED_READS} nodes and PVs. Otherwise a
+ * rule or plan may ask what the names cannot answer: whether any Available PV could bind a
+ * claim (pvc-unbound's bind pre-check, the planner's newClaimBinding), which node has the most
+ * allocatable (unschedulable), which nodes hold a volume (multi-attach), whether a node is gone
+ * (node-lost). What the named objects themselves show can still require the whole lists: see
+ * {@link needsWholeReads}.
+ */
+export function namedReads(statefulSets: StatefulSet[], pods: Pod[], claims: PersistentVolumeClaim[]): NamedReads | undefined {
+  if (statefulSets.length === 0) return undefined;
+  const own = ownObjects(statefulSets, pods, claims);
+  for (const s of statefulSets) if (own.pods.filter((p) => podBelongsTo(p, s)).length !== (s.spec.replicas ?? 1)) return undefined;
+  if (!own.pods.every((p) => isRunningAndReady(p) && p.spec.nodeName)) return undefined;
+  if (!own.claims.every((c) => c.status?.phase === 'Bound' && c.spec.volumeName)) return undefined;
+  const nodes = [...new Set(own.pods.map((p) => p.spec.nodeName!))].sort();
+  const persistentVolumes = [...new Set(own.claims.map((c) => c.spec.volumeName!))].sort();
+  if (nodes.length > MAX_NAMED_READS || persistentVolumes.length > MAX_NAMED_READS) return undefined;
+  return { nodes, persistentVolumes };
+}
+
+/** What the by-name reads found: the objects, and the PV index (the Table of every PV: name, status, claim). */
+export interface NamedResult {
+  nodes: Node[];
+  persistentVolumes: PersistentVolume[];
+  /** The Released PVs of the cluster whose claim (`<namespace>/<name>`) is one of the StatefulSets' claims, from the PV Table. */
+  releasedForSets: string[];
+}
+
+/**
+ * True when what the by-name reads found is not enough for the diagnosis, so that nodes, PVs
+ * and attachments must be listed whole after all: a named node or PV does not exist (404); a
+ * node is not Ready, is cordoned, or has a `node.kubernetes.io/` taint (node-lost,
+ * out-of-service-taint and the plans look at the other nodes then); a PV is not Bound, or its
+ * node affinity is not a list of host names among the nodes read (pinnedNodes would scan every
+ * node's labels); a Released PV names one of the StatefulSets' claims (released-volume reads
+ * it); or the StatefulSets' events hold an sts-doctor recovery event (out-of-service-taint reads
+ * the nodes those name).
+ */
+export function needsWholeReads(named: NamedReads, found: NamedResult, events: KubeEvent[]): boolean {
+  if (found.nodes.length !== named.nodes.length || found.persistentVolumes.length !== named.persistentVolumes.length) return true;
+  for (const n of found.nodes) {
+    if (condition(n.status?.conditions, 'Ready')?.status !== 'True' || n.spec?.unschedulable) return true;
+    if ((n.spec?.taints ?? []).some((t) => t.key.startsWith('node.kubernetes.io/'))) return true;
+  }
+  for (const pv of found.persistentVolumes) {
+    if (pv.status?.phase !== 'Bound') return true;
+    for (const term of pv.spec.nodeAffinity?.required?.nodeSelectorTerms ?? []) {
+      const hosts = hostTermNodes(term);
+      if (!hosts || !hosts.every((h) => named.nodes.includes(h))) return true;
+    }
+  }
+  if (found.releasedForSets.length) return true;
+  return events.some((e) => e.involvedObject.kind === 'StatefulSet' && e.reason === RECOVERY_EVENT_REASON);
+}
+
+/**
+ * The name the attach-detach controller's CSI attacher gives the VolumeAttachment of CSI volume
+ * `pv` on node `node`: `csi-<sha256(volumeHandle + driver + node)>` (Kubernetes
+ * pkg/volume/csi/csi_attacher.go, getAttachmentName). Undefined for a PV that is not CSI
+ * (in-tree volumes have no VolumeAttachment unless migrated to CSI; a migrated PV then names its
+ * driver in the attachment, which only the whole list shows).
+ */
+export function attachmentName(pv: PersistentVolume, node: string): string | undefined {
+  const csi = pv.spec.csi;
+  if (!csi?.driver || !csi.volumeHandle) return undefined;
+  return `csi-${createHash('sha256').update(`${csi.volumeHandle}${csi.driver}${node}`).digest('hex')}`;
+}
+
+/** GETs one cluster-scoped object; undefined when it does not exist (404). */
+async function getIfExists<T>(client: KubeClient, path: string): Promise<T | undefined> {
+  try {
+    return await client.get<T>(path);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return undefined;
+    throw err;
+  }
+}
+
+/** `kind` and `apiVersion` on an object read with GET, and no managedFields (as a LIST's items are trimmed). */
+function withListKind<T extends { apiVersion?: string; kind?: string; metadata: object }>(o: T, apiVersion: string, kind: string): T {
+  o.apiVersion ??= apiVersion;
+  o.kind ??= kind;
+  delete (o.metadata as Record<string, unknown>).managedFields;
+  return o;
+}
+
+/**
+ * The by-name reads of {@link namedReads}: one GET per node and per PV, and the PV Table (one
+ * LIST as `kubectl get pv` prints it, without the objects: enough to see whether a Released PV
+ * names one of the StatefulSets' claims), issued together; then, for each CSI PV, one GET of its
+ * attachment on its pod's node ({@link attachmentName}; none for other volumes). Undefined when
+ * the whole lists are needed after all ({@link needsWholeReads}), or when any of these reads
+ * fails: the whole LISTs then make the same gaps as before.
+ */
+async function readNamed(client: KubeClient, ns: string, statefulSets: StatefulSet[], pods: Pod[], claims: PersistentVolumeClaim[], named: NamedReads, events: Promise<KubeEvent[]>): Promise<Pick<ClusterReads, 'nodes' | 'persistentVolumes' | 'volumeAttachments' | 'gaps'> | undefined> {
+  try {
+    const [nodes, persistentVolumes, table] = await Promise.all([
+      Promise.all(named.nodes.map((n) => getIfExists<Node>(client, `/api/v1/nodes/${enc(n)}`))),
+      Promise.all(named.persistentVolumes.map((n) => getIfExists<PersistentVolume>(client, `/api/v1/persistentvolumes/${enc(n)}`))),
+      client.listTable('/api/v1/persistentvolumes'),
+    ]);
+    const col = (name: string): number => table.columns.indexOf(name);
+    const [status, claim] = [col('Status'), col('Claim')];
+    if (status < 0 || claim < 0) return undefined;
+    const releasedForSets = table.rows
+      .filter((r) => r[status] === 'Released' && typeof r[claim] === 'string')
+      .map((r) => String(r[claim]).split('/'))
+      .filter(([cns, cname]) => cns === ns && !!cname && statefulSets.some((s) => claimOrdinal(s, cname) !== undefined))
+      .map(([, cname]) => cname!);
+    const found: NamedResult = {
+      nodes: nodes.filter((n): n is Node => !!n).map((n) => withListKind(n, 'v1', 'Node')),
+      persistentVolumes: persistentVolumes.filter((p): p is PersistentVolume => !!p).map((p) => withListKind(p, 'v1', 'PersistentVolume')),
+      releasedForSets,
+    };
+    if (needsWholeReads(named, found, await events)) return undefined;
+    const own = ownObjects(statefulSets, pods, claims);
+    const nodeOfClaim = new Map<string, string>();
+    for (const p of own.pods) for (const v of p.spec.volumes ?? []) if (v.persistentVolumeClaim && p.spec.nodeName) nodeOfClaim.set(v.persistentVolumeClaim.claimName, p.spec.nodeName);
+    const wanted = new Set<string>();
+    for (const c of own.claims) {
+      const pv = found.persistentVolumes.find((x) => x.metadata.name === c.spec.volumeName);
+      const node = nodeOfClaim.get(c.metadata.name);
+      const name = pv && node ? attachmentName(pv, node) : undefined;
+      if (name) wanted.add(name);
+    }
+    const attachments = await Promise.all([...wanted].sort().map((n) => getIfExists<VolumeAttachment>(client, `/apis/storage.k8s.io/v1/volumeattachments/${enc(n)}`)));
+    return {
+      nodes: found.nodes,
+      persistentVolumes: found.persistentVolumes,
+      volumeAttachments: attachments.filter((a): a is VolumeAttachment => !!a).map((a) => withListKind(a, 'storage.k8s.io/v1', 'VolumeAttachment')),
+      gaps: [],
+    };
+  } catch (err) {
+    // Credentials rejected stay fatal; any other failure (403, an outage, no Table): list whole.
+    if (err instanceof ApiError && err.status !== 401) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The cluster-scoped reads of one namespace's snapshot: by name ({@link readNamed}, scope
+ * `named`) when {@link namedReads} allows it and what they find suffices, else listed whole
+ * (scope `all`), started once the pods and claims are read; storage classes and /version from `base`.
+ */
+async function readClusterFor(client: KubeClient, ns: string, statefulSets: StatefulSet[], pods: Pod[], claims: PersistentVolumeClaim[], events: Promise<KubeEvent[]>, base: Settled<BaseReads>): Promise<ClusterReads> {
+  const named = namedReads(statefulSets, pods, claims);
+  const byName = named ? await readNamed(client, ns, statefulSets, pods, claims, named, events) : undefined;
+  const reads = byName ?? (await readWhole(client));
+  const b = await unsettle(base);
+  const out: ClusterReads = { ...reads, storageClasses: b.storageClasses, version: b.version, gaps: [...reads.gaps, ...b.gaps] };
+  if (byName) out.scope = { nodes: 'named', persistentvolumes: 'named', volumeattachments: 'named' };
+  return out;
+}
+
+/** Where a namespace's cluster-scoped reads come from: shared whole LISTs (`-A`), or read for its pods and claims. */
+type ClusterSource = (pods: Pod[], claims: PersistentVolumeClaim[], events: Promise<KubeEvent[]>) => Promise<ClusterReads>;
 
 /** The namespaced reads for `statefulSets` of namespace `ns`: 6 LISTs, then their events (see readEvents) and the logs of failing containers; independent of replicas. */
 async function readNamespace(
   client: KubeClient,
   ns: string,
   statefulSets: StatefulSet[],
-  cluster: Settled<ClusterReads>,
+  cluster: ClusterSource,
   dns: ClusterDnsReader,
   opts: { now?: string | undefined; context?: string | undefined; logs?: boolean | undefined },
 ): Promise<Snapshot> {
@@ -201,14 +410,17 @@ async function readNamespace(
     Promise.all([readOrGap<Pod>(client, 'pods', ns, gaps, { labelSelector: selector }), readOrGap<PersistentVolumeClaim>(client, 'persistentvolumeclaims', ns, gaps)]),
     others,
   ]);
+  const eventsRead = readEvents(client, ns, statefulSets, pods, persistentVolumeClaims, gaps);
+  // Settled: when the events or logs fail first, the cluster reads' failure cannot escape unhandled.
+  const clusterRead = settle(cluster(pods, persistentVolumeClaims, eventsRead));
   const [events, containerLogs, clusterDns] = await Promise.all([
-    readEvents(client, ns, statefulSets, pods, persistentVolumeClaims, gaps),
+    eventsRead,
     opts.logs === false ? undefined : readContainerLogs(client, ns, statefulSets, pods, gaps),
     // Only when a replica shows what a DNS outage would explain: a healthy set costs no request.
     clusterDnsSuspects(statefulSets, pods).length ? dns.read() : undefined,
   ]);
   if (opts.logs === false) gaps.push({ resource: 'podlogs', reason: 'absent', message: 'podlogs: not read (--no-logs)' });
-  const c = await unsettle(cluster);
+  const c = await unsettle(clusterRead);
   const leases = await readNodeLeases(client, pods, c.nodes, gaps);
   const snapshot: Snapshot = {
     schemaVersion: 1,
@@ -231,6 +443,7 @@ async function readNamespace(
     gaps: [...gaps, ...c.gaps, ...(clusterDns?.gaps ?? []).map((g) => ({ ...g }))],
   };
   if (clusterDns) snapshot.endpointSlices = [...clusterDns.endpointSlices];
+  if (c.scope) snapshot.scope = c.scope;
   if (leases.length) snapshot.leases = leases;
   if (containerLogs) snapshot.containerLogs = containerLogs;
   if (opts.context && snapshot.source.type === 'cluster') snapshot.source.context = opts.context;
@@ -256,10 +469,7 @@ export interface EventSubject {
  * namespace's events are then listed whole, as before, and trimmed to the same objects.
  */
 export function eventSubjects(statefulSets: StatefulSet[], pods: Pod[], claims: PersistentVolumeClaim[]): EventSubject[] | undefined {
-  const own = pods.filter((p) => statefulSets.some((s) => podBelongsTo(p, s)));
-  const claimNames = new Set<string>();
-  for (const p of own) for (const v of p.spec.volumes ?? []) if (v.persistentVolumeClaim) claimNames.add(v.persistentVolumeClaim.claimName);
-  const ownClaims = claims.filter((c) => claimNames.has(c.metadata.name) || statefulSets.some((s) => claimOrdinal(s, c.metadata.name) !== undefined));
+  const { pods: own, claims: ownClaims } = ownObjects(statefulSets, pods, claims);
   const byName = (a: { metadata: { name: string } }, b: { metadata: { name: string } }): number => a.metadata.name.localeCompare(b.metadata.name);
   const suspects: EventSubject[] = [
     ...statefulSets.map((s) => ({ kind: 'StatefulSet' as const, name: s.metadata.name })),
@@ -472,8 +682,8 @@ export async function collectFromCluster(client: KubeClient, opts: CollectOption
       throw statefulSetReadError(err, `the StatefulSets of namespace "${ns}"`);
     }
   }
-  const cluster = settle(readClusterScoped(client));
-  return readNamespace(client, ns, statefulSets, cluster, clusterDnsReader(client, opts.clusterDns ?? DEFAULT_CLUSTER_DNS), opts);
+  const base = settle(readBase(client));
+  return readNamespace(client, ns, statefulSets, (pods, claims, events) => readClusterFor(client, ns, statefulSets, pods, claims, events, base), clusterDnsReader(client, opts.clusterDns ?? DEFAULT_CLUSTER_DNS), opts);
 }
 
 /**
@@ -500,7 +710,8 @@ export async function collectAllNamespaces(client: KubeClient, opts: Omit<Collec
   const now = opts.now ?? toTimestamp();
   const namespaces = [...byNs.keys()].sort();
   const dns = clusterDnsReader(client, opts.clusterDns ?? DEFAULT_CLUSTER_DNS);
-  return Promise.all(namespaces.map((ns) => readNamespace(client, ns, byNs.get(ns)!, cluster, dns, { now, context: opts.context, logs: opts.logs })));
+  // The cluster-scoped objects are listed whole, once, for every namespace (scope `all`).
+  return Promise.all(namespaces.map((ns) => readNamespace(client, ns, byNs.get(ns)!, () => unsettle(cluster), dns, { now, context: opts.context, logs: opts.logs })));
 }
 
 /**

@@ -44,6 +44,11 @@ export interface DumpHeader {
   containerLogs?: ContainerLog[];
   /** The cluster DNS Service whose EndpointSlices the dump holds (`--cluster-dns`); absent in older dumps (kube-system/kube-dns then). */
   clusterDns?: ServiceName;
+  /**
+   * The cluster-scoped resources read by name only (types.ts ReadScope); absent in dumps of
+   * `-A`, of unhealthy StatefulSets and of older versions: every object was listed.
+   */
+  scope?: Snapshot['scope'];
 }
 
 /** What `sts-doctor snapshot` read before its header listed `read`: a newer resource is absent from such a dump. */
@@ -202,6 +207,7 @@ export async function snapshotsFromDump(path: string, opts: DumpOptions): Promis
       gaps,
     };
     if (header?.containerLogs !== undefined) snapshot.containerLogs = header.containerLogs;
+    if (header?.scope && Object.keys(header.scope).length) snapshot.scope = { ...header.scope };
     for (const [resource, field] of Object.entries(RESOURCE_FIELD) as [ResourceName, keyof Snapshot][]) {
       if (resource === 'statefulsets') continue;
       const list = byResource.get(resource) ?? [];

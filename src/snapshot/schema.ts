@@ -15,7 +15,7 @@
  */
 import * as v from 'valibot';
 import { StsDoctorError } from '../errors.js';
-import type { ContainerLog, Gap, KubeObject, ResourceName, StatefulSet } from './types.js';
+import { SCOPED_RESOURCES, type ContainerLog, type Gap, type KubeObject, type ResourceName, type StatefulSet } from './types.js';
 
 /** A StatefulSet (or a dump header) that does not have the shape the API server guarantees. */
 export class InvalidObjectError extends StsDoctorError {}
@@ -461,6 +461,8 @@ const header = loose({
   ),
   // Printed in kubectl commands (cluster-dns-unavailable's recovery): DNS labels only, as --cluster-dns takes them.
   clusterDns: v.optional(loose({ namespace: dnsLabel, name: dnsLabel })),
+  // types.ts ReadScope per cluster-scoped resource; absent (older dumps): every object was listed.
+  scope: v.optional(v.strictObject(Object.fromEntries(SCOPED_RESOURCES.map((r) => [r, v.optional(v.picklist(['all', 'named']))])))),
 });
 
 /** Checks `sts-doctor snapshot`'s `stsDoctor` header. @returns undefined when valid, else one phrase (`stsDoctor.gaps is not a list`). */

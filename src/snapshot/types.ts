@@ -383,6 +383,22 @@ export const SNAPSHOT_FIELDS = {
  */
 export type GapResource = ResourceName | 'podlogs';
 
+/** The cluster-scoped resources a live read may read by name only (see {@link ReadScope}). */
+export type ScopedResource = 'nodes' | 'persistentvolumes' | 'volumeattachments';
+
+/** The resources of {@link ScopedResource}, in one list (schema and dumps check against it). */
+export const SCOPED_RESOURCES: readonly ScopedResource[] = ['nodes', 'persistentvolumes', 'volumeattachments'];
+
+/**
+ * How much of a cluster-scoped resource a Snapshot holds. `all` (the default, and every dump
+ * written before scopes existed): every object the reader may list, so an object that is not in
+ * the Snapshot does not exist. `named`: only the objects the StatefulSets' pods and claims name
+ * (their nodes, their claims' PVs, those PVs' attachments, each read by name; see
+ * src/snapshot/from-cluster.ts namedReads), so an object that is not in the Snapshot is unknown,
+ * never "deleted", and no rule concludes from it that no such object (e.g. an Available PV) exists.
+ */
+export type ReadScope = 'all' | 'named';
+
 /** Which logs of which container: what a log read asks for, and what an excerpt is of. */
 export interface ContainerLogTarget {
   namespace: string;
@@ -478,6 +494,11 @@ export interface Snapshot {
    * says so.
    */
   endpointSlices?: EndpointSlice[];
+  /**
+   * The resources read by name only ({@link ReadScope}); absent, or a resource not in it: `all`.
+   * A live read of one namespace with a healthy StatefulSet sets it; `-A` and dumps without it read all.
+   */
+  scope?: Partial<Record<ScopedResource, ReadScope>>;
   gaps: Gap[];
 }
 

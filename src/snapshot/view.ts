@@ -13,10 +13,12 @@ import type {
   LabelSelector,
   Lease,
   Node,
+  NodeSelectorTerm,
   PersistentVolume,
   PersistentVolumeClaim,
   Pod,
   ServiceName,
+  ScopedResource,
   Snapshot,
   StatefulSet,
   StorageClass,
@@ -180,6 +182,25 @@ export function claimOrdinal(sts: StatefulSet, name: string): { template: string
   return undefined;
 }
 
+/** Reason of the Events sts-doctor records on the StatefulSet for each write (src/recovery/execute.ts). */
+export const RECOVERY_EVENT_REASON = 'StsDoctorRecovery';
+
+/** The label the kubelet sets to the node's hostname, which local PVs' node affinity names. */
+export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
+
+/**
+ * The node names a node selector term allows when it only names hosts (one requirement:
+ * `kubernetes.io/hostname In` in matchExpressions, or `metadata.name In` in matchFields), even
+ * when those nodes no longer exist; undefined for any other term (a zone, a custom label,
+ * several requirements), which only the nodes' labels and fields can answer.
+ */
+export function hostTermNodes(term: NodeSelectorTerm): string[] | undefined {
+  const exprs = term.matchExpressions ?? [];
+  const fields = term.matchFields ?? [];
+  const host = exprs.find((e) => e.key === HOSTNAME_LABEL && e.operator === 'In') ?? fields.find((f) => f.key === 'metadata.name' && f.operator === 'In');
+  return host && exprs.length + fields.length === 1 ? [...(host.values ?? [])] : undefined;
+}
+
 /** An instant (a Date or milliseconds since the epoch) as the API server writes times: RFC 3339 in UTC, whole seconds. */
 export function toTimestamp(t: Date | number = new Date()): Timestamp {
   return new Date(t).toISOString().replace(/\.\d+Z$/, 'Z');
@@ -323,6 +344,16 @@ export class SnapshotView {
   /** True when `resource` could be read; false when it is a recorded gap (forbidden, absent...). */
   canSee(resource: GapResource): boolean {
     return !this.missing.has(resource);
+  }
+
+  /**
+   * True when the snapshot holds every object of `resource` the reader may see, so that one that
+   * is not in it does not exist: it could be read ({@link canSee}) and was not read by name only
+   * (types.ts ReadScope `named`). A rule that concludes "no such node" or "no Available PV"
+   * asks this, not canSee.
+   */
+  holdsAll(resource: ScopedResource): boolean {
+    return this.canSee(resource) && this.snapshot.scope?.[resource] !== 'named';
   }
 
   /**

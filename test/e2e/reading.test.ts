@@ -254,9 +254,10 @@ describe('scope: several StatefulSets in several namespaces', () => {
 
 describe('cost: the number of requests does not grow with replicas', () => {
   // 1 GET of the StatefulSet, 6 namespaced LISTs, 1 LIST of the StatefulSet's events
-  // (fieldSelector involvedObject: a Ready pod's events are not read), 4 cluster-scoped LISTs,
-  // GET /version.
-  it('quiz with 3 and with 50 Ready replicas (Parallel, local PVs): 13 requests each', async () => {
+  // (fieldSelector involvedObject: a Ready pod's events are not read), the storage classes LIST,
+  // GET /version; then nodes, PVs and attachments: with 3 replicas by name (one GET per node and
+  // per PV, the PV Table, no attachment of local PVs), with 50 (more than 20 PVs) the 3 LISTs.
+  it('quiz with 3 Ready replicas: nodes and PVs by name; with 50: listed; at most 10 + 20 + 20 + 1 either way', async () => {
     const small = ns('cost-3');
     const large = ns('cost-50');
     try {
@@ -264,8 +265,18 @@ describe('cost: the number of requests does not grow with replicas', () => {
       const a = json(await runCli(['diagnose', 'quiz', '-n', small, '-o', 'json']));
       const b = json(await runCli(['diagnose', 'quiz', '-n', large, '-o', 'json']));
       expect(b.statefulSets[0]!.table.filter((r) => r.ready)).toHaveLength(50);
-      expect(a.source.type === 'cluster' && a.source.requests).toBe(13);
-      expect(b.source.type === 'cluster' && b.source.requests).toBe(a.source.type === 'cluster' && a.source.requests);
+      const nodes = new Set(a.statefulSets[0]!.table.map((r) => r.node)).size;
+      expect(a.source.type === 'cluster' && a.source.requests).toBe(10 + nodes + 3 + 1);
+      expect(b.source.type === 'cluster' && b.source.requests).toBe(13);
+      // The by-name read is in the snapshot's header, and a dump of it diagnoses the same.
+      const snap = await runCli(['snapshot', 'quiz', '-n', small, '-o', 'json']);
+      expect(snap.code, snap.stderr).toBe(0);
+      const list = JSON.parse(snap.stdout) as { stsDoctor: { scope?: unknown }; items: { kind: string }[] };
+      expect(list.stsDoctor.scope).toEqual({ nodes: 'named', persistentvolumes: 'named', volumeattachments: 'named' });
+      expect(list.items.filter((i) => i.kind === 'Node')).toHaveLength(nodes);
+      expect(list.items.filter((i) => i.kind === 'PersistentVolume')).toHaveLength(3);
+      const large50 = JSON.parse((await runCli(['snapshot', 'quiz', '-n', large, '-o', 'json'])).stdout) as { stsDoctor: { scope?: unknown } };
+      expect(large50.stsDoctor.scope).toBeUndefined();
     } finally {
       // Fifty pods take node capacity every other test needs: release it now.
       if (!process.env.STS_DOCTOR_KEEP_NAMESPACES) dropNamespace(large);
@@ -284,6 +295,7 @@ describe('cost with logs: the log reads do not grow with replicas', () => {
       expect(b.findings.filter((f) => f.rule === 'crash-loop').length).toBeGreaterThanOrEqual(50);
       // 3 replicas: the namespace-wide events LIST becomes one per suspect (the StatefulSet and 3
       // not-Ready pods); 50: more than 10 suspects, so one namespace-wide LIST again. Logs: 3 pods × 2.
+      // Pods that are not Ready: nodes, PVs and attachments listed whole (3 LISTs).
       expect(a.source.type === 'cluster' && a.source.requests).toBe(13 - 1 + (1 + 3) + 3 * 2);
       expect(b.source.type === 'cluster' && b.source.requests).toBe(13 + 3 * 2);
     } finally {
