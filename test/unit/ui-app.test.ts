@@ -140,7 +140,10 @@ describe('sts-doctor ui (ink app on recorded snapshots)', { timeout: 60_000 }, (
     expect(plan).toContain('Risk:');
 
     // A wrong name writes nothing.
+    await tick(300);
     await type(ui, 'db-data-quiz-2');
+    await until(ui.lastFrame, /> db-data-quiz-2█/);
+    await tick(300);
     ui.stdin.write('\r');
     await until(ui.lastFrame, /Cancelled: nothing was written\./);
     expect(driver.executed).toEqual([]);
@@ -155,8 +158,10 @@ describe('sts-doctor ui (ink app on recorded snapshots)', { timeout: 60_000 }, (
     await tick();
     ui.stdin.write('\r');
     await until(ui.lastFrame, /Confirmation: type "db-data-quiz-1"/);
-    await tick();
+    await tick(300);
     await type(ui, 'db-data-quiz-1');
+    await until(ui.lastFrame, /> db-data-quiz-1█/);
+    await tick(300); // TypeName (components.tsx) reads its value through the handler of its last effect
     ui.stdin.write('\r');
     const after = await until(ui.lastFrame, /Waiting for StatefulSet \S+\/quiz to become healthy/);
     expect(driver.executed.map((p) => p.recovery)).toEqual(['delete-pvc-and-pod']);
