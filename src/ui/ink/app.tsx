@@ -326,7 +326,7 @@ export function App({ source, recovery, scope, allNamespaces, onExit }: AppProps
         {problem ? <Text>{problem}</Text> : null}
         <Text>{headLines.join('\n')}</Text>
         <Text>{body.slice(from, from + room).join('\n')}</Text>
-        {hints(`↑/↓ root cause · Enter/e evidence · PgDn/PgUp scroll · r recover · Esc back · q quit${body.length > room ? ` · lines ${from + 1}-${Math.min(body.length, from + room)} of ${body.length}` : ''}`)}
+        {hints(`↑/↓ cause · e evidence · r recover · Esc back · q quit${body.length > room ? ` · PgDn/PgUp ${from + 1}-${Math.min(body.length, from + room)}/${body.length}` : ''}`)}
       </Box>
     );
   }
@@ -364,8 +364,8 @@ export function App({ source, recovery, scope, allNamespaces, onExit }: AppProps
     return (
       <Box flexDirection="column">
         <Text>{title}</Text>
-        <Text bold>{sanitizeText(view.title)}</Text>
-        <Text>{view.lines.map((l) => sanitizeText(l)).join('\n')}</Text>
+        <Text bold>{indentWrap(sanitizeText(view.title), width, '').join('\n')}</Text>
+        <Text>{view.lines.flatMap((l) => indentWrap(sanitizeText(l), width, '')).join('\n')}</Text>
         {view.kind === 'message' ? hints('Esc back · q quit') : null}
       </Box>
     );
@@ -380,9 +380,9 @@ export function App({ source, recovery, scope, allNamespaces, onExit }: AppProps
     <Box flexDirection="column">
       <Text>{title}</Text>
       {problem ? <Text>{problem}</Text> : null}
-      <Text>{view.lines.slice(-6).map((l) => sanitizeText(l)).join('\n')}</Text>
+      <Text>{view.lines.flatMap((l) => indentWrap(sanitizeText(l), width, '', '  ')).slice(-8).join('\n')}</Text>
       <Text>{head.join('\n')}</Text>
-      <Text>{state}</Text>
+      <Text>{indentWrap(state, width, '').join('\n')}</Text>
       {hints('Esc back to the diagnosis · q quit')}
     </Box>
   );
