@@ -81,14 +81,3 @@ export function pollingSource(read: () => Promise<Snapshot[]>, intervalMs = 2000
     },
   };
 }
-
-/** A source that delivers fixed snapshots once (tests, and `--from` if it is ever wanted). */
-export function staticSource(snapshots: Snapshot[]): LiveSource {
-  return {
-    subscribe(onSnapshot) {
-      let live = true;
-      queueMicrotask(() => live && onSnapshot(snapshots));
-      return () => void (live = false);
-    },
-  };
-}

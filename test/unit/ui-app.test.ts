@@ -223,6 +223,25 @@ describe('sts-doctor ui (ink app on recorded snapshots)', { timeout: 60_000 }, (
     ui.unmount();
   });
 
+  it('a list longer than the screen shows the rows around the selected one', async () => {
+    const snapshot = await loadFixture('healthy');
+    const base = snapshot.statefulSets[0]!;
+    snapshot.statefulSets = Array.from({ length: 40 }, (_, i) => ({ ...base, metadata: { ...base.metadata, name: `db-${String(i).padStart(2, '0')}`, uid: `uid-${i}` } }));
+    const source = pushSource();
+    const ui = render(createElement(App, { source, recovery: fakeDriver(() => snapshot), scope: 'namespace x', allNamespaces: false, onExit: () => undefined }));
+    await tick();
+    source.push([snapshot]);
+    const top = await until(ui.lastFrame, /40 StatefulSets/);
+    expect(top).toMatch(/❯ \S+\s+db-00 /);
+    expect(top).not.toContain('db-39');
+    expect(top.split('\n').length).toBeLessThanOrEqual(24);
+    for (let i = 0; i < 30; i++) ui.stdin.write(DOWN);
+    const down = await until(ui.lastFrame, /❯ \S+\s+db-30 /);
+    expect(down).not.toContain('db-00');
+    expect(down).toMatch(/\(rows \d+-\d+\)/);
+    ui.unmount();
+  });
+
   it('a failed read is shown and the list stays; the next read clears it', async () => {
     const snapshot = await loadFixture('healthy');
     const source = pushSource();

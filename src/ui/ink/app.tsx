@@ -291,9 +291,14 @@ export function App({ source, recovery, scope, allNamespaces, onExit }: AppProps
     else if (matching.length === 0) body.push(`No StatefulSet matches "${filter}".`);
     else {
       const lines = overview({ ...live.shown, statefulSets: matching }, c, width - 2).split('\n');
+      // As many rows as the screen holds, the selected one among them.
+      const room = Math.max(3, rows - 6);
+      const from = Math.max(0, Math.min(shownIndex - Math.floor(room / 2), matching.length - room));
       body.push(`  ${lines[0]}`);
-      matching.forEach((_s, i) => body.push(`${i === shownIndex ? c.cyan('❯ ') : '  '}${lines[i + 1]}`));
-      body.push(`  ${lines[lines.length - 1]}`);
+      matching.forEach((_s, i) => {
+        if (i >= from && i < from + room) body.push(`${i === shownIndex ? c.cyan('❯ ') : '  '}${lines[i + 1]}`);
+      });
+      body.push(`  ${lines[lines.length - 1]}${matching.length > room ? c.dim(` (rows ${from + 1}-${Math.min(matching.length, from + room)})`) : ''}`);
     }
     return (
       <Box flexDirection="column">
