@@ -114,7 +114,7 @@ function useColumns(): { width: number; rows: number } {
     const on = () => setSize(get());
     stdout.on('resize', on);
     return () => void stdout.off('resize', on);
-  });
+  }, [stdout]);
   return size;
 }
 
@@ -170,8 +170,11 @@ export function App({ source, recovery, scope, allNamespaces, onExit }: AppProps
     const ref: StatefulSetRef | undefined = current ? { namespace: current.namespace, name: current.name } : undefined;
     return { all, matching, current, roots, rawRoots, ref };
   };
-  const { live, view, filter, filtering, rootIndex, expanded, error } = st;
+  const { live, filter, filtering, rootIndex, expanded, error } = st;
   const { all, matching, current, roots } = derive();
+  // The StatefulSet opened is gone (deleted, or no longer matched): back to the list.
+  if (live && !current && (st.view.kind === 'detail' || st.view.kind === 'live' || st.view.kind === 'message')) st.view = { kind: 'list' };
+  const view = st.view;
   const setView = (v: View): void => set({ view: v });
 
   const open = (): void => {
