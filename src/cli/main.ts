@@ -126,6 +126,17 @@ function program(): Command {
       process.stdout.write(completionScript(shell));
     });
 
+  connectionFlags(root.command('ui').description('the interactive troubleshooter: the StatefulSets of the namespace, live; Enter for the diagnosis, r to recover (also: sts-doctor alone on a terminal)'))
+    .option('-A, --all-namespaces', 'list the StatefulSets of every namespace')
+    .option('-l, --selector <selector>', 'label selector on StatefulSets')
+    .option('--interval <duration>', 'pause between reads', '2s')
+    .option('--audit-log <file>', 'append the audit log of recoveries (JSON lines) to this file; - for stderr once the app is left (default: $XDG_STATE_HOME/sts-doctor/audit.log)')
+    .exitOverride()
+    .action(async (opts: Record<string, unknown>) => {
+      const { uiCommand } = await import('../commands/ui.js');
+      process.exitCode = await uiCommand(opts as never);
+    });
+
   return root;
 }
 
@@ -150,6 +161,12 @@ export async function run(argv: string[]): Promise<void> {
   if (argv[2] === '__complete') return runComplete(argv.slice(3));
   if (process.argv.includes('--no-color')) process.env.NO_COLOR = '1';
   try {
+    // `sts-doctor` alone: the interactive app on a terminal, else the help on stdout (exit 0).
+    if (argv.length <= 2) {
+      const { canRunUi } = await import('../commands/ui.js');
+      if (!(await canRunUi())) return void program().outputHelp();
+      argv = [...argv, 'ui'];
+    }
     await program().parseAsync(argv);
   } catch (err) {
     process.exitCode = exitCodeFor(err);

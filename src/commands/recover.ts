@@ -19,7 +19,7 @@
  * the plan and the write: HTTP 409 on a precondition); 130 interrupted during the watch.
  */
 import { diagnose, type Diagnosis } from '../diagnosis.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, NotFoundError, UsageError } from '../errors.js';
 import { sanitizeText } from '../report/sanitize.js';
 import type { Finding, OfferAction, RecoveryId, RecoveryOffer, RecoveryOption } from '../rules/types.js';
 import type { Pod, PersistentVolumeClaim, Snapshot, StatefulSet } from '../snapshot/types.js';
@@ -111,6 +111,20 @@ function listFindings(findings: Finding[], sts: StatefulSet): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * After a refused write: what changed since the plan was made (a fresh read, `again`) and what the
+ * diagnosis of StatefulSet `name` says now, as lines for the user. Used by `recover` and `ui`.
+ */
+export function refusalLines(plan: Plan, again: Snapshot, name: string): string[] {
+  const now = findingsOf(diagnose(again), name);
+  return [
+    'What changed since the plan was made:',
+    ...describeChanges(plan, again).map((l) => `  • ${l}`),
+    now.length ? 'The diagnosis now:' : 'The diagnosis now finds nothing in the way.',
+    ...rootCauseLines(now).map((l) => `  ${l}`),
+  ];
+}
+
 /** What changed between the plan's objects and a new snapshot, one line each. */
 export function describeChanges(plan: Plan, snapshot: Snapshot): string[] {
   const lines: string[] = [];
@@ -131,6 +145,21 @@ export function describeChanges(plan: Plan, snapshot: Snapshot): string[] {
     else lines.push(`${o.kind} ${o.name} is unchanged.`);
   }
   return lines;
+}
+
+/**
+ * The plan of a recovery the user chose (`option`, one of `finding`'s recoveries, a root cause
+ * as {@link problemsOf} folds it) for StatefulSet `name`, made over `snapshot`, a fresh read
+ * taken after the choice: the planner re-validates the offer's targets. A manual option gets the
+ * finding's manual steps. Pure. Used by the interactive `recover` and by `sts-doctor ui`.
+ * @throws PlanError when the offer no longer fits (target gone, replaced or changed); NotFoundError
+ *   when the StatefulSet is no longer in the snapshot
+ */
+export function planChoice(snapshot: Snapshot, name: string, finding: Finding, option: RecoveryOption): Plan {
+  const sts = snapshot.statefulSets.find((s) => s.metadata.name === name);
+  if (!sts) throw new NotFoundError(`StatefulSet ${snapshot.namespace}/${name} no longer exists.`);
+  const view = new SnapshotView(snapshot);
+  return option.offer ? planOffer(view, sts, option.offer, { finding }) : planManual(view, sts, finding, diagnose(snapshot).findings);
 }
 
 /** The words for a `--pod`/`--node` target in a refusal. */
@@ -235,9 +264,9 @@ export async function runRecover(name: string, opts: RecoverOptions, io: Recover
 
   let snapshot = await collect();
   namespace ||= snapshot.namespace;
-  let view = new SnapshotView(snapshot);
-  let sts = snapshot.statefulSets.find((s) => s.metadata.name === name)!;
-  let d = diagnose(snapshot);
+  const view = new SnapshotView(snapshot);
+  const sts = snapshot.statefulSets.find((s) => s.metadata.name === name)!;
+  const d = diagnose(snapshot);
   const stsFindings = (dd: Diagnosis): Finding[] => dd.findings.filter((f) => f.statefulSet.name === name);
   // A person answers when stdin and stderr are terminals (the prompts are drawn on stderr: `| tee` keeps them).
   const interactive = opts.from === undefined && (io.prompter !== undefined || isInteractive()) && !opts.yes && opts.dryRun === undefined && !json;
@@ -269,10 +298,7 @@ export async function runRecover(name: string, opts: RecoverOptions, io: Recover
     if (!option) return declined(out);
     // Time has passed while choosing: plan against a fresh read; the planner re-validates the offer.
     snapshot = await collect();
-    view = new SnapshotView(snapshot);
-    sts = snapshot.statefulSets.find((s) => s.metadata.name === name)!;
-    d = diagnose(snapshot);
-    plan = option.offer ? planOffer(view, sts, option.offer, { finding }) : planManual(view, sts, finding, d.findings);
+    plan = planChoice(snapshot, name, finding, option);
   } else if (opts.action === 'manual') {
     const f = stsFindings(d).find((x) => x.severity !== 'info' && x.recoveries.some((r) => !r.automated));
     plan = planManual(view, sts, f, d.findings);
@@ -333,12 +359,7 @@ export async function runRecover(name: string, opts: RecoverOptions, io: Recover
   });
   if (result.outcome === 'refused') {
     out(`Refused at step ${result.step}${result.dryRun ? ' (dry run: nothing was written)' : ' (the steps before it were written, nothing after it)'}: ${result.message}`);
-    const again = await collect();
-    out('What changed since the plan was made:');
-    for (const l of describeChanges(plan, again)) out(`  • ${l}`);
-    const now = findingsOf(diagnose(again), name);
-    out(now.length ? 'The diagnosis now:' : 'The diagnosis now finds nothing in the way.');
-    for (const l of rootCauseLines(now)) out(`  ${l}`);
+    for (const l of refusalLines(plan, await collect(), name)) out(l);
     emitPlan({ outcome: 'refused', step: result.step, message: result.message });
     return EXIT_REFUSED;
   }

@@ -169,7 +169,7 @@ function table(rows: ReplicaRow[], now: string, c: ChalkInstance, width: number,
  * One root cause: its finding in full, the consequences folded under it (one "therefore" line
  * each, with their rule), the evidence of all of them once, and their recoveries merged.
  */
-function finding(root: RootCause, d: Diagnosis, c: ChalkInstance, sev: (s: Severity, t: string) => string, width: number, printed: Set<string>): string {
+function finding(root: RootCause, d: Diagnosis, c: ChalkInstance, sev: (s: Severity, t: string) => string, width: number, printed: Set<string>, foldEvidence = false): string {
   const f = root.finding;
   const lines: string[] = [];
   const mark = `${SEVERITY_MARK[f.severity]} ${f.severity.toUpperCase()}`;
@@ -182,7 +182,9 @@ function finding(root: RootCause, d: Diagnosis, c: ChalkInstance, sev: (s: Sever
     lines.push(...indentWrap(text, width, '  ↳ ', '    ').map((l, i) => (i === 0 ? l.replace('↳', sev(q.severity, '↳')) : l)));
   }
   const omitted = [f, ...root.consequences].reduce((n, x) => n + (x.evidenceOmitted ?? 0), 0);
-  if (root.evidence.length) {
+  if (root.evidence.length && foldEvidence) {
+    lines.push(`  ${c.dim(`Evidence: ${root.evidence.length + omitted} line${root.evidence.length + omitted === 1 ? '' : 's'} (folded)`)}`);
+  } else if (root.evidence.length) {
     lines.push(`  ${c.dim('Evidence:')}`);
     for (const e of root.evidence) {
       const key = evidenceKey(e);
@@ -211,4 +213,25 @@ function evidence(e: Evidence, now: string, c: ChalkInstance, width: number, see
   const from = e.source ? ` from ${e.source}` : '';
   const head = indentWrap(`${who} ${e.label}${count}${when}${from}${seen ? ' (quoted above)' : ''}`, width, '    • ', '      ').map((l) => l.replace(e.label, (m) => c.bold(m)));
   return seen ? head : [...head, ...indentWrap(e.text, width, '      ')];
+}
+
+/**
+ * The pieces of the report, for the interactive app (src/ui/ink/app.tsx), which lays them out
+ * the same way: the header lines of one StatefulSet, its per-replica table (one string, lines
+ * joined), and one root cause (one string), its evidence folded into a count when `foldEvidence`.
+ * `d` must already be sanitised (report/sanitize.ts `sanitizeDeep`), as `render` does.
+ */
+export function statefulSetHeader(s: StatefulSetReport, c: ChalkInstance, width: number): string[] {
+  return header(s, c, width);
+}
+
+/** See {@link statefulSetHeader}: the per-replica table of `s`, kubectl-like, in `width` columns. */
+export function replicaTable(s: StatefulSetReport, now: string, c: ChalkInstance, width: number): string {
+  return table(s.table, now, c, width, false);
+}
+
+/** See {@link statefulSetHeader}: one root cause with its consequences, evidence (or their count) and recoveries. */
+export function rootCauseBlock(root: RootCause, d: Diagnosis, c: ChalkInstance, width: number, foldEvidence: boolean): string {
+  const sev = (s: Severity, text: string): string => (s === 'critical' ? c.red(text) : s === 'warning' ? c.yellow(text) : c.cyan(text));
+  return finding(root, d, c, sev, width, new Set(), foldEvidence);
 }

@@ -23,6 +23,7 @@ import {
   recoveryEvents,
 } from '../scenarios/recovery.mjs';
 import { diagnoseJson, onlyFinding, recordFixture, runCli, testNamespaces } from './helpers.js';
+import { hasTmux, tmuxSession } from './tmux.js';
 import { runRecover, type RecoverIO } from '../../src/commands/recover.js';
 import type { Prompter } from '../../src/ui/prompter.js';
 import type { Pod } from '../../src/snapshot/types.js';
@@ -225,10 +226,11 @@ describe(`recover: node ${RECOVERY_NODE} lost`, () => {
   const nsForce = newNamespace('force-delete');
   const nsPvc = newNamespace('pvc-rebuild');
   const nsNoSpare = newNamespace('pvc-no-spare');
+  const nsUi = newNamespace('ui');
 
   beforeAll(async () => {
-    await Promise.all([deployMovable(nsTaint), deployMovable(nsForce), deployPinned(nsPvc), deployPinnedNoSpare(nsNoSpare)]);
-    await failRecoveryNode([nsTaint, nsForce, nsPvc, nsNoSpare]);
+    await Promise.all([deployMovable(nsTaint), deployMovable(nsForce), deployPinned(nsPvc), deployPinnedNoSpare(nsNoSpare), deployPinned(nsUi)]);
+    await failRecoveryNode([nsTaint, nsForce, nsPvc, nsNoSpare, nsUi]);
   }, 600_000);
 
   afterAll(async () => {
@@ -308,6 +310,62 @@ describe(`recover: node ${RECOVERY_NODE} lost`, () => {
     expect(refused.code, refused.stdout + refused.stderr).toBe(3);
     expect(refused.stderr).toMatch(/create a PersistentVolume of StorageClass local-\S+ with at least 1Gi and access mode ReadWriteOnce/);
     expect(objectVersions(nsNoSpare)).toEqual(before);
+  }, 400_000);
+
+  // Before the out-of-service taint test: that taint would free quiz-1 of this namespace too.
+  it.skipIf(!hasTmux)('(ui) sts-doctor ui in a real terminal (tmux, 80 columns): select quiz, read the diagnosis, r → rebuild quiz-1 on the spare PV (typed name), the live view shows 3/3 ready', async () => {
+    const term = tmuxSession(`sts-doctor-ui-${process.pid}`, 80, 40);
+    const audit = auditFile();
+    const oldClaim = getJson(['-n', nsUi, 'pvc', 'db-data-quiz-1']);
+    // A person at a terminal: not a CI run (the app, like ink, is not drawn under CI=...).
+    term.start(`cd ${repoRoot} && env -u CI -u CONTINUOUS_INTEGRATION KUBECONFIG=${kubeconfigPath()} NO_COLOR=1 HOME=/nonexistent node bin/sts-doctor.js ui -n ${nsUi} --audit-log ${audit}; echo EXIT=$?; sleep 600`);
+    try {
+      const list = await term.until('the list', /❯ .*quiz .*node-lost/);
+      console.log(`ui list at 80 columns:\n${list}`);
+      expect(list).toContain(`sts-doctor · namespace ${nsUi}`);
+      expect(list).toMatch(/quiz\s+2\/3\s+✖ node-lost: Pod quiz-1/);
+      term.keys('Enter');
+      const detail = await term.until('the diagnosis', /❯ ✖ CRITICAL node-lost\s+Pod\/quiz-1/);
+      console.log(`ui diagnosis at 80 columns:\n${detail}`);
+      expect(detail).toMatch(/Evidence: \d+ lines \(folded\)/);
+      expect(detail).toMatch(/1\s+quiz-1\s+Terminating/);
+      term.keys('e');
+      await term.until('the evidence', /• Node\/kwok-node-5/);
+      term.keys('r');
+      await term.until('the recoveries', /How do you want to recover from node-lost quiz-1\?/);
+      for (let i = 0; i < 5 && !/❯ Force-delete pod quiz-1 and its claim/.test(term.screen()); i++) {
+        term.keys('Down');
+        await new Promise((r) => setTimeout(r, 400));
+      }
+      term.keys('Enter');
+      const plan = await term.until('the plan', /Type the claim name db-data-quiz-1/);
+      expect(plan).toContain('Confirmation: type "db-data-quiz-1"');
+      await new Promise((r) => setTimeout(r, 500));
+      term.type('db-data-quiz-1');
+      await term.until('the typed name', /> db-data-quiz-1/);
+      await new Promise((r) => setTimeout(r, 500));
+      term.keys('Enter');
+      const healthy = await term.until('the pods back', /✔ StatefulSet \S+\/quiz is healthy: 3\/3 ready/, 180_000);
+      console.log(`ui after the recovery at 80 columns:\n${healthy}`);
+      expect(healthy).toMatch(/Executed: Force-delete pod quiz-1 and its claim/);
+      expect(healthy).toMatch(/1\s+quiz-1\s+Running\s+2\/2/);
+      term.keys('q');
+      const done = await term.until('the exit', /EXIT=\d/);
+      expect(done).toContain('EXIT=0');
+    } finally {
+      term.kill();
+    }
+    // The same writes as `recover`: through the API, with the audit log and the Event.
+    const claim = getJson(['-n', nsUi, 'pvc', 'db-data-quiz-1']);
+    expect(claim.metadata.uid).not.toBe(oldClaim.metadata.uid);
+    expect(claim.spec.volumeName).toBe(`${nsUi}-pv-spare`);
+    const p = quizPods(nsUi)['quiz-1'] as Pod;
+    expect(p.spec.nodeName).toBe(NODES[2]);
+    expect(isReady(p)).toBe(true);
+    const lines = auditLines(audit);
+    expect(lines.filter((l) => l.dryRun === true).length).toBeGreaterThan(0);
+    expect(lines.filter((l) => l.dryRun === false && l.result === 'ok').map((l) => l.method)).toEqual(expect.arrayContaining(['DELETE']));
+    expect(recoveryEvents(nsUi).length).toBeGreaterThan(0);
   }, 400_000);
 
   it('(a) out-of-service taint: quiz-1 recreated and Ready on another node; the taint left behind is a finding of diagnose; removed after repair', async () => {

@@ -119,7 +119,7 @@ describe('stored excerpts (snapshot header containerLogs)', () => {
     expect(bad.containerLogs![0]!.truncated).toBe(true);
     const notList = await snapshotFromDump(withHeader((h) => (h.containerLogs = 'x')), {});
     expect(notList.gaps.map((g) => g.message)).toEqual(['podlogs: not understood: containerLogs is not a list']);
-  });
+  }, 30_000); // a 25 MB dump: about 3.5 s alone, over 5 s on a loaded machine
 
   it('an excerpt of an earlier pod of the same name (another uid) is never quoted', async () => {
     const s = await snapshotFromDump(withHeader((h) => ((h.containerLogs as Record<string, unknown>[])[0]!.uid = 'an-earlier-pod')), {});

@@ -60,6 +60,33 @@ describe('TypeName forgives', () => {
   });
 });
 
+describe('keys faster than a render', () => {
+  it('a name typed one key at a time with no pause between keys keeps every key and confirms', async () => {
+    let answer: boolean | undefined;
+    const ui = render(createElement(TypeName, { message: 'Type db-data-quiz-1', name: 'db-data-quiz-1', onDone: (v: boolean) => (answer = v) }));
+    await tick();
+    for (const c of 'db-data-quiz-1') ui.stdin.write(c);
+    await tick();
+    expect(ui.lastFrame()).toContain('> db-data-quiz-1█');
+    ui.stdin.write('\r');
+    await tick();
+    ui.unmount();
+    expect(answer).toBe(true);
+  });
+
+  it('↓ then Enter with no pause chooses the item ↓ moved to', async () => {
+    let chosen: number | undefined;
+    const ui = render(createElement(Select, { message: 'Pick', items: [{ label: 'first' }, { label: 'second' }, { label: 'third' }], onDone: (i: number | undefined) => (chosen = i) }));
+    await tick();
+    ui.stdin.write('\u001B[B');
+    ui.stdin.write('\u001B[B');
+    ui.stdin.write('\r');
+    await tick();
+    ui.unmount();
+    expect(chosen).toBe(2);
+  });
+});
+
 describe('Confirm forgives', () => {
   it('a pasted "y" with a newline confirms; a pasted "n" or a lone Enter refuses', async () => {
     for (const [chunk, expected] of [

@@ -203,6 +203,8 @@ describe('start-up path', () => {
     ['diagnose -o json', ['diagnose', '--from', fixturePath('image-pull'), '-o', 'json'], 1],
     ['diagnose (text)', ['diagnose', '--from', fixturePath('image-pull')], 1],
     ['diagnose -o yaml', ['diagnose', '--from', fixturePath('image-pull'), '-o', 'yaml'], 1],
+    ['sts-doctor alone (help on stdout)', [], 0],
+    ['ui (one sentence, exit 2)', ['ui'], 2],
   ] as const)('%s, not on a TTY, loads neither ink nor React', (_label, args, code) => {
     // A module hook records every module the process loads (resolved URLs).
     const log = join(tmp, `loads-${Math.random().toString(36).slice(2)}.txt`);
@@ -216,6 +218,13 @@ describe('start-up path', () => {
       env: { PATH: process.env.PATH, HOME: '/nonexistent', NO_COLOR: '1', STS_DOCTOR_LOADS: log },
     });
     expect(r.status, r.stderr).toBe(code);
+    if (args.length === 0) {
+      // Without a terminal, `sts-doctor` alone is the help, on stdout, and nothing on stderr.
+      expect(r.stdout).toMatch(/^Usage: sts-doctor /);
+      expect(r.stdout).toContain('ui [options]');
+      expect(r.stderr).toBe('');
+    }
+    if (args[0] === 'ui') expect(r.stderr).toBe('sts-doctor: ui needs a terminal on stdin and stderr, outside CI: without one, use sts-doctor diagnose.\n');
     const urls = readFileSync(log, 'utf8').trim().split('\n');
     const dist = urls.filter((u) => u.startsWith('file:') && u.includes('/dist/'));
     expect(dist.some((u) => u.endsWith('/dist/cli.js'))).toBe(true); // the hook saw the bundle

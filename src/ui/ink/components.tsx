@@ -4,7 +4,7 @@
  * Rendered only through src/ui/ink/prompter.ts, which loads lazily on a TTY.
  */
 import { Box, Text, useInput, useStdout } from 'ink';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { indentWrap, outputWidth } from '../../report/layout.js';
 
 /** One entry of a selection list. */
@@ -39,18 +39,24 @@ export function Select({ message, items, onDone }: { message: string; items: Sel
   const { stdout } = useStdout();
   // Hints are wrapped at word boundaries to the terminal's width by the layout engine.
   const width = outputWidth(stdout);
+  // The highlighted item and the answer in a ref as well as in state: ↓ then Enter faster than a
+  // render must choose the item ↓ moved to, not the one the last render showed.
+  const state = useRef({ index: 0, done: false });
   const [index, setIndex] = useState(0);
-  const [done, setDone] = useState(false);
+  const move = (i: number): void => {
+    state.current.index = i;
+    setIndex(i);
+  };
   useInput((input, key) => {
-    if (done) return;
+    if (state.current.done) return;
     if (isCancel(input, key)) {
-      setDone(true);
+      state.current.done = true;
       onDone(undefined);
-    } else if (key.upArrow || input === 'k') setIndex((i) => (i + items.length - 1) % items.length);
-    else if (key.downArrow || input === 'j') setIndex((i) => (i + 1) % items.length);
+    } else if (key.upArrow || input === 'k') move((state.current.index + items.length - 1) % items.length);
+    else if (key.downArrow || input === 'j') move((state.current.index + 1) % items.length);
     else if (key.return) {
-      setDone(true);
-      onDone(index);
+      state.current.done = true;
+      onDone(state.current.index);
     }
   });
   return (
@@ -75,13 +81,13 @@ export function Select({ message, items, onDone }: { message: string; items: Sel
  * (the default, No), Esc or Ctrl+C refuse. A pasted answer with its line break (`y\n`) counts.
  */
 export function Confirm({ message, body, onDone }: { message: string; body?: string; onDone: (yes: boolean) => void }) {
-  const [done, setDone] = useState(false);
+  const done = useRef(false);
   const answer = (yes: boolean): void => {
-    setDone(true);
+    done.current = true;
     onDone(yes);
   };
   useInput((input, key) => {
-    if (done) return;
+    if (done.current) return;
     if (isCancel(input, key)) return answer(false);
     const { text, submitted } = readChunk(input, key);
     const word = text.trim().toLowerCase();
@@ -108,28 +114,38 @@ export const NAME_ATTEMPTS = 3;
  * try. Esc or Ctrl+C: false at once.
  */
 export function TypeName({ message, name, body, onDone }: { message: string; name: string; body?: string; onDone: (ok: boolean) => void }) {
+  // The typed text, the wrong tries and the answer live in a ref as well as in state: keys that
+  // arrive faster than React renders (fast typing, a paste split in chunks) each see the text the
+  // previous key left, not the text of the last render (which lost every other key).
+  const state = useRef({ value: '', wrong: [] as string[], done: false });
   const [value, setValue] = useState('');
   const [wrong, setWrong] = useState<string[]>([]);
   const [done, setDone] = useState(false);
+  const setTyped = (v: string): void => {
+    state.current.value = v;
+    setValue(v);
+  };
   const answer = (ok: boolean): void => {
+    state.current.done = true;
     setDone(true);
     onDone(ok);
   };
   useInput((input, key) => {
-    if (done) return;
+    if (state.current.done) return;
     if (isCancel(input, key)) return answer(false);
-    if (key.backspace || key.delete) return setValue((v) => v.slice(0, -1));
+    if (key.backspace || key.delete) return setTyped(state.current.value.slice(0, -1));
     if (key.ctrl || (key.meta && !key.return)) return;
     const { text, submitted } = readChunk(input, key);
-    const typed = value + printable(text);
-    if (!submitted) return setValue(typed);
+    const typed = state.current.value + printable(text);
+    if (!submitted) return setTyped(typed);
     const candidate = typed.trim();
-    if (candidate === '') return setValue('');
+    if (candidate === '') return setTyped('');
     if (candidate === name) return answer(true);
-    const tries = [...wrong, candidate];
+    const tries = [...state.current.wrong, candidate];
     if (tries.length >= NAME_ATTEMPTS) return answer(false);
+    state.current.wrong = tries;
     setWrong(tries);
-    setValue('');
+    setTyped('');
   });
   const left = NAME_ATTEMPTS - wrong.length;
   return (

@@ -1,0 +1,301 @@
+// The interactive troubleshooter (`sts-doctor ui`, src/ui/ink/app.tsx) driven through
+// ink-testing-library on snapshots recorded from the real control plane: the list and its
+// filter, Enter into a diagnosis, evidence unfolded, `r` → the recovery picked → the real plan
+// (commands/recover.ts planChoice over the recorded snapshot) → the typed confirmation → a fake
+// executor (nothing is sent anywhere at the unit level) → the live per-replica view, and q / Ctrl+C.
+import { createElement } from 'react';
+import { render } from 'ink-testing-library';
+import { describe, expect, it } from 'vitest';
+import { App } from '../../src/ui/ink/app.js';
+import type { LiveError, LiveSource } from '../../src/ui/live.js';
+import { pollingSource } from '../../src/ui/live.js';
+import type { RecoveryDriver } from '../../src/ui/driver.js';
+import type { Plan } from '../../src/recovery/plan.js';
+import { planChoice } from '../../src/commands/recover.js';
+import type { Snapshot } from '../../src/snapshot/types.js';
+import { ApiError, NotFoundError, UsageError } from '../../src/errors.js';
+import { loadFixture } from './fixtures.js';
+
+const tick = (ms = 60): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const DOWN = '\u001B[B';
+const ESC = '\u001B';
+
+/** A source the test pushes snapshots through, as a live source would after each read. */
+function pushSource(): LiveSource & { push(s: Snapshot[]): void; fail(e: LiveError): void } {
+  let onSnap: ((s: Snapshot[]) => void) | undefined;
+  let onErr: ((e: LiveError) => void) | undefined;
+  return {
+    subscribe(a, b) {
+      onSnap = a;
+      onErr = b;
+      return () => {
+        onSnap = undefined;
+        onErr = undefined;
+      };
+    },
+    push: (s) => onSnap?.(s),
+    fail: (e) => onErr?.(e),
+  };
+}
+
+/** A driver that plans with the real planner over `snapshot` and records what it would execute. */
+function fakeDriver(snapshot: () => Snapshot): RecoveryDriver & { executed: Plan[] } {
+  const executed: Plan[] = [];
+  return {
+    executed,
+    plan: async (sts, finding, option) => planChoice(snapshot(), sts.name, finding, option),
+    execute: async (plan, progress) => {
+      executed.push(plan);
+      progress(`dry run: ${plan.steps.filter((s) => s.call).length} calls accepted`);
+      progress('done: fake executor');
+      return { outcome: 'done', steps: plan.steps.length };
+    },
+    refusal: async () => [],
+  };
+}
+
+async function until(frame: () => string | undefined, re: RegExp, ms = 15_000): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const f = frame() ?? '';
+    if (re.test(f)) return f;
+    if (Date.now() > end) throw new Error(`no frame matching ${re}:\n${f}`);
+    await tick(20);
+  }
+}
+
+async function type(ui: { stdin: { write(s: string): void } }, text: string): Promise<void> {
+  for (const ch of text) {
+    ui.stdin.write(ch);
+    await tick(10);
+  }
+}
+
+describe('sts-doctor ui (ink app on recorded snapshots)', { timeout: 60_000 }, () => {
+  it('lists the StatefulSets with ready/desired and the top root cause; / filters; Enter opens the diagnosis; evidence unfolds; Esc back; q quits with 0', async () => {
+    const snapshots = await Promise.all(['image-pull', 'healthy', 'recovery-pv-node-lost'].map(loadFixture));
+    const source = pushSource();
+    let code: number | undefined;
+    const ui = render(createElement(App, { source, recovery: fakeDriver(() => snapshots[2]!), scope: 'all namespaces', allNamespaces: true, onExit: (c) => (code = c) }));
+    await tick();
+    expect(ui.lastFrame()).toContain('Reading the cluster…');
+    source.push(snapshots);
+    const list = await until(ui.lastFrame, /3 StatefulSets, 1 healthy/);
+    expect(list).toMatch(/❯ .*e2e-image-pull-\S+\s+quiz\s+\S+\/3/);
+    expect(list).toMatch(/image-pull: /); // the top root cause of the first one
+    expect(list).toMatch(/e2e-healthy-\S+\s+quiz\s+3\/3\s+healthy/);
+    expect(list).toMatch(/node-lost: /);
+
+    // `/` filters by namespace/name; Enter keeps the filter.
+    ui.stdin.write('/');
+    await type(ui, 'pvc-rebuild');
+    ui.stdin.write('\r');
+    const filtered = await until(ui.lastFrame, /1 StatefulSets?, 0 healthy/);
+    expect(filtered).not.toContain('e2e-image-pull');
+    expect(filtered).toContain('/pvc-rebuild');
+
+    ui.stdin.write('\r');
+    const detail = await until(ui.lastFrame, /StatefulSet e2e-recovery-pvc-rebuild-\S+\/quiz/);
+    expect(detail).toMatch(/❯ ✖ CRITICAL node-lost/);
+    expect(detail).toMatch(/Evidence: \d+ lines? \(folded\)/);
+    expect(detail).toContain('ORDINAL'); // the per-replica table
+    expect(detail).toContain('Recovery:');
+
+    ui.stdin.write('e');
+    const unfolded = await until(ui.lastFrame, /Evidence:\n/);
+    expect(unfolded).toMatch(/• Node\/kwok-node-5 /);
+    expect(unfolded).not.toMatch(/\(folded\)/);
+
+    ui.stdin.write(ESC);
+    await until(ui.lastFrame, /Enter diagnosis/);
+    ui.stdin.write('q');
+    await tick();
+    expect(code).toBe(0);
+    ui.unmount();
+  });
+
+  it('r: the recovery is picked, the real plan shown, a typed name confirms, the (fake) executor runs it, the live view follows the next reads', async () => {
+    const snapshot = await loadFixture('recovery-pv-node-lost');
+    const healthy = await loadFixture('healthy');
+    const source = pushSource();
+    const driver = fakeDriver(() => snapshot);
+    const ui = render(createElement(App, { source, recovery: driver, scope: 'namespace x', allNamespaces: false, onExit: () => undefined }));
+    await tick();
+    source.push([snapshot]);
+    await until(ui.lastFrame, /❯ .*quiz/);
+    ui.stdin.write('\r');
+    await until(ui.lastFrame, /CRITICAL node-lost/);
+    ui.stdin.write('r');
+    await until(ui.lastFrame, /How do you want to recover from node-lost quiz-1\?/);
+    await tick(); // the prompt (components.tsx) reads keys once mounted
+    // The first offer is the manual "bring the node back"; the second the rebuild.
+    ui.stdin.write(DOWN);
+    await until(ui.lastFrame, /❯ Force-delete pod quiz-1 and its claim db-data-quiz-1/);
+    await tick();
+    ui.stdin.write('\r');
+    const plan = await until(ui.lastFrame, /Confirmation: type "db-data-quiz-1"/);
+    await tick();
+    expect(plan).toContain('Plan: ');
+    expect(plan).toMatch(/DELETE\s+\/api\/v1\/namespaces\/\S+\/persistentvolumeclaims\/db-data-quiz-1/);
+    expect(plan).toContain('Risk:');
+
+    // A wrong name asks again (components.tsx TypeName); Esc then cancels, and nothing is written.
+    await tick(300);
+    await type(ui, 'db-data-quiz-2');
+    await until(ui.lastFrame, /> db-data-quiz-2█/);
+    await tick(300);
+    ui.stdin.write('\r');
+    await until(ui.lastFrame, /"db-data-quiz-2" is not db-data-quiz-1: type it again \(2 tries left\)/);
+    ui.stdin.write(ESC);
+    await until(ui.lastFrame, /Cancelled: nothing was written\./);
+    expect(driver.executed).toEqual([]);
+    ui.stdin.write(ESC);
+    await until(ui.lastFrame, /CRITICAL node-lost/);
+
+    ui.stdin.write('r');
+    await until(ui.lastFrame, /How do you want to recover/);
+    await tick();
+    ui.stdin.write(DOWN);
+    await until(ui.lastFrame, /❯ Force-delete pod quiz-1/);
+    await tick();
+    ui.stdin.write('\r');
+    await until(ui.lastFrame, /Confirmation: type "db-data-quiz-1"/);
+    await tick(300);
+    await type(ui, 'db-data-quiz-1');
+    await until(ui.lastFrame, /> db-data-quiz-1█/);
+    await tick(300); // TypeName (components.tsx) reads its value through the handler of its last effect
+    ui.stdin.write('\r');
+    const after = await until(ui.lastFrame, /Waiting for StatefulSet \S+\/quiz to become healthy/);
+    expect(driver.executed.map((p) => p.recovery)).toEqual(['delete-pvc-and-pod']);
+    expect(after).toContain('done: fake executor');
+    expect(after).toContain('ORDINAL');
+    // The next read shows the set healthy (a recorded healthy quiz, renamed into this namespace).
+    const back = structuredClone(healthy);
+    const ns = snapshot.namespace;
+    back.namespace = ns;
+    for (const o of [...back.statefulSets, ...back.pods, ...back.persistentVolumeClaims, ...back.events]) if (o.metadata.namespace) o.metadata.namespace = ns;
+    source.push([back]);
+    await until(ui.lastFrame, /✔ StatefulSet \S+\/quiz is healthy: 3\/3 ready/);
+    ui.unmount();
+  });
+
+  it('Ctrl+C exits 130, also while a prompt has the keys', async () => {
+    const snapshot = await loadFixture('recovery-pv-node-lost');
+    for (const atPrompt of [false, true]) {
+      const source = pushSource();
+      let code: number | undefined;
+      const ui = render(createElement(App, { source, recovery: fakeDriver(() => snapshot), scope: 'namespace x', allNamespaces: false, onExit: (c) => (code = c) }));
+      await tick();
+      source.push([snapshot]);
+      await until(ui.lastFrame, /❯ .*quiz/);
+      if (atPrompt) {
+        ui.stdin.write('\r');
+        await until(ui.lastFrame, /CRITICAL node-lost/);
+        ui.stdin.write('r');
+        await until(ui.lastFrame, /How do you want to recover/);
+      }
+      ui.stdin.write('\u0003');
+      await tick();
+      expect(code, `at prompt: ${atPrompt}`).toBe(130);
+      ui.unmount();
+    }
+  });
+
+  it('cluster text is sanitised: an escape sequence in an event message is shown escaped, never sent raw', async () => {
+    const snapshot = await loadFixture('image-pull');
+    for (const e of snapshot.events) e.message = `\u001b]0;pwned\u0007${e.message ?? ''}\u001b[2J`;
+    const source = pushSource();
+    const ui = render(createElement(App, { source, recovery: fakeDriver(() => snapshot), scope: 'namespace x', allNamespaces: false, onExit: () => undefined }));
+    await tick();
+    source.push([snapshot]);
+    await until(ui.lastFrame, /❯ .*quiz/);
+    ui.stdin.write('\r');
+    await until(ui.lastFrame, /CRITICAL image-pull/);
+    ui.stdin.write('e');
+    await until(ui.lastFrame, /Evidence:\n/);
+    let f = ui.lastFrame() ?? '';
+    for (let i = 0; i < 10 && !/\\x1b\]0;pwned/.test(f); i++) {
+      ui.stdin.write(' '); // a page down
+      await tick();
+      f = ui.lastFrame() ?? '';
+    }
+    expect(f).toMatch(/\\x1b\]0;pwned/);
+    expect(f).not.toContain('\u001b]0;');
+    expect(f).not.toContain('\u0007');
+    ui.unmount();
+  });
+
+  it('a list longer than the screen shows the rows around the selected one', async () => {
+    const snapshot = await loadFixture('healthy');
+    const base = snapshot.statefulSets[0]!;
+    snapshot.statefulSets = Array.from({ length: 40 }, (_, i) => ({ ...base, metadata: { ...base.metadata, name: `db-${String(i).padStart(2, '0')}`, uid: `uid-${i}` } }));
+    const source = pushSource();
+    const ui = render(createElement(App, { source, recovery: fakeDriver(() => snapshot), scope: 'namespace x', allNamespaces: false, onExit: () => undefined }));
+    await tick();
+    source.push([snapshot]);
+    const top = await until(ui.lastFrame, /40 StatefulSets/);
+    expect(top).toMatch(/❯ \S+\s+db-00 /);
+    expect(top).not.toContain('db-39');
+    expect(top.split('\n').length).toBeLessThanOrEqual(24);
+    for (let i = 0; i < 30; i++) ui.stdin.write(DOWN);
+    const down = await until(ui.lastFrame, /❯ \S+\s+db-30 /);
+    expect(down).not.toContain('db-00');
+    expect(down).toMatch(/\(rows \d+-\d+\)/);
+    ui.unmount();
+  });
+
+  it('a failed read is shown and the list stays; the next read clears it', async () => {
+    const snapshot = await loadFixture('healthy');
+    const source = pushSource();
+    const ui = render(createElement(App, { source, recovery: fakeDriver(() => snapshot), scope: 'namespace x', allNamespaces: false, onExit: () => undefined }));
+    await tick();
+    source.push([snapshot]);
+    await until(ui.lastFrame, /1 StatefulSets?, 1 healthy/);
+    source.fail({ error: new ApiError('connect ECONNREFUSED 127.0.0.1:6443'), retrying: true, since: Date.now() });
+    const f = await until(ui.lastFrame, /API server unreachable, retrying/);
+    expect(f).toContain('1 healthy');
+    source.push([snapshot]);
+    await until(ui.lastFrame, /^(?![\s\S]*unreachable)/);
+    ui.unmount();
+  });
+});
+
+describe('pollingSource (the live seam over the ordinary reads)', () => {
+  it('re-reads every interval, never overlapping; nothing matched is an empty list; a transient error is retried; a permanent one stops it', async () => {
+    const snapshot = await loadFixture('healthy');
+    const script: (Snapshot[] | Error)[] = [[snapshot], new ApiError('Service Unavailable', 503), new NotFoundError('No StatefulSet in namespace "x".'), [snapshot], new UsageError('forbidden'), [snapshot]];
+    let reads = 0;
+    let running = 0;
+    const got: string[] = [];
+    const unsubscribe = pollingSource(async () => {
+      expect(running++).toBe(0);
+      await tick(5);
+      running--;
+      const next = script[reads++]!;
+      if (next instanceof Error) throw next;
+      return next;
+    }, 10).subscribe(
+      (s) => got.push(`snapshots ${s.length}`),
+      (e) => got.push(`error ${e.retrying ? 'retrying' : 'stopped'}: ${e.error.message}`),
+    );
+    await tick(300);
+    unsubscribe();
+    expect(got).toEqual(['snapshots 1', 'error retrying: Service Unavailable', 'snapshots 0', 'snapshots 1', 'error stopped: forbidden']);
+    expect(reads).toBe(5);
+  });
+
+  it('after unsubscribe nothing more is read or delivered', async () => {
+    let reads = 0;
+    const got: number[] = [];
+    const unsubscribe = pollingSource(async () => {
+      reads++;
+      return [];
+    }, 10).subscribe((s) => got.push(s.length), () => undefined);
+    await tick(50);
+    unsubscribe();
+    const n = reads;
+    await tick(80);
+    expect(reads).toBe(n);
+    expect(got.length).toBeLessThanOrEqual(n);
+  });
+});
