@@ -579,8 +579,8 @@ async function readClusterDns(client: KubeClient, svc: ServiceName): Promise<Clu
  * only (bounded like a round: at most 20), and when `pods/log` was last found forbidden.
  */
 interface LogMemo {
-  /** The excerpts of the last round by {@link logKey}, with when each was read (ms since the epoch). */
-  excerpts: Map<string, { log: ContainerLog; readAt: number }>;
+  /** The excerpts of the last round by {@link logKey}, with when each was read (ms since the epoch); `log` undefined: the kubelet had none (400/404). */
+  excerpts: Map<string, { log: ContainerLog | undefined; readAt: number }>;
   /** The `podlogs` gap of a 403 and when it was seen: no log read is tried again for {@link LOG_REFRESH_SECONDS}. */
   forbidden?: { gap: Gap; at: number };
 }
@@ -604,7 +604,8 @@ function logKey(r: LogRequest): string {
  * when the diagnosis needs it: when the container's run changed (a restart, a new pod, another
  * container failing), or after {@link LOG_REFRESH_SECONDS} for a container still running; the
  * log of a previous or terminated run is final and reused as long as that run is the one failing.
- * A 403 is remembered for as long (the same gap, no request). A single `diagnose` reads them all.
+ * A 400 or 404 counts as an answer (no log for that run); a 403 is remembered for
+ * {@link LOG_REFRESH_SECONDS} (the same gap, no request). A single `diagnose` reads them all.
  */
 async function readContainerLogs(client: KubeClient, ns: string, statefulSets: StatefulSet[], pods: Pod[], gaps: Gap[]): Promise<ContainerLog[]> {
   const memo: LogMemo = logMemos.get(client) ?? { excerpts: new Map() };
@@ -616,14 +617,14 @@ async function readContainerLogs(client: KubeClient, ns: string, statefulSets: S
     gaps.push({ ...memo.forbidden.gap });
     return [];
   }
-  const kept = new Map<string, { log: ContainerLog; readAt: number }>();
+  const kept = new Map<string, { log: ContainerLog | undefined; readAt: number }>();
   const out: (ContainerLog | undefined)[] = await Promise.all(
     requests.map(async (r) => {
       const key = logKey(r);
       const known = memo.excerpts.get(key);
       if (known && (r.final || fresh(known.readAt))) {
         kept.set(key, known);
-        return { ...known.log, lines: [...known.log.lines] };
+        return known.log && { ...known.log, lines: [...known.log.lines] };
       }
       try {
         const text = await client.getText(`/api/v1/namespaces/${enc(r.namespace)}/pods/${enc(r.pod)}/log`, { container: r.container, previous: r.previous, tailLines: LOG_TAIL_LINES, limitBytes: LOG_LIMIT_BYTES });
@@ -632,7 +633,10 @@ async function readContainerLogs(client: KubeClient, ns: string, statefulSets: S
         kept.set(key, { log: { ...log, lines: [...log.lines] }, readAt: now });
         return log;
       } catch (err) {
-        if (err instanceof ApiError && (err.status === 400 || err.status === 404)) return undefined;
+        if (err instanceof ApiError && (err.status === 400 || err.status === 404)) {
+          kept.set(key, { log: undefined, readAt: now });
+          return undefined;
+        }
         if (!(err instanceof ApiError) || err.status === 401) throw err;
         if (!gaps.some((g) => g.resource === 'podlogs')) {
           const reason = err.status === 403 ? 'forbidden' : err.transient ? 'unavailable' : 'error';

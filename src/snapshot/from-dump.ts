@@ -208,6 +208,11 @@ export async function snapshotsFromDump(path: string, opts: DumpOptions): Promis
     };
     if (header?.containerLogs !== undefined) snapshot.containerLogs = header.containerLogs;
     if (header?.scope && Object.keys(header.scope).length) snapshot.scope = { ...header.scope };
+    const dns = snapshot.clusterDns!;
+    if (header?.clusterDns && (header.clusterDns.namespace !== dns.namespace || header.clusterDns.name !== dns.name) && !gaps.some((g) => g.resource === 'endpointslices')) {
+      // --cluster-dns names another Service than the snapshot read: its slices are not in the dump.
+      gaps.push({ resource: 'endpointslices', reason: 'absent', message: `endpointslices: the dump holds the EndpointSlices of Service ${header.clusterDns.namespace}/${header.clusterDns.name}, not of ${dns.namespace}/${dns.name}; the cluster DNS was not checked` });
+    }
     for (const [resource, field] of Object.entries(RESOURCE_FIELD) as [ResourceName, keyof Snapshot][]) {
       if (resource === 'statefulsets') continue;
       const list = byResource.get(resource) ?? [];

@@ -13,6 +13,7 @@ import { createNamespace, NODES } from '../scenarios/quiz.mjs';
 import { startFaultProxy } from '../faults/proxy.mjs';
 import { deployRealistic, dropRealistic } from '../../scripts/bench-cluster.mjs';
 import { scenarios } from '../scenarios/quiz.mjs';
+import { deleteLogsNamespace, logScenarios } from '../scenarios/logs.mjs';
 import { runCli, testNamespaces } from './helpers.js';
 import type { Diagnosis } from '../../src/diagnosis.js';
 
@@ -100,6 +101,30 @@ describe('a busy namespace: the cost follows the suspects, not the namespace', (
     expect(paths.some((p) => p.includes('involvedObject.kind=Pod,involvedObject.name=quiz-0'))).toBe(true);
     const f = d.findings.find((x) => x.rule === 'image-pull');
     expect(f?.evidence.some((e) => e.type === 'event')).toBe(true);
+  });
+
+  it('wait on a replica failing its probe: its log is read in the first round only, not every --interval', async () => {
+    const waiting = namespaces.fresh('perf-wait-logs');
+    try {
+      await logScenarios['logs-probe-failing'].setup(waiting);
+      proxy.setRules([]);
+      const before = proxy.log.length;
+      const r = await runCli(['wait', 'quiz', '-n', waiting, '--timeout', '6s', '--interval', '1s', '-o', 'json'], { KUBECONFIG: kubeconfig });
+      expect(r.code, r.stderr).toBe(1);
+      const log = proxy.log.slice(before).map((l) => decodeURIComponent(l.path));
+      // Each round starts with the GET of the StatefulSet.
+      const starts = log.map((p, i) => (p.startsWith(`/apis/apps/v1/namespaces/${waiting}/statefulsets/quiz`) ? i : -1)).filter((i) => i >= 0);
+      expect(starts.length).toBeGreaterThanOrEqual(3);
+      const isLog = (p: string): boolean => /\/pods\/[^/]+\/log(\?|$)/.test(p);
+      const firstRound = log.slice(0, starts[1]).filter(isLog);
+      expect(firstRound.length).toBeGreaterThan(0);
+      // The container still runs the same run: reused for 30 s, so no later round reads it.
+      expect(log.slice(starts[1]).filter(isLog)).toEqual([]);
+      const d = JSON.parse(r.stdout) as Diagnosis;
+      expect(d.findings.find((f) => f.rule === 'probe-failing')!.evidence.some((e) => e.type === 'log')).toBe(true);
+    } finally {
+      if (!process.env.STS_DOCTOR_KEEP_NAMESPACES) deleteLogsNamespace(waiting);
+    }
   });
 });
 

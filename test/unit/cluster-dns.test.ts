@@ -111,6 +111,17 @@ describe('cluster-dns-unavailable on the recorded snapshot', () => {
     const f = d.findings.find((x) => x.rule === 'cluster-dns-unavailable')!;
     expect(f.explains).toEqual(['quiz-0']);
     expect(f.summary).toContain('quiz-0 is not Ready');
+    // The default Service: the DNS pods by the label kube-dns and CoreDNS installs share; a manual step only.
+    expect(f.recoveries).toHaveLength(1);
+    expect(f.recoveries[0]!.automated).toBe(false);
+    expect(f.recoveries[0]!.commands).toEqual([
+      'kubectl -n kube-system get pods -l k8s-app=kube-dns -o wide',
+      'kubectl -n kube-system describe pods -l k8s-app=kube-dns',
+      'kubectl -n kube-system describe service kube-dns',
+      'kubectl -n kube-system get endpointslices -l kubernetes.io/service-name=kube-dns -o yaml',
+      'kubectl -n kube-system logs -l k8s-app=kube-dns --tail=50',
+      'kubectl -n kube-system rollout restart deployment coredns',
+    ]);
     const roots = rootCauses(d.findings);
     expect(roots.map((r) => r.finding.rule)).toEqual(['cluster-dns-unavailable']);
     expect(roots[0]!.consequences.map((c) => c.rule).sort()).toEqual(['init-container-stuck', 'ordered-ready-stall']);
@@ -140,6 +151,7 @@ describe('cluster-dns-unavailable on the recorded snapshot', () => {
     // --cluster-dns naming another Service: its slices are not in the dump, so nothing is judged.
     const other = await snapshotFromDump(fixturePath('cluster-dns-unavailable'), { clusterDns: { namespace: 'kube-system', name: 'kube-dns' } });
     expect(other.endpointSlices).toEqual([]);
+    expect(other.gaps).toEqual([{ resource: 'endpointslices', reason: 'absent', message: expect.stringMatching(/^endpointslices: the dump holds the EndpointSlices of Service e2e-[\w-]+\/dns, not of kube-system\/kube-dns; the cluster DNS was not checked$/) }]);
   });
 });
 

@@ -75,6 +75,19 @@ describe('log reads across rounds of one process', () => {
     expect(state.logReads).toHaveLength(2 * reads);
   });
 
+  it('no log for that run (404): not asked again while the run is the same', async () => {
+    const s = await loadFixture('logs-crash-loop');
+    const { client, state } = fakeClient(s, async () => {
+      throw new ApiError('GET pods/log: 404 Not Found: previous terminated container "mongo" not found', 404);
+    });
+    const first = await round(client, s);
+    const tried = state.logReads.length;
+    expect(tried).toBeGreaterThan(0);
+    expect(first.containerLogs).toEqual([]);
+    await round(client, s);
+    expect(state.logReads).toHaveLength(tried);
+  });
+
   it('another client (another process: a diagnose) reads them all', async () => {
     const s = await loadFixture('logs-crash-loop');
     const a = fakeClient(s);
