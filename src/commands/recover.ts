@@ -17,14 +17,12 @@
  * finding offers it, the plan does not fit the current state, or an object changed between
  * the plan and the write: HTTP 409 on a precondition); 130 interrupted during the watch.
  */
-import { appendFileSync } from 'node:fs';
 import { diagnose, type Diagnosis } from '../diagnosis.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { sanitizeText } from '../report/sanitize.js';
 import type { Finding, OfferAction, RecoveryId, RecoveryOffer, RecoveryOption } from '../rules/types.js';
 import type { Pod, PersistentVolumeClaim, Snapshot, StatefulSet } from '../snapshot/types.js';
 import { SnapshotView, claimOrdinal, formatReplicaCounts, isPodReady, isTerminating } from '../snapshot/view.js';
-import type { AuditRecord } from '../recovery/execute.js';
 import { PlanError, findOffers, forcedOffer, planManual, planOffer, renderPlan, retargetRollback, type Plan, type PlanContext } from '../recovery/plan.js';
 import { recoverCommand, setSuggestedConnection } from '../recovery/command.js';
 import { watch } from '../recovery/watch.js';
@@ -129,14 +127,6 @@ export function describeChanges(plan: Plan, snapshot: Snapshot): string[] {
     else lines.push(`${o.kind} ${o.name} is unchanged.`);
   }
   return lines;
-}
-
-function auditSink(file: string | undefined, err: (s: string) => void): (r: AuditRecord) => void {
-  return (r) => {
-    const l = JSON.stringify(r) + '\n';
-    if (file) appendFileSync(file, l);
-    else err(l);
-  };
 }
 
 /** The words for a `--pod`/`--node` target in a refusal. */
@@ -326,7 +316,7 @@ export async function runRecover(name: string, opts: RecoverOptions, io: Recover
     }
   }
 
-  const { executePlan } = await import('../recovery/execute.js');
+  const { executePlan, auditSink } = await import('../recovery/execute.js');
   const written: string[] = [];
   const result = await executePlan(plan, {
     client: client!,

@@ -1,0 +1,220 @@
+// End to end: `sts-doctor rollout` on the real control plane. The real StatefulSet controller
+// does the partitioned update; the kubelet-side failures of a bad revision come from the KWOK
+// fault stages (test/cluster/stages), selected by a template label that the bad change adds.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { getJson, kubeconfigPath, kubectl, repoRoot, temporaryDir, waitFor } from '../scenarios/cluster.mjs';
+import { FAULT_LABEL, deployQuiz, isReady, quizPods, waitHealthy } from '../scenarios/quiz.mjs';
+import { runCli, testNamespaces, type CliResult } from './helpers.js';
+import type { RolloutReport } from '../../src/rollout/report.js';
+
+const namespaces = testNamespaces();
+const work = temporaryDir('sts-doctor-rollout-');
+const ANNOTATION = 'sts-doctor.io/rollout';
+
+/** The StatefulSet quiz. */
+const sts = (ns: string) => getJson(['-n', ns, 'statefulset', 'quiz']);
+
+/** uid and resourceVersion of the StatefulSet and every pod of quiz. */
+function versions(ns: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const s = sts(ns);
+  out['statefulset/quiz'] = `${s.metadata.uid}@${s.metadata.resourceVersion}`;
+  for (const [name, p] of Object.entries(quizPods(ns))) out[`pod/${name}`] = `${(p as { metadata: { uid: string; resourceVersion: string } }).metadata.uid}@${(p as { metadata: { resourceVersion: string } }).metadata.resourceVersion}`;
+  return out;
+}
+
+/** A strategic merge patch file: a new mongo image and a fault label on the template. */
+function badPatch(name: string, labels: Record<string, string>, image: string): string {
+  const file = join(work, `${name}.yaml`);
+  writeFileSync(file, JSON.stringify({ spec: { template: { metadata: { labels }, spec: { containers: [{ name: 'mongo', image }] } } } }));
+  return file;
+}
+
+function report(r: CliResult): RolloutReport {
+  try {
+    return JSON.parse(r.stdout) as RolloutReport;
+  } catch {
+    throw new Error(`not a JSON report (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
+  }
+}
+
+/** The CLI in the background, for a test that acts while it runs. */
+function startCli(args: string[]): { child: ChildProcess; done: Promise<CliResult>; stderr: () => string } {
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'sts-doctor.js'), ...args], {
+    env: { PATH: process.env.PATH, HOME: '/nonexistent', KUBECONFIG: kubeconfigPath(), NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return { child, done, stderr: () => stderr };
+}
+
+/** Seconds between two RFC 3339 times of the report's timeline. */
+const secs = (a: string, b: string): number => (Date.parse(b) - Date.parse(a)) / 1000;
+
+/** The abort timeline: first failure event → abort decision → rollback → healthy, in seconds. */
+function timeline(r: RolloutReport): string {
+  const first = r.abort?.firstFailureAt;
+  const at = r.abort?.at;
+  const rb = r.rollback;
+  return `first failure ${first} → abort ${at} (+${first && at ? secs(first, at).toFixed(1) : '?'} s) → rollback ${rb?.started} (+${at && rb ? secs(at, rb.started).toFixed(1) : '?'} s) → healthy ${rb?.healthyAt} (+${rb?.healthyAt ? secs(rb.started, rb.healthyAt).toFixed(1) : '?'} s)`;
+}
+
+/** After a rollback: every pod Ready on `revision`, the partition back to 0, no record. */
+function expectRolledBack(ns: string, revision: string, canary: string, canaryUid: string): void {
+  const s = sts(ns);
+  expect(s.status.updateRevision).toBe(revision);
+  expect(s.spec.updateStrategy.rollingUpdate?.partition ?? 0).toBe(0);
+  expect(s.metadata.annotations?.[ANNOTATION]).toBeUndefined();
+  const pods = quizPods(ns);
+  for (const p of Object.values(pods)) {
+    expect(isReady(p)).toBe(true);
+    expect((p as { metadata: { labels: Record<string, string> } }).metadata.labels['controller-revision-hash']).toBe(revision);
+  }
+  // The canary pod of the bad revision was replaced (kubernetes#67250 would have kept it).
+  expect((pods[canary] as { metadata: { uid: string } }).metadata.uid).not.toBe(canaryUid);
+}
+
+describe('sts-doctor rollout', () => {
+  it('rolls out 5 replicas with canary 1 and steps 1,50%,100%: exit 0, every pod on the new revision, Events recorded', async () => {
+    const ns = namespaces.fresh('ro-good');
+    await deployQuiz(ns, { replicas: 5 });
+    await waitHealthy(ns, 5, 300_000);
+    const from = sts(ns).status.currentRevision;
+    const res = await runCli(['rollout', 'quiz', '-n', ns, '--image', 'mongo=mongo:5.0.1', '--canary', '1', '--steps', '1,50%,100%', '--soak', '2s', '--interval', '1s', '--yes', '-o', 'json']);
+    expect(res.code, res.stderr).toBe(0);
+    const r = report(res);
+    expect(r.outcome).toBe('rolled-out');
+    // 5 replicas: canary 1 (partition 4), 50% = 3 (partition 2), 100% (partition 0).
+    expect(r.steps.map((s) => [s.partition, s.updatedReplicas, s.outcome])).toEqual([
+      [4, 1, 'done'],
+      [2, 3, 'done'],
+      [0, 5, 'done'],
+    ]);
+    const s = sts(ns);
+    expect(r.fromRevision).toBe(from);
+    expect(s.status.currentRevision).toBe(s.status.updateRevision);
+    expect(s.status.updateRevision).not.toBe(from);
+    expect(r.toRevision).toBe(s.status.updateRevision);
+    expect(s.metadata.annotations?.[ANNOTATION]).toBeUndefined();
+    expect(s.spec.template.spec.containers.find((c: { name: string }) => c.name === 'mongo').image).toBe('mongo:5.0.1');
+    for (const p of Object.values(quizPods(ns))) expect((p as { metadata: { labels: Record<string, string> } }).metadata.labels['controller-revision-hash']).toBe(s.status.updateRevision);
+    const events = getJson(['-n', ns, 'events', '--field-selector', 'reason=StsDoctorRollout']).items;
+    expect(events.length).toBeGreaterThanOrEqual(4); // start, two steps, finish
+  }, 600_000);
+
+  it('a bad image: aborted within one watch round of ErrImagePull, rolled back, the canary replaced, healthy: exit 1', async () => {
+    const ns = namespaces.fresh('ro-image');
+    await deployQuiz(ns);
+    await waitHealthy(ns, 3, 300_000);
+    const from = sts(ns).status.currentRevision;
+    const canaryUid = quizPods(ns)['quiz-2'].metadata.uid;
+    const file = badPatch('bad-image', { [`${FAULT_LABEL}/image-pull`]: 'not-found' }, 'registry.sts-doctor.test/library/mongo:does-not-exist');
+    const started = Date.now();
+    const res = await runCli(['rollout', 'quiz', '-n', ns, '--patch', file, '--soak', '5s', '--interval', '1s', '--progress-deadline', '3m', '--rollback-on-failure', '--yes', '-o', 'json']);
+    const took = (Date.now() - started) / 1000;
+    expect(res.code, res.stderr).toBe(1);
+    const r = report(res);
+    expect(r.outcome).toBe('rolled-back');
+    expect(r.abort?.reason).toBe('permanent-finding');
+    expect(r.abort?.finding?.rule).toBe('image-pull');
+    expect(r.abort?.finding?.subject.name).toBe('quiz-2');
+    expect(r.abort?.finding?.class).toEqual({ cause: 'image-not-found', permanent: true });
+    expect(r.abort?.finding?.evidence.map((e) => e.text).join('\n')).toMatch(/not found/);
+    // Within one watch round (1 s) plus a read after the kubelet's first ErrImagePull event (event times have 1 s resolution).
+    expect(secs(r.abort!.firstFailureAt!, r.abort!.at)).toBeLessThan(4);
+    expect(r.rollback).toMatchObject({ toRevision: from, deletedPods: ['quiz-2'], healthy: true });
+    expectRolledBack(ns, from, 'quiz-2', canaryUid);
+    console.log(`bad image: ${timeline(r)}; whole run ${took.toFixed(1)} s (a helm --atomic style wait: the configured --progress-deadline, 180 s, before any rollback)`);
+  }, 600_000);
+
+  it('a crash-looping new revision under OrderedReady: aborted at once, rolled back, healthy: exit 1', async () => {
+    const ns = namespaces.fresh('ro-crash');
+    await deployQuiz(ns);
+    await waitHealthy(ns, 3, 300_000);
+    const from = sts(ns).status.currentRevision;
+    const canaryUid = quizPods(ns)['quiz-2'].metadata.uid;
+    const file = badPatch('crash', { [`${FAULT_LABEL}/crash-loop`]: '1' }, 'mongo:5.0.2');
+    const res = await runCli(['rollout', 'quiz', '-n', ns, '--patch', file, '--soak', '5s', '--interval', '1s', '--progress-deadline', '3m', '--rollback-on-failure', '--yes', '-o', 'json']);
+    expect(res.code, res.stderr).toBe(1);
+    const r = report(res);
+    expect(r.abort?.finding?.rule).toBe('crash-loop');
+    expect(r.abort?.finding?.class).toEqual({ cause: 'crash-loop', permanent: true });
+    expect(secs(r.abort!.firstFailureAt!, r.abort!.at)).toBeLessThan(4);
+    expect(r.rollback).toMatchObject({ toRevision: from, deletedPods: ['quiz-2'], healthy: true });
+    expectRolledBack(ns, from, 'quiz-2', canaryUid);
+    console.log(`crash loop: ${timeline(r)} (a helm --atomic style wait: the configured --progress-deadline, 180 s)`);
+  }, 600_000);
+
+  it('a concurrent kubectl set image during the soak: exit 3, nothing more written', async () => {
+    const ns = namespaces.fresh('ro-race');
+    await deployQuiz(ns);
+    await waitHealthy(ns, 3, 300_000);
+    const audit = join(work, `${ns}.audit`);
+    const run = startCli(['rollout', 'quiz', '-n', ns, '--image', 'mongo=mongo:5.0.3', '--soak', '120s', '--interval', '1s', '--yes', '-o', 'json', '--audit-log', audit]);
+    // The canary soaks: quiz-2 Ready on the new revision.
+    await waitFor('the canary quiz-2 Ready on the new revision', () => {
+      const s = sts(ns);
+      const p = quizPods(ns)['quiz-2'];
+      return s.status.updateRevision !== s.status.currentRevision && p?.metadata.labels['controller-revision-hash'] === s.status.updateRevision && isReady(p);
+    });
+    kubectl(['-n', ns, 'set', 'image', 'statefulset/quiz', 'mongo=mongo:6']);
+    const res = await run.done;
+    expect(res.code, res.stderr).toBe(3);
+    const r = report(res);
+    expect(r.outcome).toBe('refused');
+    expect(r.message).toMatch(/changed by someone else/);
+    // Nothing more written: one real write (the start), the partition still the canary's.
+    const writes = readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((a) => !a.dryRun);
+    expect(writes.map((w) => w.method)).toEqual(['PATCH']);
+    const s = sts(ns);
+    expect(s.spec.updateStrategy.rollingUpdate.partition).toBe(2);
+    expect(s.spec.template.spec.containers.find((c: { name: string }) => c.name === 'mongo').image).toBe('mongo:6');
+  }, 600_000);
+
+  it('killed mid-step (by its PID), then run again: it resumes from the annotation and completes', async () => {
+    const ns = namespaces.fresh('ro-resume');
+    await deployQuiz(ns);
+    await waitHealthy(ns, 3, 300_000);
+    const args = ['rollout', 'quiz', '-n', ns, '--image', 'mongo=mongo:5.0.4', '--steps', '2,100%', '--interval', '1s', '--yes', '-o', 'json'];
+    const run = startCli([...args, '--soak', '120s']);
+    await waitFor('the canary quiz-2 Ready on the new revision', () => {
+      const s = sts(ns);
+      const p = quizPods(ns)['quiz-2'];
+      return s.status.updateRevision !== s.status.currentRevision && p?.metadata.labels['controller-revision-hash'] === s.status.updateRevision && isReady(p);
+    });
+    run.child.kill('SIGKILL');
+    await run.done;
+    const record = JSON.parse(sts(ns).metadata.annotations[ANNOTATION]);
+    expect(record).toMatchObject({ v: 1, step: 0, partitions: [2, 1, 0], partitionBefore: 0 });
+    const res = await runCli([...args, '--soak', '1s']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(/resuming the rollout recorded on quiz: step 1 of 3/);
+    const r = report(res);
+    expect(r.resumed).toBe(true);
+    expect(r.outcome).toBe('rolled-out');
+    const s = sts(ns);
+    expect(s.status.currentRevision).toBe(s.status.updateRevision);
+    expect(s.metadata.annotations?.[ANNOTATION]).toBeUndefined();
+  }, 600_000);
+
+  it('--dry-run=server: every step planned and dry-run on the server; every uid and resourceVersion unchanged', async () => {
+    const ns = namespaces.fresh('ro-dry');
+    await deployQuiz(ns);
+    await waitHealthy(ns, 3, 300_000);
+    const before = versions(ns);
+    const res = await runCli(['rollout', 'quiz', '-n', ns, '--image', 'mongo=mongo:5.0.5', '--steps', '1,100%', '--dry-run=server']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/Start the rollout of quiz/);
+    expect(res.stdout).toMatch(/Step 2 of 2/);
+    expect(res.stdout).toMatch(/Dry run \(server-side, dryRun=All\)/);
+    expect(res.stderr).toMatch(/"dryRun":true/);
+    expect(versions(ns)).toEqual(before);
+  }, 300_000);
+});
