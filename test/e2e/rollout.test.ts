@@ -9,6 +9,9 @@ import { getJson, kubeconfigPath, kubectl, repoRoot, temporaryDir, waitFor } fro
 import { FAULT_LABEL, deployQuiz, isReady, quizPods, waitHealthy } from '../scenarios/quiz.mjs';
 import { runCli, testNamespaces, type CliResult } from './helpers.js';
 import type { RolloutReport } from '../../src/rollout/report.js';
+import { runRollout } from '../../src/commands/rollout.js';
+import type { RecoverIO } from '../../src/commands/recover.js';
+import type { Prompter } from '../../src/ui/prompter.js';
 
 const namespaces = testNamespaces();
 const work = temporaryDir('sts-doctor-rollout-');
@@ -204,6 +207,78 @@ describe('sts-doctor rollout', () => {
     expect(s.metadata.annotations?.[ANNOTATION]).toBeUndefined();
   }, 600_000);
 
+  it('a transient failure (registry unreachable) is waited on, not aborted, until --progress-deadline; then rolled back', async () => {
+    const ns = namespaces.fresh('ro-transient');
+    await deployQuiz(ns);
+    await waitHealthy(ns, 3, 300_000);
+    const from = sts(ns).status.currentRevision;
+    const canaryUid = quizPods(ns)['quiz-2'].metadata.uid;
+    const file = badPatch('unreachable', { [`${FAULT_LABEL}/image-pull`]: 'unreachable' }, 'registry.sts-doctor.test/library/mongo:5.0.6');
+    const res = await runCli(['rollout', 'quiz', '-n', ns, '--patch', file, '--soak', '1s', '--interval', '1s', '--progress-deadline', '8s', '--rollback-on-failure', '--yes', '-o', 'json']);
+    expect(res.code, res.stderr).toBe(1);
+    const r = report(res);
+    expect(r.abort?.reason).toBe('progress-deadline');
+    expect(r.abort?.finding?.rule).toBe('image-pull');
+    expect(r.abort?.finding?.class).toEqual({ cause: 'image-pulling', permanent: false });
+    // Waited through the transient failure: the abort comes at the deadline, not at the first event.
+    expect(secs(r.abort!.firstFailureAt!, r.abort!.at)).toBeGreaterThanOrEqual(4);
+    expect(r.rollback).toMatchObject({ toRevision: from, deletedPods: ['quiz-2'], healthy: true });
+    expectRolledBack(ns, from, 'quiz-2', canaryUid);
+  }, 600_000);
+
+  it('on a terminal it shows each step and asks; declined before step 2 it stops with the record kept, and a rerun resumes', async () => {
+    const ns = namespaces.fresh('ro-tty');
+    await deployQuiz(ns);
+    await waitHealthy(ns, 3, 300_000);
+    const shown: string[] = [];
+    const questions: string[] = [];
+    const prompter: Prompter = {
+      interactive: true,
+      chooseFinding: async () => undefined,
+      chooseRecovery: async () => undefined,
+      showPlan: async (text) => (shown.push(text), true),
+      confirm: async (q) => (questions.push(q), questions.length === 1),
+      confirmName: async () => false,
+    };
+    const out: string[] = [];
+    const io: RecoverIO = { out: (l) => void out.push(l), err: () => undefined, prompter };
+    const code = await runRollout('quiz', { kubeconfig: kubeconfigPath(), namespace: ns, image: ['mongo=mongo:5.0.7'], soak: '1s', interval: '1s' }, io);
+    expect(code).toBe(130);
+    expect(shown[0]).toMatch(/Plan: Start the rollout of quiz: mongo=mongo:5.0.7, canary of 1 replica/);
+    expect(shown[0]).toMatch(/kubectl -n \S+ set image statefulset\/quiz mongo=mongo:5.0.7/);
+    expect(questions).toEqual(['Start the rollout (partition 2)?', 'Lower the partition to 0 (3 of 3 replicas on the new revision)?']);
+    expect(out.join('\n')).toMatch(/Stopped before step 2: nothing more is written/);
+    expect(JSON.parse(sts(ns).metadata.annotations[ANNOTATION])).toMatchObject({ step: 0, partitions: [2, 0] });
+    expect(sts(ns).spec.updateStrategy.rollingUpdate.partition).toBe(2);
+    const res = await runCli(['rollout', 'quiz', '-n', ns, '--image', 'mongo=mongo:5.0.7', '--soak', '1s', '--interval', '1s', '--yes']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/Rolled out: StatefulSet \S+\/quiz has 3 replicas on revision/);
+  }, 600_000);
+
+  it('refuses what it must not drive: OnDelete, another change while a rollout is recorded, no --yes without a terminal (exit 3, nothing written)', async () => {
+    const ns = namespaces.fresh('ro-refuse');
+    await deployQuiz(ns);
+    await waitHealthy(ns, 3, 300_000);
+    const before = versions(ns);
+    const noYes = await runCli(['rollout', 'quiz', '-n', ns, '--image', 'mongo=mongo:5.0.8']);
+    expect(noYes.code).toBe(3);
+    expect(noYes.stdout).toMatch(/Plan: Start the rollout/);
+    expect(noYes.stdout).toMatch(/without a terminal, pass --yes/);
+    expect(versions(ns)).toEqual(before);
+    // A record of another rollout: a different change is refused.
+    const record = { v: 1, from: sts(ns).status.currentRevision, partitionBefore: 0, partitions: [2, 0], step: 0, started: new Date().toISOString() };
+    kubectl(['-n', ns, 'annotate', 'statefulset', 'quiz', `${ANNOTATION}=${JSON.stringify(record)}`]);
+    const other = await runCli(['rollout', 'quiz', '-n', ns, '--image', 'mongo=mongo:5.0.9', '--yes']);
+    expect(other.code).toBe(3);
+    expect(other.stdout).toMatch(/Another rollout is in progress on StatefulSet quiz/);
+    kubectl(['-n', ns, 'annotate', 'statefulset', 'quiz', `${ANNOTATION}-`]);
+    kubectl(['-n', ns, 'patch', 'statefulset', 'quiz', '--type=merge', '-p', JSON.stringify({ spec: { updateStrategy: { type: 'OnDelete', rollingUpdate: null } } })]);
+    const onDelete = await runCli(['rollout', 'quiz', '-n', ns, '--image', 'mongo=mongo:5.0.8', '--yes']);
+    expect(onDelete.code).toBe(3);
+    expect(onDelete.stdout).toMatch(/updateStrategy OnDelete/);
+    expect(sts(ns).spec.template.spec.containers.find((c: { name: string }) => c.name === 'mongo').image).toBe('mongo:5');
+  }, 300_000);
+
   it('--dry-run=server: every step planned and dry-run on the server; every uid and resourceVersion unchanged', async () => {
     const ns = namespaces.fresh('ro-dry');
     await deployQuiz(ns);
@@ -216,5 +291,26 @@ describe('sts-doctor rollout', () => {
     expect(res.stdout).toMatch(/Dry run \(server-side, dryRun=All\)/);
     expect(res.stderr).toMatch(/"dryRun":true/);
     expect(versions(ns)).toEqual(before);
+  }, 300_000);
+});
+
+describe('wait fails fast on a permanent finding', () => {
+  it('an image that does not exist ends wait at once with exit 1; --no-fail-fast waits for --timeout', async () => {
+    const ns = namespaces.fresh('ro-wait');
+    await deployQuiz(ns, { podLabels: { [`${FAULT_LABEL}/image-pull`]: 'not-found' } });
+    await waitFor('quiz-0 in ErrImagePull', () => (quizPods(ns)['quiz-0']?.status?.containerStatuses ?? []).some((c: { state?: { waiting?: { reason?: string } } }) => /ErrImagePull|ImagePullBackOff/.test(c.state?.waiting?.reason ?? '')));
+    let started = Date.now();
+    const fast = await runCli(['wait', 'quiz', '-n', ns, '--timeout', '60s', '--interval', '1s']);
+    const fastS = (Date.now() - started) / 1000;
+    expect(fast.code, fast.stderr).toBe(1);
+    expect(fast.stderr).toMatch(/stopped after \d+ s, before --timeout: image-pull Pod\/quiz-0: .*will not heal by waiting/);
+    expect(fast.stdout).toMatch(/image-pull/);
+    expect(fastS).toBeLessThan(10);
+    started = Date.now();
+    const slow = await runCli(['wait', 'quiz', '-n', ns, '--timeout', '4s', '--interval', '1s', '--no-fail-fast']);
+    expect(slow.code).toBe(1);
+    expect(slow.stderr).toMatch(/not healthy after 4s/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(4000);
+    console.log(`wait fail-fast: exit 1 after ${fastS.toFixed(1)} s of a 60 s --timeout`);
   }, 300_000);
 });
