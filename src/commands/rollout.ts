@@ -30,6 +30,7 @@ import type { Finding } from '../rules/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Plan } from '../recovery/plan.js';
 import { PlanError, planOffer, planReplaceStuck, renderPlan, retargetRollback } from '../recovery/plan.js';
+import { rollbackTarget } from '../rules/facts.js';
 import { watch, type WatchResult } from '../recovery/watch.js';
 import { setSuggestedConnection } from '../recovery/command.js';
 import { changePatch, currentPartition, parseImages, partitionsFor, planFinish, planStart, planStep, readRecord, refuseOnDelete, ROLLOUT_ANNOTATION, stepCounts, type RolloutRecord } from '../rollout/plan.js';
@@ -381,10 +382,15 @@ class RolloutRun {
         throw new PlanError(`StatefulSet ${this.name} is already rolling out from ${current} to ${update}. Refusing to change the template again; --from-current drives that rollout.`);
       }
       const view = new SnapshotView(snapshot);
-      const notReady = view.podsOf(sts).filter((p) => !isRunningAndReady(p) && (!this.opts.fromCurrent || p.metadata.labels?.[REVISION_LABEL] !== update));
+      // With --from-current the controller may already be replacing a pod (Terminating) or have made one of the new revision.
+      const notReady = view.podsOf(sts).filter((p) => !isRunningAndReady(p) && !(this.opts.fromCurrent && (isTerminating(p) || p.metadata.labels?.[REVISION_LABEL] === update)));
       if (notReady.length) throw new PlanError(`StatefulSet ${this.name} is not healthy before the rollout (${notReady.map((p) => p.metadata.name).join(', ')} not Running and Ready): refusing to start; sts-doctor diagnose ${this.name} -n ${this.namespace} says why.`);
       const counts = stepCounts(this.opts.steps ?? '100%', canary, updatable);
-      record = { v: 1, from: current, partitionBefore: before, partitions: partitionsFor(counts, replicas), step: 0, started: new Date().toISOString() };
+      // Where a rollback returns: the revision the template is changed away from (the update
+      // revision: with a partition set before, the pods above it are on it, not on the current
+      // one); with --from-current, the newest revision whose pods were all Running and Ready.
+      const from = this.opts.fromCurrent ? (rollbackTarget(view, sts)?.metadata.name ?? current) : (update ?? current);
+      record = { v: 1, from, partitionBefore: before, partitions: partitionsFor(counts, replicas), step: 0, started: new Date().toISOString() };
     }
     const rec: RolloutRecord = record;
     this.report.fromRevision = rec.from;
@@ -486,7 +492,7 @@ class RolloutRun {
     const { executePlan, auditSink } = await import('../recovery/execute.js');
     const plans: Plan[] = [];
     if (!this.report.resumed) plans.push(planStart(sts, change, rec, words));
-    for (let i = rec.step + (this.report.resumed ? 0 : 1); i < rec.partitions.length; i++) if (i > 0) plans.push(planStep(sts, { ...rec, step: i }));
+    for (let i = rec.step + 1; i < rec.partitions.length; i++) plans.push(planStep(sts, { ...rec, step: i }));
     plans.push(planFinish(sts));
     for (const plan of plans) {
       this.out(renderPlan(plan).replace(/\n$/, ''));

@@ -279,6 +279,43 @@ describe('sts-doctor rollout', () => {
     expect(sts(ns).spec.template.spec.containers.find((c: { name: string }) => c.name === 'mongo').image).toBe('mongo:5');
   }, 300_000);
 
+  it('an existing partition is never lowered without --lower-partition; --from-current drives a change made with kubectl; Ctrl+C stops with exit 130 and the record kept', async () => {
+    const ns = namespaces.fresh('ro-part');
+    await deployQuiz(ns);
+    await waitHealthy(ns, 3, 300_000);
+    kubectl(['-n', ns, 'patch', 'statefulset', 'quiz', '--type=strategic', '-p', JSON.stringify({ spec: { updateStrategy: { rollingUpdate: { partition: 1 } } } })]);
+    const from = sts(ns).status.currentRevision;
+    const res = await runCli(['rollout', 'quiz', '-n', ns, '--image', 'mongo=mongo:5.0.10', '--soak', '1s', '--interval', '1s', '--yes', '-o', 'json']);
+    expect(res.code, res.stderr).toBe(0);
+    const r = report(res);
+    // Partition 1 of 3: two replicas may be updated, canary first; the partition ends where it was.
+    expect(r.steps.map((s) => s.partition)).toEqual([2, 1]);
+    const s = sts(ns);
+    expect(s.spec.updateStrategy.rollingUpdate.partition).toBe(1);
+    const pods = quizPods(ns);
+    expect(pods['quiz-0'].metadata.labels['controller-revision-hash']).toBe(from);
+    expect(pods['quiz-1'].metadata.labels['controller-revision-hash']).toBe(s.status.updateRevision);
+    expect(pods['quiz-2'].metadata.labels['controller-revision-hash']).toBe(s.status.updateRevision);
+
+    // Someone else changes the template (the controller starts at once, partition 1); rollout drives it.
+    kubectl(['-n', ns, 'set', 'image', 'statefulset/quiz', 'mongo=mongo:5.0.11']);
+    const run = startCli(['rollout', 'quiz', '-n', ns, '--from-current', '--lower-partition', '--soak', '60s', '--interval', '1s', '--yes']);
+    await waitFor('the record of the --from-current rollout', () => sts(ns).metadata.annotations?.[ANNOTATION]);
+    // The rollback target: the revision quiz-1 and quiz-2 were Running and Ready on, not quiz-0's older one.
+    expect(JSON.parse(sts(ns).metadata.annotations[ANNOTATION])).toMatchObject({ from: s.status.updateRevision, partitionBefore: 1, partitions: [2, 0], step: 0 });
+    await waitFor('the canary soaking', () => /pod quiz-2: Ready/.test(run.stderr().split('step 1 written')[1] ?? ''));
+    run.child.kill('SIGINT');
+    const stopped = await run.done;
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stdout).toMatch(/Interrupted at step 1 of 2: nothing more is written/);
+    expect(sts(ns).metadata.annotations?.[ANNOTATION]).toBeDefined();
+    const resumed = await runCli(['rollout', 'quiz', '-n', ns, '--from-current', '--lower-partition', '--soak', '1s', '--interval', '1s', '--yes']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const after = sts(ns);
+    expect(after.spec.updateStrategy.rollingUpdate.partition).toBe(0);
+    expect(after.status.currentRevision).toBe(after.status.updateRevision);
+  }, 600_000);
+
   it('--dry-run=server: every step planned and dry-run on the server; every uid and resourceVersion unchanged', async () => {
     const ns = namespaces.fresh('ro-dry');
     await deployQuiz(ns);
