@@ -140,8 +140,10 @@ export function diagnose(snapshot: Snapshot): Diagnosis {
  *   (container-config-error), `pod-creation-denied`, `unschedulable`, `pinned-volume`
  *   (volume-node-affinity);
  * - transient (keep waiting, up to a deadline): `image-pulling` (any other pull failure: the
- *   registry unreachable or rate-limiting, a pull in progress), `probe-not-passing`
- *   (probe-failing, pod-not-ready).
+ *   registry unreachable or rate-limiting, a pull in progress), `claim-binding` (unschedulable
+ *   only because a claim of the pod is not bound yet: WaitForFirstConsumer, a claim being created;
+ *   pvc-unbound names a claim that will not bind), `probe-not-passing` (probe-failing,
+ *   pod-not-ready).
  */
 export type FailureCause =
   | 'image-not-found'
@@ -152,6 +154,7 @@ export type FailureCause =
   | 'unschedulable'
   | 'pinned-volume'
   | 'image-pulling'
+  | 'claim-binding'
   | 'probe-not-passing';
 
 /** The class of a finding: its {@link FailureCause} and whether it is permanent. */
@@ -189,8 +192,14 @@ export function classifyFinding(f: Finding): FailureClass | undefined {
       return cls('config-error');
     case 'pod-creation-denied':
       return cls('pod-creation-denied');
-    case 'unschedulable':
-      return cls('unschedulable');
+    case 'unschedulable': {
+      // The scheduler's message about a claim not bound yet is stale once the claim binds (a
+      // freshly created replica): transient; the pvc-unbound rule reports a claim that will not bind.
+      const dominant = f.details?.dominant;
+      const category = typeof dominant === 'object' && dominant !== null ? (dominant as { category?: unknown }).category : undefined;
+      const waiting = Array.isArray(f.details?.waitingClaims) && f.details.waitingClaims.length > 0;
+      return cls(waiting || category === 'unbound-claims' || category === 'volume-binding' ? 'claim-binding' : 'unschedulable');
+    }
     case 'volume-node-affinity':
       return cls('pinned-volume');
     case 'probe-failing':

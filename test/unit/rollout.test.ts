@@ -30,6 +30,14 @@ describe('classifyFinding', () => {
     expect(classifyFinding(f!)).toEqual(expected);
   });
 
+  it('unschedulable only for a claim not bound yet (a freshly created replica) is transient: claim-binding', async () => {
+    const d = diagnose(await loadFixture('unschedulable-cpu'));
+    const f = d.findings.find((x) => x.rule === 'unschedulable')!;
+    const stale = { ...f, details: { ...f.details, dominant: { category: 'unbound-claims', reason: 'pod has unbound immediate PersistentVolumeClaims', count: null } } };
+    expect(classifyFinding(stale)).toEqual({ cause: 'claim-binding', permanent: false });
+    expect(classifyFinding({ ...f, details: { ...f.details, waitingClaims: ['db-data-quiz-0'] } })).toEqual({ cause: 'claim-binding', permanent: false });
+  });
+
   it('a finding that is not about a replica failing to start has no class (neither aborts nor is waited on)', async () => {
     const d = diagnose(await loadFixture('headless-missing'));
     const f = d.findings.find((x) => x.rule === 'headless-service-missing');
