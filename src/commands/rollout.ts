@@ -449,8 +449,7 @@ class RolloutRun {
       }
       if (final) break;
       rec.step = step + 1;
-      const next = planStep(sts, rec);
-      if (this.interactive && !(await this.confirm(next))) {
+      if (this.interactive && !(await this.confirm(planStep((await this.read()).sts, rec)))) {
         this.report.steps[step + 1]!.outcome = 'pending';
         return this.finish('interrupted', EXIT_INTERRUPTED, `Stopped before step ${step + 2}: nothing more is written. The record ${ROLLOUT_ANNOTATION} stays; run the same command again to resume.`);
       }

@@ -66,7 +66,8 @@ function timeline(r: RolloutReport): string {
   const first = r.abort?.firstFailureAt;
   const at = r.abort?.at;
   const rb = r.rollback;
-  return `first failure ${first} → abort ${at} (+${first && at ? secs(first, at).toFixed(1) : '?'} s) → rollback ${rb?.started} (+${at && rb ? secs(at, rb.started).toFixed(1) : '?'} s) → healthy ${rb?.healthyAt} (+${rb?.healthyAt ? secs(rb.started, rb.healthyAt).toFixed(1) : '?'} s)`;
+  const entries = r.timeline.map((t) => `\n    [${t.seconds}s] ${t.time} ${t.event.slice(0, 140)}`).join('');
+  return `${entries}\n  first failure ${first} → abort ${at} (+${first && at ? secs(first, at).toFixed(1) : '?'} s) → rollback ${rb?.started} (+${at && rb ? secs(at, rb.started).toFixed(1) : '?'} s) → healthy ${rb?.healthyAt} (+${rb?.healthyAt ? secs(rb.started, rb.healthyAt).toFixed(1) : '?'} s)`;
 }
 
 /** After a rollback: every pod Ready on `revision`, the partition back to 0, no record. */
