@@ -131,6 +131,7 @@ function program(): Command {
     .option('--progress-deadline <duration>', 'how long a step may take (a transient finding, e.g. an image still pulling, is waited on this long)', '5m')
     .option('--rollback-on-failure', 'on abort, roll back without asking: the previous template and partition, then delete the pods not Ready on the new revision')
     .option('--lower-partition', 'let the rollout lower an existing partition (by default it stops at the partition set before)')
+    .option('--on-delete', 'for updateStrategy OnDelete: delete the pods to update them, highest ordinal first, one at a time (asked for on a terminal)')
     .option('--yes', 'without a terminal: run the rollout without asking')
     .option('--dry-run <mode>', 'server: print every step\'s plan and send only server-side dry runs; nothing is written')
     .addOption(new Option('-o, --output <format>', 'output format of the rollout report').choices(['text', 'json', 'junit', 'github']).default('text'))

@@ -33,9 +33,9 @@ import { PlanError, planOffer, planReplaceStuck, renderPlan, retargetRollback } 
 import { rollbackTarget } from '../rules/facts.js';
 import { watch, type WatchResult } from '../recovery/watch.js';
 import { setSuggestedConnection } from '../recovery/command.js';
-import { changePatch, currentPartition, parseImages, partitionsFor, planFinish, planStart, planStep, readRecord, refuseOnDelete, ROLLOUT_ANNOTATION, stepCounts, type RolloutRecord } from '../rollout/plan.js';
+import { changePatch, currentPartition, isOnDelete, parseImages, partitionsFor, planDeleteForUpdate, planFinish, planStart, planStep, readRecord, refuseOnDelete, ROLLOUT_ANNOTATION, stepCounts, type RolloutRecord } from '../rollout/plan.js';
 import { renderRolloutGithub, renderRolloutJson, renderRolloutJunit, renderRolloutText, type RolloutOutcome, type RolloutReport } from '../rollout/report.js';
-import type { Snapshot, StatefulSet } from '../snapshot/types.js';
+import type { Pod, Snapshot, StatefulSet } from '../snapshot/types.js';
 import { claimOrdinal, desiredReplicas, isRunningAndReady, isTerminating, ordinalStart, podOrdinal, REVISION_LABEL, SnapshotView } from '../snapshot/view.js';
 import { DIAGNOSIS_API_VERSION } from '../diagnosis.js';
 import { createPrompter, isInteractive, type Prompter } from '../ui/prompter.js';
@@ -64,6 +64,7 @@ export interface RolloutOptions {
   progressDeadline?: string;
   rollbackOnFailure?: boolean;
   lowerPartition?: boolean;
+  onDelete?: boolean;
   yes?: boolean;
   dryRun?: string;
   output?: string;
@@ -201,6 +202,8 @@ class RolloutRun {
   private readonly interactive: boolean;
   /** `metadata.generation` after our last write: anything else means another writer. */
   private expectedGeneration: number | undefined;
+  /** `--on-delete` on an OnDelete StatefulSet: the rollout deletes the pods to update them. */
+  private onDelete = false;
 
   constructor(
     private readonly name: string,
@@ -332,6 +335,74 @@ class RolloutRun {
     return changed ? { v, changed } : { v };
   }
 
+  /**
+   * `--on-delete`, step `step`: deletes, highest ordinal first and one at a time, each pod with
+   * index ≥ the step's partition that is not on the update revision (uid and resourceVersion
+   * preconditions; asked for on a terminal), and watches until its replacement is Running and
+   * Ready on the update revision, aborting on a permanent finding of the new revision. Returns
+   * undefined once every such pod was replaced (the step's soak follows), else how it ended.
+   */
+  private async deleteForUpdate(rec: RolloutRecord, step: number): Promise<{ v: WatchResult; changed?: string } | undefined> {
+    const partition = rec.partitions[step]!;
+    const { executePlan, auditSink } = await import('../recovery/execute.js');
+    const watchFor = async (done: (sts: StatefulSet, s: Snapshot) => boolean, abort: boolean): Promise<{ v: WatchResult; changed?: string }> => {
+      let changed: string | undefined;
+      const v = await watch({
+        collect: this.collect,
+        client: this.client,
+        intervalMs: this.timing.intervalMs,
+        timeoutMs: this.timing.progressMs,
+        statefulSet: this.name,
+        signal: this.abort.signal,
+        progress: (l) => this.err(l),
+        describe: verifyLines(this.name),
+        done: (_d, s) => {
+          const sts = s.statefulSets.find((x) => x.metadata.name === this.name);
+          if (!sts || (this.expectedGeneration !== undefined && sts.metadata.generation !== this.expectedGeneration)) {
+            changed = sts ? `generation ${this.expectedGeneration} → ${sts.metadata.generation}` : 'deleted';
+            return true;
+          }
+          return done(sts, s);
+        },
+        ...(abort ? { abortOn: (d: Diagnosis, s: Snapshot) => abortFinding(d, s, this.name, rec.from, partition) } : {}),
+      });
+      return changed ? { v, changed } : { v };
+    };
+    // The controller must have made the new revision first.
+    const made = await watchFor((sts) => (sts.status?.observedGeneration ?? 0) >= (sts.metadata.generation ?? 0) && Boolean(sts.status?.updateRevision) && sts.status?.updateRevision !== rec.from, false);
+    if (made.changed || made.v.outcome !== 'done') return made;
+    for (let attempts = 0; attempts < 1000; attempts++) {
+      const { sts, view } = await this.read();
+      this.checkGeneration(sts);
+      const update = sts.status?.updateRevision ?? '';
+      const byOrdinal = view.podsByOrdinal(sts);
+      let target: Pod | undefined;
+      for (let i = desiredReplicas(sts) - 1; i >= partition && !target; i--) {
+        const p = byOrdinal.get(ordinalStart(sts) + i);
+        if (p && !isTerminating(p) && p.metadata.labels?.[REVISION_LABEL] !== update) target = p;
+      }
+      if (!target) return undefined;
+      const plan = planDeleteForUpdate(sts, target, update);
+      if (!(await this.confirm(plan))) {
+        this.abort.abort();
+        return { v: { outcome: 'interrupted', diagnosis: undefined, elapsedMs: 0 } };
+      }
+      const r = await executePlan(plan, { client: this.client, audit: auditSink(this.opts.auditLog, this.err), progress: (l) => this.err(l) });
+      if (r.outcome === 'refused') {
+        this.err(`conflict: ${r.message}; reading again`);
+        continue;
+      }
+      const old = target;
+      this.mark(`deleted ${old.metadata.name} (OnDelete) for revision ${update}`);
+      const replaced = await watchFor((_sts, s) => {
+        const p = s.pods.find((x) => x.metadata.name === old.metadata.name);
+        return Boolean(p && p.metadata.uid !== old.metadata.uid && p.metadata.labels?.[REVISION_LABEL] === update && isRunningAndReady(p));
+      }, true);
+      if (replaced.changed || replaced.v.outcome !== 'done') return replaced;
+    }
+    throw new ConcurrentChange(`The pods of StatefulSet ${this.name} kept changing while the rollout deleted them. Stopping.`);
+  }
+
   async main(images: ReturnType<typeof parseImages>, patch: Record<string, unknown> | undefined, canary: number): Promise<number> {
     const onSigint = (): void => this.abort.abort();
     const real = this.io === processIO;
@@ -353,7 +424,9 @@ class RolloutRun {
   private async drive(images: ReturnType<typeof parseImages>, patch: Record<string, unknown> | undefined, canary: number): Promise<number> {
     const { snapshot, sts } = await this.read();
     this.report.statefulSet.uid = sts.metadata.uid;
-    refuseOnDelete(sts);
+    this.onDelete = Boolean(this.opts.onDelete) && isOnDelete(sts);
+    refuseOnDelete(sts, this.onDelete);
+    if (this.opts.onDelete && !this.onDelete) throw new UsageError(`--on-delete applies to a StatefulSet with updateStrategy OnDelete; ${this.name} has ${sts.spec.updateStrategy?.type ?? 'RollingUpdate'}.`);
     const replicas = desiredReplicas(sts);
     const change = this.opts.fromCurrent ? {} : changePatch(sts, images, patch);
     let record = readRecord(sts);
@@ -378,7 +451,10 @@ class RolloutRun {
       if (!current) throw new PlanError(`StatefulSet ${this.name} has no current revision yet (the controller has not observed it). Refusing.`);
       if (this.opts.fromCurrent) {
         if (!update || update === current) throw new PlanError(`--from-current: StatefulSet ${this.name}'s template was not changed (update revision = current revision ${current}): nothing to roll out.`);
-      } else if (update && update !== current && before === 0) {
+      } else if (
+        // Under OnDelete the controller never moves currentRevision on: the pods tell.
+        this.onDelete ? new SnapshotView(snapshot).podsOf(sts).some((p) => p.metadata.labels?.[REVISION_LABEL] !== update) : update && update !== current && before === 0
+      ) {
         throw new PlanError(`StatefulSet ${this.name} is already rolling out from ${current} to ${update}. Refusing to change the template again; --from-current drives that rollout.`);
       }
       const view = new SnapshotView(snapshot);
@@ -419,7 +495,9 @@ class RolloutRun {
       const sr = this.report.steps[step]!;
       sr.started ??= new Date().toISOString();
       const final = step === rec.partitions.length - 1;
-      const { v, changed } = await this.watchStep(rec, step, final);
+      // OnDelete (--on-delete): the rollout deletes the pods the partition would have given to the controller.
+      const deleting = this.onDelete ? await this.deleteForUpdate(rec, step) : undefined;
+      const { v, changed } = deleting ?? (await this.watchStep(rec, step, final));
       if (changed) {
         sr.outcome = 'refused';
         const { sts: now } = await this.read();
@@ -530,7 +608,7 @@ class RolloutRun {
     try {
       await this.execute((sts, view) => {
         const offer = retargetRollback(view, sts, rec.from);
-        const plan = planOffer(view, sts, offer, { ...(f ? { finding: f } : {}), restore: { partition: rec.partitionBefore, annotation: ROLLOUT_ANNOTATION }, deferDeletes: true });
+        const plan = planOffer(view, sts, offer, { ...(f ? { finding: f } : {}), restore: { ...(this.onDelete ? {} : { partition: rec.partitionBefore }), annotation: ROLLOUT_ANNOTATION }, deferDeletes: true });
         this.err(renderPlan(plan).replace(/\n$/, ''));
         return plan;
       });

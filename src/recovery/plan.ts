@@ -125,7 +125,7 @@ export interface PlanContext {
    * `spec.updateStrategy.rollingUpdate.partition` back to `partition` and removes the
    * annotation `annotation` (the rollout's record).
    */
-  restore?: { partition: number; annotation: string };
+  restore?: { partition?: number; annotation: string };
   /**
    * For a rollback: leave the stuck pods out of this plan; they are deleted by a second plan
    * ({@link planReplaceStuck}) once the controller has observed the restored template, so that
@@ -534,13 +534,14 @@ function planRollback(view: SnapshotView, sts: StatefulSet, offer: Extract<Recov
   const patch: Record<string, unknown> = { ...(target.data as Record<string, unknown>), metadata: { resourceVersion: sts.metadata.resourceVersion } };
   if (ctx.restore) {
     const spec = (patch.spec ?? {}) as Record<string, unknown>;
-    patch.spec = { ...spec, updateStrategy: { rollingUpdate: { partition: ctx.restore.partition } } };
+    // OnDelete has no partition to restore (the API refuses rollingUpdate there).
+    if (ctx.restore.partition !== undefined) patch.spec = { ...spec, updateStrategy: { rollingUpdate: { partition: ctx.restore.partition } } };
     patch.metadata = { resourceVersion: sts.metadata.resourceVersion, annotations: { [ctx.restore.annotation]: null } };
   }
   const stsT = targetOf(sts, 'StatefulSet');
   const steps: PlanStep[] = [
     {
-      title: `Patch StatefulSet ${sts.metadata.name} (resourceVersion ${sts.metadata.resourceVersion}) with the template of revision ${target.revision} (${target.metadata.name})${ctx.restore ? `, partition ${ctx.restore.partition}, without annotation ${ctx.restore.annotation}` : ''}`,
+      title: `Patch StatefulSet ${sts.metadata.name} (resourceVersion ${sts.metadata.resourceVersion}) with the template of revision ${target.revision} (${target.metadata.name})${ctx.restore ? `${ctx.restore.partition !== undefined ? `, partition ${ctx.restore.partition}` : ''}, without annotation ${ctx.restore.annotation}` : ''}`,
       call: { verb: 'patch', method: 'PATCH', path: `/apis/apps/v1/namespaces/${n}/statefulsets/${sts.metadata.name}`, object: stsT, body: patch, contentType: 'application/strategic-merge-patch+json' },
       kubectl: `kubectl -n ${n} rollout undo statefulset/${sts.metadata.name} --to-revision=${target.revision}`,
     },
@@ -571,7 +572,7 @@ function planRollback(view: SnapshotView, sts: StatefulSet, offer: Extract<Recov
         : stuck.length
           ? `Pods stuck (not Ready, not on ${target.metadata.name}): ${stuck.map((p) => p.metadata.name).join(', ')}; the controller does not replace them by itself (kubernetes#67250).`
           : `No pod is stuck.`,
-      ...(ctx.restore ? [`spec.updateStrategy.rollingUpdate.partition returns to ${ctx.restore.partition}, its value before the rollout.`] : []),
+      ...(ctx.restore?.partition !== undefined ? [`spec.updateStrategy.rollingUpdate.partition returns to ${ctx.restore.partition}, its value before the rollout.`] : []),
     ],
     risks: [...(ctx.forced ? [FORCED] : []), `The pod template returns to revision ${target.revision}: any other change made since is undone too.`],
     confirm: { type: 'yes', question: `Roll back ${sts.metadata.name} to revision ${target.revision}${stuck.length ? ` and delete ${stuck.map((p) => p.metadata.name).join(', ')}` : ''}?` },

@@ -13,9 +13,9 @@
  * `ordinals.start` is.
  */
 import { UsageError } from '../errors.js';
-import { PlanError, type Plan, type PlanStep, type TargetRef } from '../recovery/plan.js';
-import type { StatefulSet } from '../snapshot/types.js';
-import { desiredReplicas } from '../snapshot/view.js';
+import { deleteCall, PlanError, type Plan, type PlanStep, type TargetRef } from '../recovery/plan.js';
+import type { Pod, StatefulSet } from '../snapshot/types.js';
+import { desiredReplicas, REVISION_LABEL } from '../snapshot/view.js';
 
 /** The annotation on the StatefulSet that records the rollout in progress (a JSON {@link RolloutRecord}). */
 export const ROLLOUT_ANNOTATION = 'sts-doctor.io/rollout';
@@ -185,9 +185,11 @@ const partitionJson = (p: number): string => JSON.stringify({ spec: { updateStra
 export function planStart(sts: StatefulSet, change: Record<string, unknown>, record: RolloutRecord, words: { change: string; kubectl: string[] }): Plan {
   const replicas = desiredReplicas(sts);
   const p = record.partitions[0]!;
+  const onDelete = isOnDelete(sts);
   const body = merged(change, {
     metadata: { resourceVersion: sts.metadata.resourceVersion, annotations: { [ROLLOUT_ANNOTATION]: JSON.stringify(record) } },
-    spec: { updateStrategy: { rollingUpdate: { partition: p } } },
+    // OnDelete has no partition (the API refuses rollingUpdate there): the rollout deletes the pods itself.
+    ...(onDelete ? {} : { spec: { updateStrategy: { rollingUpdate: { partition: p } } } }),
   });
   const ns = n(sts);
   const facts = [
@@ -202,7 +204,39 @@ export function planStart(sts: StatefulSet, change: Record<string, unknown>, rec
     facts,
     [`Replica(s) ${replicas - p === 1 ? 'with the highest ordinal is' : `with the ${replicas - p} highest ordinals are`} replaced by the new revision; a failing one is rolled back only with --rollback-on-failure (or on confirmation).`],
     `Start the rollout (partition ${p})?`,
-    [patchStep(sts, `Patch StatefulSet ${sts.metadata.name} (resourceVersion ${sts.metadata.resourceVersion}): ${words.change}, partition ${p}, annotation ${ROLLOUT_ANNOTATION}`, body, [...words.kubectl, `kubectl -n ${ns} patch statefulset ${sts.metadata.name} --type=strategic -p '${partitionJson(p)}'`].join(' && '))],
+    [
+      patchStep(
+        sts,
+        `Patch StatefulSet ${sts.metadata.name} (resourceVersion ${sts.metadata.resourceVersion}): ${words.change}${onDelete ? '' : `, partition ${p}`}, annotation ${ROLLOUT_ANNOTATION}`,
+        body,
+        [...words.kubectl, ...(onDelete ? [] : [`kubectl -n ${ns} patch statefulset ${sts.metadata.name} --type=strategic -p '${partitionJson(p)}'`])].join(' && ') || `kubectl -n ${ns} annotate statefulset ${sts.metadata.name} ${ROLLOUT_ANNOTATION}=…`,
+      ),
+    ],
+  );
+}
+
+/** True for `updateStrategy: OnDelete`: the controller replaces a pod only when it is deleted. */
+export function isOnDelete(sts: StatefulSet): boolean {
+  return sts.spec.updateStrategy?.type === 'OnDelete';
+}
+
+/**
+ * `--on-delete`: delete one pod that is not on the update revision, so that the controller
+ * recreates it from the new template (what the RollingUpdate controller does by itself), with
+ * uid and resourceVersion preconditions. The rollout picks the pods highest ordinal first, one at
+ * a time, waiting for each replacement to be Running and Ready.
+ */
+export function planDeleteForUpdate(sts: StatefulSet, pod: Pod, update: string): Plan {
+  const t: TargetRef = { kind: 'Pod', name: pod.metadata.name, namespace: pod.metadata.namespace ?? n(sts) };
+  if (pod.metadata.uid) t.uid = pod.metadata.uid;
+  if (pod.metadata.resourceVersion) t.resourceVersion = pod.metadata.resourceVersion;
+  return rolloutPlan(
+    sts,
+    `Update pod ${pod.metadata.name} of ${sts.metadata.name} (OnDelete): delete it so that the controller recreates it from revision ${update}`,
+    [`Pod ${pod.metadata.name} is on revision ${pod.metadata.labels?.[REVISION_LABEL] ?? '?'}; the update revision is ${update}. Under OnDelete the controller replaces a pod only once it is deleted; its PVCs are kept.`],
+    [`Pod ${pod.metadata.name} restarts.`],
+    `Delete pod ${pod.metadata.name} to update it?`,
+    [{ title: `Delete pod ${pod.metadata.name} (uid ${t.uid}, resourceVersion ${t.resourceVersion})`, call: deleteCall(`/api/v1/namespaces/${t.namespace}/pods/${pod.metadata.name}`, t), kubectl: `kubectl -n ${t.namespace} delete pod ${pod.metadata.name}` }],
   );
 }
 
@@ -210,14 +244,26 @@ export function planStart(sts: StatefulSet, change: Record<string, unknown>, rec
 export function planStep(sts: StatefulSet, record: RolloutRecord): Plan {
   const replicas = desiredReplicas(sts);
   const p = record.partitions[record.step]!;
-  const body = { metadata: { resourceVersion: sts.metadata.resourceVersion, annotations: { [ROLLOUT_ANNOTATION]: JSON.stringify(record) } }, spec: { updateStrategy: { rollingUpdate: { partition: p } } } };
+  const onDelete = isOnDelete(sts);
+  const body = { metadata: { resourceVersion: sts.metadata.resourceVersion, annotations: { [ROLLOUT_ANNOTATION]: JSON.stringify(record) } }, ...(onDelete ? {} : { spec: { updateStrategy: { rollingUpdate: { partition: p } } } }) };
   return rolloutPlan(
     sts,
     `Step ${record.step + 1} of ${record.partitions.length}: update ${sts.metadata.name} to ${replicas - p} of ${replicas} replicas on revision ${record.to ?? 'the new revision'}`,
-    [`The partition goes from ${sts.spec.updateStrategy?.rollingUpdate?.partition ?? 0} to ${p}: the controller replaces the pods with index ${p} and above, highest first.`],
+    [
+      onDelete
+        ? `OnDelete: the rollout deletes the pods with index ${p} and above that are not on the new revision, highest first, one at a time (each asked for on a terminal).`
+        : `The partition goes from ${sts.spec.updateStrategy?.rollingUpdate?.partition ?? 0} to ${p}: the controller replaces the pods with index ${p} and above, highest first.`,
+    ],
     [],
-    `Lower the partition to ${p} (${replicas - p} of ${replicas} replicas on the new revision)?`,
-    [patchStep(sts, `Patch StatefulSet ${sts.metadata.name} (resourceVersion ${sts.metadata.resourceVersion}): partition ${p}, step ${record.step + 1}`, body, `kubectl -n ${n(sts)} patch statefulset ${sts.metadata.name} --type=strategic -p '${partitionJson(p)}'`)],
+    onDelete ? `Go on to ${replicas - p} of ${replicas} replicas on the new revision?` : `Lower the partition to ${p} (${replicas - p} of ${replicas} replicas on the new revision)?`,
+    [
+      patchStep(
+        sts,
+        `Patch StatefulSet ${sts.metadata.name} (resourceVersion ${sts.metadata.resourceVersion}): ${onDelete ? '' : `partition ${p}, `}step ${record.step + 1}`,
+        body,
+        onDelete ? `kubectl -n ${n(sts)} annotate --overwrite statefulset ${sts.metadata.name} ${ROLLOUT_ANNOTATION}=…` : `kubectl -n ${n(sts)} patch statefulset ${sts.metadata.name} --type=strategic -p '${partitionJson(p)}'`,
+      ),
+    ],
   );
 }
 
@@ -230,11 +276,11 @@ export function planFinish(sts: StatefulSet): Plan {
 }
 
 /**
- * `--on-delete` is not driven: an OnDelete StatefulSet is refused.
+ * An OnDelete StatefulSet is refused unless `--on-delete` lets the rollout delete its pods.
  * @throws PlanError naming the strategy
  */
-export function refuseOnDelete(sts: StatefulSet): void {
-  if (sts.spec.updateStrategy?.type === 'OnDelete')
-    throw new PlanError(`StatefulSet ${sts.metadata.name} has updateStrategy OnDelete: the controller replaces a pod only when it is deleted, so a partition does not stage anything. Refusing; use updateStrategy RollingUpdate for a guarded rollout.`);
+export function refuseOnDelete(sts: StatefulSet, onDeleteFlag: boolean): void {
+  if (isOnDelete(sts) && !onDeleteFlag)
+    throw new PlanError(`StatefulSet ${sts.metadata.name} has updateStrategy OnDelete: the controller replaces a pod only when it is deleted, so a partition does not stage anything. Refusing; --on-delete lets the rollout delete the pods itself, highest ordinal first.`);
 }
 

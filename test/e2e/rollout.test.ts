@@ -317,6 +317,36 @@ describe('sts-doctor rollout', () => {
     expect(after.status.currentRevision).toBe(after.status.updateRevision);
   }, 600_000);
 
+  it('OnDelete with --on-delete: it deletes the pods itself, highest ordinal first; a bad revision is aborted and rolled back the same way', async () => {
+    const ns = namespaces.fresh('ro-ondelete');
+    await deployQuiz(ns);
+    await waitHealthy(ns, 3, 300_000);
+    kubectl(['-n', ns, 'patch', 'statefulset', 'quiz', '--type=merge', '-p', JSON.stringify({ spec: { updateStrategy: { type: 'OnDelete', rollingUpdate: null } } })]);
+    const audit = join(work, `${ns}.audit`);
+    const res = await runCli(['rollout', 'quiz', '-n', ns, '--on-delete', '--image', 'mongo=mongo:5.0.12', '--soak', '1s', '--interval', '1s', '--yes', '-o', 'json', '--audit-log', audit]);
+    expect(res.code, res.stderr).toBe(0);
+    const deletes = readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((a) => !a.dryRun && a.method === 'DELETE');
+    expect(deletes.map((d) => d.object.name)).toEqual(['quiz-2', 'quiz-1', 'quiz-0']);
+    expect(deletes.every((d) => d.object.uid && d.object.resourceVersion)).toBe(true);
+    const s = sts(ns);
+    expect(s.spec.updateStrategy.type).toBe('OnDelete');
+    for (const p of Object.values(quizPods(ns))) expect((p as { metadata: { labels: Record<string, string> } }).metadata.labels['controller-revision-hash']).toBe(s.status.updateRevision);
+
+    const from = s.status.updateRevision;
+    const canaryUid = quizPods(ns)['quiz-2'].metadata.uid;
+    const file = badPatch('ondelete-bad', { [`${FAULT_LABEL}/image-pull`]: 'not-found' }, 'registry.sts-doctor.test/library/mongo:does-not-exist');
+    const bad = await runCli(['rollout', 'quiz', '-n', ns, '--on-delete', '--patch', file, '--soak', '1s', '--interval', '1s', '--rollback-on-failure', '--yes', '-o', 'json']);
+    expect(bad.code, bad.stderr).toBe(1);
+    const r = report(bad);
+    expect(r.abort?.finding?.rule).toBe('image-pull');
+    expect(r.rollback).toMatchObject({ toRevision: from, deletedPods: ['quiz-2'], healthy: true });
+    const after = sts(ns);
+    expect(after.spec.updateStrategy).toEqual({ type: 'OnDelete' });
+    expect(after.metadata.annotations?.[ANNOTATION]).toBeUndefined();
+    expect(quizPods(ns)['quiz-2'].metadata.uid).not.toBe(canaryUid);
+    for (const p of Object.values(quizPods(ns))) expect(isReady(p)).toBe(true);
+  }, 600_000);
+
   it('--dry-run=server: every step planned and dry-run on the server; every uid and resourceVersion unchanged', async () => {
     const ns = namespaces.fresh('ro-dry');
     await deployQuiz(ns);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyFinding, diagnose } from '../../src/diagnosis.js';
 import { abortFinding, stepReady } from '../../src/commands/rollout.js';
 import { PlanError } from '../../src/recovery/plan.js';
-import { changePatch, parseImages, partitionsFor, planStart, planStep, readRecord, ROLLOUT_ANNOTATION, stepCounts, type RolloutRecord } from '../../src/rollout/plan.js';
+import { changePatch, parseImages, partitionsFor, planDeleteForUpdate, planStart, planStep, readRecord, refuseOnDelete, ROLLOUT_ANNOTATION, stepCounts, type RolloutRecord } from '../../src/rollout/plan.js';
 import { renderRolloutGithub, renderRolloutJunit, renderRolloutText, type RolloutReport } from '../../src/rollout/report.js';
 import type { StatefulSet } from '../../src/snapshot/types.js';
 import { SnapshotView } from '../../src/snapshot/view.js';
@@ -136,6 +136,19 @@ describe('the template change and the record', () => {
       metadata: { resourceVersion: '42', annotations: { [ROLLOUT_ANNOTATION]: JSON.stringify(record) } },
     });
     expect(readRecord(sts({ [ROLLOUT_ANNOTATION]: JSON.stringify(record) }))).toEqual(record);
+  });
+
+  it('OnDelete: the start and the steps write no partition (the API refuses rollingUpdate there); a pod is updated by a conditional delete', () => {
+    const od: StatefulSet = { ...sts(), spec: { ...sts().spec, updateStrategy: { type: 'OnDelete' } } };
+    const start = planStart(od, {}, record, { change: 'x', kubectl: [] }).steps[0]!.call!.body as Record<string, unknown>;
+    expect(start.spec).toBeUndefined();
+    expect((planStep(od, { ...record, step: 1 }).steps[0]!.call!.body as Record<string, unknown>).spec).toBeUndefined();
+    const pod = { metadata: { name: 'quiz-2', namespace: 'demo', uid: 'p2', resourceVersion: '7', labels: { 'controller-revision-hash': 'quiz-a' } }, spec: { containers: [] } };
+    const del = planDeleteForUpdate(od, pod, 'quiz-b').steps[0]!.call!;
+    expect(del.method).toBe('DELETE');
+    expect(del.body).toMatchObject({ preconditions: { uid: 'p2', resourceVersion: '7' } });
+    expect(() => refuseOnDelete(od, false)).toThrow(/--on-delete/);
+    expect(() => refuseOnDelete(od, true)).not.toThrow();
   });
 
   it('a step lowers the partition with the resourceVersion precondition and records the step', () => {
