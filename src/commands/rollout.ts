@@ -30,7 +30,6 @@ import type { Finding } from '../rules/types.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Plan } from '../recovery/plan.js';
 import { PlanError, planOffer, planReplaceStuck, renderPlan, retargetRollback } from '../recovery/plan.js';
-import { rollbackTarget } from '../rules/facts.js';
 import { watch, type WatchResult } from '../recovery/watch.js';
 import { setSuggestedConnection } from '../recovery/command.js';
 import { changePatch, currentPartition, isOnDelete, parseImages, partitionsFor, planDeleteForUpdate, planFinish, planStart, planStep, readRecord, refuseOnDelete, ROLLOUT_ANNOTATION, stepCounts, type RolloutRecord } from '../rollout/plan.js';
@@ -144,6 +143,13 @@ export function abortFinding(d: Diagnosis, snapshot: Snapshot, name: string, fro
     if (f.subject.kind === 'PersistentVolumeClaim') return inPartition(sts, claimOrdinal(sts, f.subject.name)?.ordinal, partition);
     return false;
   });
+}
+
+/** The newest ControllerRevision older than the update revision: the template before the last change. */
+function previousRevision(view: SnapshotView, sts: StatefulSet): string | undefined {
+  const revisions = view.revisionsOf(sts);
+  const update = revisions.find((r) => r.metadata.name === sts.status?.updateRevision);
+  return revisions.find((r) => update && r.revision < update.revision && r.data?.spec?.template)?.metadata.name;
 }
 
 /** The earliest time among a finding's evidence: when the cluster first reported it. */
@@ -462,10 +468,11 @@ class RolloutRun {
       const notReady = view.podsOf(sts).filter((p) => !isRunningAndReady(p) && !(this.opts.fromCurrent && (isTerminating(p) || p.metadata.labels?.[REVISION_LABEL] === update)));
       if (notReady.length) throw new PlanError(`StatefulSet ${this.name} is not healthy before the rollout (${notReady.map((p) => p.metadata.name).join(', ')} not Running and Ready): refusing to start; sts-doctor diagnose ${this.name} -n ${this.namespace} says why.`);
       const counts = stepCounts(this.opts.steps ?? '100%', canary, updatable);
-      // Where a rollback returns: the revision the template is changed away from (the update
-      // revision: with a partition set before, the pods above it are on it, not on the current
-      // one); with --from-current, the newest revision whose pods were all Running and Ready.
-      const from = this.opts.fromCurrent ? (rollbackTarget(view, sts)?.metadata.name ?? current) : (update ?? current);
+      // Where a rollback returns: the template the change replaces, which was healthy (checked
+      // above): the update revision (with a partition set before, the pods above it run it, not
+      // the current one); with --from-current, the revision before the update revision (the
+      // controller may already be replacing its pods, so which pods are Ready on it cannot tell).
+      const from = this.opts.fromCurrent ? (previousRevision(view, sts) ?? current) : (update ?? current);
       record = { v: 1, from, partitionBefore: before, partitions: partitionsFor(counts, replicas), step: 0, started: new Date().toISOString() };
     }
     const rec: RolloutRecord = record;
@@ -613,7 +620,7 @@ class RolloutRun {
         return plan;
       });
       this.expectedGeneration = undefined;
-      this.mark(`rollback written: template of ${rec.from}, partition ${rec.partitionBefore}`, started);
+      this.mark(`rollback written: template of ${rec.from}${this.onDelete ? '' : `, partition ${rec.partitionBefore}`}`);
       const observed = await watch({
         collect: this.collect,
         client: this.client,
