@@ -133,6 +133,83 @@ export function diagnose(snapshot: Snapshot): Diagnosis {
   };
 }
 
+/**
+ * Why a replica fails, as the rollout guard (`rollout`) and `wait`'s fail-fast read it:
+ * - permanent (will not heal by retrying; abort at once): `image-not-found` (image-pull with
+ *   cause not-found or invalid-name), `image-unauthorized`, `crash-loop`, `config-error`
+ *   (container-config-error), `pod-creation-denied`, `unschedulable`, `pinned-volume`
+ *   (volume-node-affinity);
+ * - transient (keep waiting, up to a deadline): `image-pulling` (any other pull failure: the
+ *   registry unreachable or rate-limiting, a pull in progress), `claim-binding` (unschedulable
+ *   only because a claim of the pod is not bound yet: WaitForFirstConsumer, a claim being created;
+ *   pvc-unbound names a claim that will not bind), `probe-not-passing` (probe-failing,
+ *   pod-not-ready).
+ */
+export type FailureCause =
+  | 'image-not-found'
+  | 'image-unauthorized'
+  | 'crash-loop'
+  | 'config-error'
+  | 'pod-creation-denied'
+  | 'unschedulable'
+  | 'pinned-volume'
+  | 'image-pulling'
+  | 'claim-binding'
+  | 'probe-not-passing';
+
+/** The class of a finding: its {@link FailureCause} and whether it is permanent. */
+export interface FailureClass {
+  cause: FailureCause;
+  permanent: boolean;
+}
+
+const PERMANENT_CAUSES: ReadonlySet<FailureCause> = new Set(['image-not-found', 'image-unauthorized', 'crash-loop', 'config-error', 'pod-creation-denied', 'unschedulable', 'pinned-volume']);
+
+/** The pull cause the image-pull rule recorded (src/rules/image-pull.ts `PullCause`), if any. */
+function pullCauseOf(f: Finding): string | undefined {
+  const cause = f.details?.cause;
+  return typeof cause === 'string' ? cause : undefined;
+}
+
+/**
+ * Classifies a finding as a permanent or transient failure of a replica (see
+ * {@link FailureCause}); undefined for a finding that is not about a replica failing to start
+ * (a missing Service, a retention risk, a lost node...), which neither aborts nor is waited on.
+ * Pure; one place for the rule → class mapping.
+ */
+export function classifyFinding(f: Finding): FailureClass | undefined {
+  const cls = (cause: FailureCause): FailureClass => ({ cause, permanent: PERMANENT_CAUSES.has(cause) });
+  switch (f.rule) {
+    case 'image-pull': {
+      const cause = pullCauseOf(f);
+      if (cause === 'not-found' || cause === 'invalid-name') return cls('image-not-found');
+      if (cause === 'unauthorized') return cls('image-unauthorized');
+      return cls('image-pulling');
+    }
+    case 'crash-loop':
+      return cls('crash-loop');
+    case 'container-config-error':
+      return cls('config-error');
+    case 'pod-creation-denied':
+      return cls('pod-creation-denied');
+    case 'unschedulable': {
+      // The scheduler's message about a claim not bound yet is stale once the claim binds (a
+      // freshly created replica): transient; the pvc-unbound rule reports a claim that will not bind.
+      const dominant = f.details?.dominant;
+      const category = typeof dominant === 'object' && dominant !== null ? (dominant as { category?: unknown }).category : undefined;
+      const waiting = Array.isArray(f.details?.waitingClaims) && f.details.waitingClaims.length > 0;
+      return cls(waiting || category === 'unbound-claims' || category === 'volume-binding' ? 'claim-binding' : 'unschedulable');
+    }
+    case 'volume-node-affinity':
+      return cls('pinned-volume');
+    case 'probe-failing':
+    case 'pod-not-ready':
+      return cls('probe-not-passing');
+    default:
+      return undefined;
+  }
+}
+
 /** True when the controller's status shows the StatefulSet converged: every replica ready, available and on the update revision. */
 export function statusConverged(sts: StatefulSet): boolean {
   const s = sts.status ?? {};

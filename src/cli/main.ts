@@ -71,6 +71,7 @@ function program(): Command {
     .option('-l, --selector <selector>', 'label selector on StatefulSets, when no name is given')
     .option('--timeout <duration>', 'how long to wait (e.g. 300, 90s, 5m)', '5m')
     .option('--interval <duration>', 'pause between reads', '2s')
+    .option('--no-fail-fast', 'keep waiting until --timeout through a permanent finding (an image that does not exist, a crash loop, ...) instead of exiting 1 at once')
     .exitOverride()
     .action(async (name: string | undefined, opts: Record<string, unknown>) => {
       const { waitCommand } = await import('../commands/wait.js');
@@ -135,6 +136,33 @@ function program(): Command {
     .action(async (opts: Record<string, unknown>) => {
       const { uiCommand } = await import('../commands/ui.js');
       process.exitCode = await uiCommand(opts as never);
+    });
+
+  connectionFlags(
+    root
+      .command('rollout')
+      .description('roll out a change to a StatefulSet with a canary (partition), steps, a classified abort and a rollback that unsticks pods (kubernetes#67250)')
+      .argument('<name>', 'StatefulSet name'),
+  )
+    .option('--image <container=ref>', 'set the image of a container (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--patch <file>', 'a strategic merge patch of the StatefulSet (YAML or JSON), e.g. spec.template changes')
+    .option('--from-current', 'drive a template change someone else already made (helm, kubectl apply, Argo CD)')
+    .option('--canary <n>', 'replicas (highest ordinals) updated first', '1')
+    .option('--steps <list>', 'replicas on the new revision after each later step: numbers or percentages, e.g. 1,50%,100%', '100%')
+    .option('--soak <duration>', 'how long the updated replicas must stay Running and Ready with no finding before the next step', '30s')
+    .option('--progress-deadline <duration>', 'how long a step may take (a transient finding, e.g. an image still pulling, is waited on this long)', '5m')
+    .option('--rollback-on-failure', 'on abort, roll back without asking: the previous template and partition, then delete the pods not Ready on the new revision')
+    .option('--lower-partition', 'let the rollout lower an existing partition (by default it stops at the partition set before)')
+    .option('--on-delete', 'for updateStrategy OnDelete: delete the pods to update them, highest ordinal first, one at a time (asked for on a terminal)')
+    .option('--yes', 'without a terminal: run the rollout without asking')
+    .option('--dry-run <mode>', 'server: print every step\'s plan and send only server-side dry runs; nothing is written')
+    .addOption(new Option('-o, --output <format>', 'output format of the rollout report').choices(['text', 'json', 'junit', 'github']).default('text'))
+    .option('--interval <duration>', 'pause between reads while watching', '2s')
+    .option('--audit-log <file>', 'append the audit log (JSON lines) to this file; - for stderr (default: on a terminal $XDG_STATE_HOME/sts-doctor/audit.log; else stderr)')
+    .exitOverride()
+    .action(async (name: string, opts: Record<string, unknown>) => {
+      const { runRollout } = await import('../commands/rollout.js');
+      process.exitCode = await runRollout(name, opts as never);
     });
 
   return root;

@@ -1,12 +1,15 @@
 /**
  * `sts-doctor wait <name>`: the CI gate. Re-reads and re-diagnoses the StatefulSet every
  * `--interval` (the watch loop of src/recovery/watch.ts, shared with `recover`) until it is
- * healthy (exit 0) or `--timeout` passes (exit 1), printing one progress line per change on
+ * healthy (exit 0), `--timeout` passes (exit 1), or — unless `--no-fail-fast` — a permanent
+ * finding shows (diagnosis.ts `classifyFinding`: an image that does not exist, a crash loop...;
+ * exit 1 at once, without waiting for the timeout), printing one progress line per change on
  * stderr, then the final diagnosis on stdout in the chosen format. A restarting or throttling
  * API server is retried until the deadline ("API server unreachable, retrying (12 s)"); the
  * command ends within about a second of `--timeout`. Ctrl+C ends it with exit 130.
  */
-import { type Diagnosis } from '../diagnosis.js';
+import { classifyFinding, type Diagnosis } from '../diagnosis.js';
+import type { Finding } from '../rules/types.js';
 import { render, type OutputFormat } from '../report/index.js';
 import { progressLine, watch } from '../recovery/watch.js';
 import { setSuggestedConnection } from '../recovery/command.js';
@@ -22,6 +25,13 @@ export interface WaitOptions extends ReadOptions {
   output: OutputFormat;
   timeout: string;
   interval: string;
+  /** False with `--no-fail-fast`: keep waiting through a permanent finding until --timeout. */
+  failFast?: boolean;
+}
+
+/** The first permanent failure (diagnosis.ts `classifyFinding`) of the diagnosis, if any: what ends `wait` early. */
+export function permanentFailure(d: Diagnosis): Finding | undefined {
+  return d.findings.find((f) => f.severity !== 'info' && classifyFinding(f)?.permanent);
 }
 
 /** Exit code of a wait ended by Ctrl+C (128 + SIGINT). */
@@ -46,7 +56,7 @@ export async function waitCommand(name: string | undefined, opts: WaitOptions): 
   process.once('SIGINT', onSigint);
   let r;
   try {
-    r = await watch({ collect, done: (d: Diagnosis) => exitCodeOf(d) === 0, timeoutMs, intervalMs, client, progress: (l) => void process.stderr.write(`${sanitizeText(l, false)}\n`), signal: abort.signal });
+    r = await watch({ collect, done: (d: Diagnosis) => exitCodeOf(d) === 0, ...(opts.failFast === false ? {} : { abortOn: permanentFailure }), timeoutMs, intervalMs, client, progress: (l) => void process.stderr.write(`${sanitizeText(l, false)}\n`), signal: abort.signal });
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
@@ -55,7 +65,10 @@ export async function waitCommand(name: string | undefined, opts: WaitOptions): 
     return EXIT_INTERRUPTED;
   }
   const diagnosis = r.diagnosis!;
-  if (r.outcome !== 'done') process.stderr.write(`sts-doctor: not healthy after ${opts.timeout}${r.lastError ? ` (the last reads failed: ${sanitizeText((r.lastError as Error).message, false)})` : ''}; the diagnosis follows.\n`);
+  if (r.outcome === 'aborted' && r.abortedOn) {
+    const f = r.abortedOn;
+    process.stderr.write(`sts-doctor: stopped after ${Math.round(r.elapsedMs / 1000)} s, before --timeout: ${sanitizeText(`${f.rule} ${f.subject.kind}/${f.subject.name}: ${f.summary}`, false)} will not heal by waiting (--no-fail-fast keeps waiting); the diagnosis follows.\n`);
+  } else if (r.outcome !== 'done') process.stderr.write(`sts-doctor: not healthy after ${opts.timeout}${r.lastError ? ` (the last reads failed: ${sanitizeText((r.lastError as Error).message, false)})` : ''}; the diagnosis follows.\n`);
   process.stdout.write(await render(diagnosis, opts.output));
   return exitCodeOf(diagnosis);
 }

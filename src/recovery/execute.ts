@@ -6,7 +6,8 @@
  *    preconditions (DeleteOptions.preconditions, or `metadata.resourceVersion` in the patch);
  * 3. stops at the first HTTP 409 Conflict (the object changed since the plan was made: a
  *    replacement pod took the name, the node was updated) and writes nothing further;
- * 4. records each real action as an Event on the StatefulSet (reason `StsDoctorRecovery`,
+ * 4. records each real action as an Event on the StatefulSet (reason `StsDoctorRecovery`, or
+ *    `StsDoctorRollout` for a rollout's steps,
  *    source component `sts-doctor`) and every call as one JSON line in the audit log.
  */
 import { hostname, userInfo } from 'node:os';
@@ -18,6 +19,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Reason of the Events sts-doctor records on the StatefulSet. */
 export const EVENT_REASON = RECOVERY_EVENT_REASON;
+/** Reason of the Events of `sts-doctor rollout`'s writes (plans whose `recovery` is `rollout`). */
+export const ROLLOUT_EVENT_REASON = 'StsDoctorRollout';
 /** `source.component` / `reportingComponent` of those Events. */
 export const EVENT_COMPONENT = 'sts-doctor';
 
@@ -59,8 +62,9 @@ export interface ExecuteOptions {
   progress: (line: string) => void;
   /** Poll interval of waits in milliseconds (default 1000). */
   pollMs?: number;
+  /** Receives the API server's answer to each real call (e.g. the patched object), by step index. */
+  onWritten?: (step: number, response: unknown) => void;
 }
-
 
 function who(): string {
   try {
@@ -70,7 +74,7 @@ function who(): string {
   }
 }
 
-async function send(client: KubeClient, call: ApiCall, dryRun: boolean): Promise<void> {
+async function send(client: KubeClient, call: ApiCall, dryRun: boolean): Promise<unknown> {
   const query: Record<string, string | number> = { ...(call.query ?? {}) };
   let body = call.body;
   if (dryRun) {
@@ -81,7 +85,7 @@ async function send(client: KubeClient, call: ApiCall, dryRun: boolean): Promise
   }
   const opts: Parameters<KubeClient['request']>[1] = { method: call.method, query, body };
   if (call.contentType) opts.contentType = call.contentType;
-  await client.request(call.path, opts);
+  return client.request(call.path, opts);
 }
 
 /**
@@ -124,7 +128,8 @@ export async function executePlan(plan: Plan, opts: ExecuteOptions): Promise<Exe
   for (const [i, step] of plan.steps.entries()) {
     if (step.call) {
       try {
-        await send(opts.client, step.call, false);
+        const response = await send(opts.client, step.call, false);
+        opts.onWritten?.(i, response);
       } catch (err) {
         const e = err as ApiError;
         const conflict = isConflict(e, step.call);
@@ -180,7 +185,7 @@ async function recordEvent(opts: ExecuteOptions, plan: Plan, message: string): P
     metadata: { generateName: `${sts.name}.sts-doctor-`, namespace: sts.namespace },
     involvedObject: { apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: sts.namespace, name: sts.name, uid: sts.uid },
     type: 'Normal',
-    reason: EVENT_REASON,
+    reason: plan.recovery === 'rollout' ? ROLLOUT_EVENT_REASON : EVENT_REASON,
     message: message.slice(0, 1000),
     source: { component: EVENT_COMPONENT, host: hostname() },
     reportingComponent: EVENT_COMPONENT,

@@ -72,7 +72,8 @@ export type Confirmation = { type: 'yes'; question: string } | { type: 'name'; n
 
 /** A recovery turned into data. */
 export interface Plan {
-  recovery: RecoveryId;
+  /** The recovery, or `rollout` for a step of `sts-doctor rollout` (src/rollout/plan.ts). */
+  recovery: RecoveryId | 'rollout';
   title: string;
   /** False for steps a human must carry out; the executor never runs those. */
   automated: boolean;
@@ -119,6 +120,18 @@ export interface PlanContext {
   finding?: Finding;
   /** True with `--force-unrelated`: the offer came from the flags, not from a finding; said in the Risk. */
   forced?: boolean;
+  /**
+   * For a rollback that ends a `sts-doctor rollout`: the same conditional patch also sets
+   * `spec.updateStrategy.rollingUpdate.partition` back to `partition` and removes the
+   * annotation `annotation` (the rollout's record).
+   */
+  restore?: { partition?: number; annotation: string };
+  /**
+   * For a rollback: leave the stuck pods out of this plan; they are deleted by a second plan
+   * ({@link planReplaceStuck}) once the controller has observed the restored template, so that
+   * no pod is recreated from the template being replaced.
+   */
+  deferDeletes?: boolean;
 }
 
 const ns = (view: SnapshotView, sts: StatefulSet): string => sts.metadata.namespace ?? view.snapshot.namespace;
@@ -514,15 +527,21 @@ function planRollback(view: SnapshotView, sts: StatefulSet, offer: Extract<Recov
   const pods = view.podsOf(sts);
   if (pods.every(isRunningAndReady) && pods.length >= desiredReplicas(sts) && sts.status?.currentRevision === updateName)
     throw new PlanError(`StatefulSet ${sts.metadata.name} is healthy (every pod Running and Ready on revision ${updateName}): a rollback would only restart its pods. Refusing.`);
-  const stuck = offer.deletePods.map((t) => currentPod(view, sts, t));
+  const stuck = ctx.deferDeletes ? [] : offer.deletePods.map((t) => currentPod(view, sts, t));
   for (const p of stuck) if (isRunningAndReady(p)) throw new PlanError(`Pod ${p.metadata.name} is Running and Ready now: the state changed since the diagnosis. Refusing; run sts-doctor diagnose again.`);
   // kubectl (pkg/polymorphichelpers/rollback.go, StatefulSetRollbacker) applies revision.Data as a strategic merge patch;
   // the data holds spec.template with "$patch": "replace". resourceVersion makes it conditional.
-  const patch = { ...(target.data as Record<string, unknown>), metadata: { resourceVersion: sts.metadata.resourceVersion } };
+  const patch: Record<string, unknown> = { ...(target.data as Record<string, unknown>), metadata: { resourceVersion: sts.metadata.resourceVersion } };
+  if (ctx.restore) {
+    const spec = (patch.spec ?? {}) as Record<string, unknown>;
+    // OnDelete has no partition to restore (the API refuses rollingUpdate there).
+    if (ctx.restore.partition !== undefined) patch.spec = { ...spec, updateStrategy: { rollingUpdate: { partition: ctx.restore.partition } } };
+    patch.metadata = { resourceVersion: sts.metadata.resourceVersion, annotations: { [ctx.restore.annotation]: null } };
+  }
   const stsT = targetOf(sts, 'StatefulSet');
   const steps: PlanStep[] = [
     {
-      title: `Patch StatefulSet ${sts.metadata.name} (resourceVersion ${sts.metadata.resourceVersion}) with the template of revision ${target.revision} (${target.metadata.name})`,
+      title: `Patch StatefulSet ${sts.metadata.name} (resourceVersion ${sts.metadata.resourceVersion}) with the template of revision ${target.revision} (${target.metadata.name})${ctx.restore ? `${ctx.restore.partition !== undefined ? `, partition ${ctx.restore.partition}` : ''}, without annotation ${ctx.restore.annotation}` : ''}`,
       call: { verb: 'patch', method: 'PATCH', path: `/apis/apps/v1/namespaces/${n}/statefulsets/${sts.metadata.name}`, object: stsT, body: patch, contentType: 'application/strategic-merge-patch+json' },
       kubectl: `kubectl -n ${n} rollout undo statefulset/${sts.metadata.name} --to-revision=${target.revision}`,
     },
@@ -548,11 +567,47 @@ function planRollback(view: SnapshotView, sts: StatefulSet, offer: Extract<Recov
       `Update revision ${updateName ?? '?'}${update ? ` (revision ${update.revision})` : ''}: ${images(update)}.`,
       `Target revision ${target.metadata.name} (revision ${target.revision}), the newest one whose pods were Running and Ready: ${images(target)}.`,
       ...diff.map((d) => `Changes back: ${d}.`),
-      stuck.length ? `Pods stuck (not Ready, not on ${target.metadata.name}): ${stuck.map((p) => p.metadata.name).join(', ')}; the controller does not replace them by itself (kubernetes#67250).` : `No pod is stuck.`,
+      ctx.deferDeletes
+        ? `Pods not Ready and not on ${target.metadata.name} (${offer.deletePods.map((p) => p.name).join(', ') || 'none now'}) are deleted, with uid preconditions, once the controller has observed the restored template: it does not replace them by itself (kubernetes#67250).`
+        : stuck.length
+          ? `Pods stuck (not Ready, not on ${target.metadata.name}): ${stuck.map((p) => p.metadata.name).join(', ')}; the controller does not replace them by itself (kubernetes#67250).`
+          : `No pod is stuck.`,
+      ...(ctx.restore?.partition !== undefined ? [`spec.updateStrategy.rollingUpdate.partition returns to ${ctx.restore.partition}, its value before the rollout.`] : []),
     ],
     risks: [...(ctx.forced ? [FORCED] : []), `The pod template returns to revision ${target.revision}: any other change made since is undone too.`],
     confirm: { type: 'yes', question: `Roll back ${sts.metadata.name} to revision ${target.revision}${stuck.length ? ` and delete ${stuck.map((p) => p.metadata.name).join(', ')}` : ''}?` },
     steps,
+    commands: [],
+    followUp: [],
+  };
+}
+
+/**
+ * The second half of a rollback whose deletes were deferred (PlanContext.deferDeletes): delete
+ * exactly the pods that are not Running and Ready, not Terminating and not on revision
+ * `target` (facts.ts `podsToReplace`), each with a uid precondition only (a failing pod's
+ * status, hence its resourceVersion, keeps changing; the uid still keeps a replacement that
+ * took the name from being touched). Pure. An empty plan (no steps) when there is none.
+ */
+export function planReplaceStuck(view: SnapshotView, sts: StatefulSet, target: string, recovery: Plan['recovery'] = 'rollback'): Plan {
+  const n = ns(view, sts);
+  const pods = podsToReplace(view, sts, target);
+  return {
+    recovery,
+    title: `Delete the pods of ${sts.metadata.name} not Ready and not on revision ${target}`,
+    automated: true,
+    statefulSet: targetOf(sts, 'StatefulSet'),
+    facts: [pods.length ? `Not Ready and not on ${target}: ${pods.map((p) => `${p.metadata.name} (revision ${p.metadata.labels?.[REVISION_LABEL] ?? '?'})`).join(', ')}; the controller does not replace them by itself (kubernetes#67250).` : `Every pod is Ready or on ${target}.`],
+    risks: [],
+    confirm: { type: 'yes', question: `Delete ${pods.map((p) => p.metadata.name).join(', ')}?` },
+    steps: pods.map((p) => {
+      const t = targetOf(p, 'Pod');
+      return {
+        title: `Delete pod ${p.metadata.name} (uid ${t.uid}), not Ready, on revision ${p.metadata.labels?.[REVISION_LABEL] ?? '?'}`,
+        call: deleteCall(`/api/v1/namespaces/${n}/pods/${p.metadata.name}`, t, false, true),
+        kubectl: `kubectl -n ${n} delete pod ${p.metadata.name}`,
+      };
+    }),
     commands: [],
     followUp: [],
   };

@@ -6,6 +6,8 @@
  * - a permanent finding (Finding.permanent: a volume pinned to a lost node, a missing
  *   StorageClass, an image that does not exist, a quota) is seen in two rounds in a row, when
  *   `stopOnPermanent` (`recover`: a dead end is reported at once with the next offer),
+ * - `abortOn` returns a finding (the rollout guard: a permanent finding on a replica of the new
+ *   revision; `wait`'s fail-fast: any permanent finding): at once, in the round that saw it,
  * - the deadline passes (`--timeout`; the client's own deadline cuts the last requests short,
  *   so the loop ends within about a second of it),
  * - or the signal aborts it (Ctrl+C).
@@ -22,8 +24,13 @@ import { formatReplicaCounts } from '../snapshot/view.js';
 export interface WatchOptions {
   /** A full collection (the same reads as `diagnose`). */
   collect: () => Promise<Snapshot>;
-  /** True when the diagnosis is what we wait for (healthy). */
-  done: (d: Diagnosis) => boolean;
+  /** True when the diagnosis is what we wait for (healthy); `snapshot` is the round's read. */
+  done: (d: Diagnosis, snapshot: Snapshot) => boolean;
+  /**
+   * Checked every round after `done`: a finding returned here ends the loop at once with
+   * outcome `aborted` (no second round, unlike `stopOnPermanent`). Pure; must not write.
+   */
+  abortOn?: (d: Diagnosis, snapshot: Snapshot) => Finding | undefined;
   /** Total time in milliseconds. */
   timeoutMs: number;
   /** Pause between rounds in milliseconds. */
@@ -44,7 +51,7 @@ export interface WatchOptions {
   signal?: AbortSignal;
 }
 
-export type WatchOutcome = 'done' | 'dead-end' | 'timeout' | 'interrupted';
+export type WatchOutcome = 'done' | 'dead-end' | 'aborted' | 'timeout' | 'interrupted';
 
 export interface WatchResult {
   outcome: WatchOutcome;
@@ -52,6 +59,8 @@ export interface WatchResult {
   diagnosis: Diagnosis | undefined;
   /** For `dead-end`: the permanent finding. */
   deadEnd?: Finding;
+  /** For `aborted`: the finding `abortOn` returned. */
+  abortedOn?: Finding;
   elapsedMs: number;
   /** The last transient error, when the last rounds failed. */
   lastError?: unknown;
@@ -116,7 +125,9 @@ export async function watch(opts: WatchOptions): Promise<WatchResult> {
           seen.set(key, text);
           opts.progress(`${elapsed()} ${key ? `${key}: ` : ''}${text}`);
         }
-        if (opts.done(d)) return result('done');
+        if (opts.done(d, snapshot)) return result('done');
+        const abort = opts.abortOn?.(d, snapshot);
+        if (abort) return result('aborted', { abortedOn: abort });
         if (opts.stopOnPermanent) {
           const permanent = d.findings.filter((f) => f.permanent && f.severity !== 'info' && (!opts.statefulSet || f.statefulSet.name === opts.statefulSet));
           const again = permanent.find((f) => permanentBefore.has(keyOf(f)));

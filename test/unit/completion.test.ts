@@ -22,7 +22,7 @@ function completeBin(...words: string[]): [string[], string] {
 
 describe('__complete over the program (built bin, no cluster)', () => {
   it('commands, flags, choices, --action ids; file names only for file flags; no names and no message without a cluster', () => {
-    expect(completeBin('')).toEqual([['completion', 'diagnose', 'recover', 'snapshot', 'ui', 'wait'], ':4']);
+    expect(completeBin('')).toEqual([['completion', 'diagnose', 'recover', 'rollout', 'snapshot', 'ui', 'wait'], ':4']);
     expect(completeBin('re')).toEqual([['recover'], ':4']);
     const [flags] = completeBin('recover', 'quiz', '--');
     expect(flags).toEqual(expect.arrayContaining(['--action', '--namespace', '--audit-log', '--dry-run', '--kubeconfig', '--context', '--help']));

@@ -41,6 +41,9 @@ export function findingItem(f: Finding): SelectItem {
   return { label: findingLabel(f), hint: t(f.explanation) };
 }
 
+/** What stays above an answered question: the plan and a line break, or nothing. */
+const above = (planText: string): string => (planText.trim() ? `${planText.trimEnd()}\n` : '');
+
 export class InkPrompter implements Prompter {
   readonly interactive = true;
 
@@ -75,16 +78,17 @@ export class InkPrompter implements Prompter {
     );
   }
 
+  /** Asks `confirm` below `planText` (none when empty: a question of its own, e.g. rollout's rollback). */
   confirmPlan(planText: string, confirm: Confirmation): Promise<boolean> {
     // One question per plan, below the plan, which stays on the screen: it is what was agreed to.
     if (confirm.type === 'name')
       return ask<boolean>(
         (done) => <TypeName body={t(planText)} message={t(`${confirm.question}:`)} name={t(confirm.name)} onDone={done} />,
-        (a) => `${planText.trimEnd()}\n${a ? '✔' : '✖'} ${confirm.question}: ${a ? confirm.name : 'not confirmed'}`,
+        (a) => `${above(planText)}${a ? '✔' : '✖'} ${confirm.question}: ${a ? confirm.name : 'not confirmed'}`,
       );
     return ask<boolean>(
       (done) => <Confirm body={t(planText)} message={t(confirm.question)} onDone={done} />,
-      (a) => `${planText.trimEnd()}\n${a ? '✔' : '✖'} ${confirm.question} ${a ? 'yes' : 'no'}`,
+      (a) => `${above(planText)}${a ? '✔' : '✖'} ${confirm.question} ${a ? 'yes' : 'no'}`,
     );
   }
 }
