@@ -17,11 +17,11 @@
 import { Box, Text, render, useApp, useInput, useStdout } from 'ink';
 import { useEffect, useMemo, useReducer, useRef, useState, type ReactElement } from 'react';
 import { diagnoseAll } from '../../commands/diagnose.js';
-import type { Diagnosis, StatefulSetReport } from '../../diagnosis.js';
+import type { Diagnosis } from '../../diagnosis.js';
 import type { Plan } from '../../recovery/plan.js';
 import { renderPlan } from '../../recovery/plan.js';
 import { displayWidth, indentWrap, wrapCommand } from '../../report/layout.js';
-import { colors, overview, replicaTable, rootCauseBlock, statefulSetHeader } from '../../report/text.js';
+import { colors, findingsOf, overview, replicaTable, rootCauseBlock, statefulSetHeader } from '../../report/text.js';
 import { sanitizeDeep, sanitizeText } from '../../report/sanitize.js';
 import { foldedFinding, rootCauses, type RootCause } from '../../rules/causes.js';
 import type { Finding } from '../../rules/types.js';
@@ -100,11 +100,6 @@ export function wrapPlan(text: string, width: number): string {
 }
 
 const keyOf = (s: { namespace: string; name: string }): string => `${s.namespace}/${s.name}`;
-
-/** The findings of StatefulSet `s` in `d`, in d's order (root causes first). */
-function findingsOf(d: Diagnosis, s: StatefulSetReport): Finding[] {
-  return d.findings.filter((f) => f.statefulSet.name === s.name && (f.statefulSet.namespace ?? d.namespace) === s.namespace);
-}
 
 function useColumns(): { width: number; rows: number } {
   const { stdout } = useStdout();
