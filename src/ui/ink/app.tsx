@@ -376,6 +376,8 @@ export function App({ source, recovery, scope, allNamespaces, onExit }: AppProps
 
   // The live per-replica view after a recovery: the table from every new read.
   const secs = Math.round((Date.now() - view.started) / 1000);
+  // A finding that does not heal by itself (Finding.permanent, as recover's watch stops on): say so.
+  const stuck = current.healthy ? undefined : roots.find((r) => r.finding.permanent && r.finding.severity !== 'info')?.finding;
   const state = current.healthy
     ? c.green(`✔ StatefulSet ${current.namespace}/${current.name} is healthy: ${formatReplicaCounts({ ready: current.replicas.ready, replicas: current.replicas.desired, condemned: current.replicas.condemned })}`)
     : c.yellow(`Waiting for StatefulSet ${current.namespace}/${current.name} to become healthy (${secs} s): ${formatReplicaCounts({ ready: current.replicas.ready, replicas: current.replicas.desired, condemned: current.replicas.condemned })}${roots[0] ? `; ${roots[0].finding.rule} ${roots[0].finding.subject.name}: ${roots[0].finding.summary}` : ''}`);
@@ -386,6 +388,7 @@ export function App({ source, recovery, scope, allNamespaces, onExit }: AppProps
       <Text>{view.lines.flatMap((l) => indentWrap(sanitizeText(l), width, '', '  ')).slice(-8).join('\n')}</Text>
       <Text>{head.join('\n')}</Text>
       <Text>{indentWrap(state, width, '').join('\n')}</Text>
+      {stuck ? <Text>{indentWrap(c.red(`This will not heal by itself: ${stuck.rule} ${stuck.subject.kind}/${stuck.subject.name}: ${stuck.summary}. Esc for the diagnosis and its next recovery.`), width, '').join('\n')}</Text> : null}
       {hints('Esc back to the diagnosis · q quit')}
     </Box>
   );
