@@ -285,7 +285,7 @@ export function App({ source, recovery, scope, allNamespaces, onExit }: AppProps
     const shownIndex = Math.max(0, Math.min(st.index, matching.length - 1));
     const body: string[] = [];
     if (!live) body.push(problem ? '' : 'Reading the cluster…');
-    else if (all.length === 0) body.push(`No StatefulSet in ${sanitizeText(scope, false)} (yet).`);
+    else if (all.length === 0) body.push(allNamespaces ? 'No StatefulSet in any namespace (yet).' : `No StatefulSet in ${sanitizeText(scope, false)} (yet).`);
     else if (matching.length === 0) body.push(`No StatefulSet matches "${filter}".`);
     else {
       const lines = overview({ ...live.shown, statefulSets: matching }, c, width - 2).split('\n');
