@@ -73,8 +73,8 @@ export function renderText(d: Diagnosis, c: ChalkInstance = colors(), layout: Te
   return out.join('\n') + '\n';
 }
 
-/** The findings of one StatefulSet: matched by namespace and name. */
-function findingsOf(d: Diagnosis, s: StatefulSetReport): Finding[] {
+/** The findings of one StatefulSet: matched by namespace and name (in d's order: root causes first). */
+export function findingsOf(d: Diagnosis, s: StatefulSetReport): Finding[] {
   return d.findings.filter((f) => f.statefulSet.name === s.name && (f.statefulSet.namespace ?? d.namespace) === s.namespace);
 }
 

@@ -54,6 +54,14 @@ function fakeDriver(snapshot: () => Snapshot): RecoveryDriver & { executed: Plan
   };
 }
 
+/** A recorded snapshot as if it were read in namespace `ns`. */
+function into(recorded: Snapshot, ns: string): Snapshot {
+  const s = structuredClone(recorded);
+  s.namespace = ns;
+  for (const o of [...s.statefulSets, ...s.pods, ...s.persistentVolumeClaims, ...s.events]) if (o.metadata.namespace) o.metadata.namespace = ns;
+  return s;
+}
+
 async function until(frame: () => string | undefined, re: RegExp, ms = 15_000): Promise<string> {
   const end = Date.now() + ms;
   for (;;) {
@@ -169,13 +177,14 @@ describe('sts-doctor ui (ink app on recorded snapshots)', { timeout: 60_000 }, (
     expect(driver.executed.map((p) => p.recovery)).toEqual(['delete-pvc-and-pod']);
     expect(after).toContain('done: fake executor');
     expect(after).toContain('ORDINAL');
-    // The next read shows the set healthy (a recorded healthy quiz, renamed into this namespace).
-    const back = structuredClone(healthy);
-    const ns = snapshot.namespace;
-    back.namespace = ns;
-    for (const o of [...back.statefulSets, ...back.pods, ...back.persistentVolumeClaims, ...back.events]) if (o.metadata.namespace) o.metadata.namespace = ns;
-    source.push([back]);
-    await until(ui.lastFrame, /✔ StatefulSet \S+\/quiz is healthy: 3\/3 ready/);
+    // A read where the replica is stuck for good (a recorded volume-node-affinity, moved into this
+    // namespace): the live view says it will not heal by itself, as recover's watch stops on it.
+    source.push([into(await loadFixture('volume-node-affinity'), snapshot.namespace)]);
+    await until(ui.lastFrame, /This will not heal by itself: volume-node-affinity Pod\/quiz-\d/);
+    // The next read shows the set healthy (a recorded healthy quiz, moved into this namespace).
+    source.push([into(healthy, snapshot.namespace)]);
+    const well = await until(ui.lastFrame, /✔ StatefulSet \S+\/quiz is healthy: 3\/3 ready/);
+    expect(well).not.toContain('will not heal');
     ui.unmount();
   });
 

@@ -17,11 +17,11 @@
 import { Box, Text, render, useApp, useInput, useStdout } from 'ink';
 import { useEffect, useMemo, useReducer, useRef, useState, type ReactElement } from 'react';
 import { diagnoseAll } from '../../commands/diagnose.js';
-import type { Diagnosis, StatefulSetReport } from '../../diagnosis.js';
+import type { Diagnosis } from '../../diagnosis.js';
 import type { Plan } from '../../recovery/plan.js';
 import { renderPlan } from '../../recovery/plan.js';
 import { displayWidth, indentWrap, wrapCommand } from '../../report/layout.js';
-import { colors, overview, replicaTable, rootCauseBlock, statefulSetHeader } from '../../report/text.js';
+import { colors, findingsOf, overview, replicaTable, rootCauseBlock, statefulSetHeader } from '../../report/text.js';
 import { sanitizeDeep, sanitizeText } from '../../report/sanitize.js';
 import { foldedFinding, rootCauses, type RootCause } from '../../rules/causes.js';
 import type { Finding } from '../../rules/types.js';
@@ -100,11 +100,6 @@ export function wrapPlan(text: string, width: number): string {
 }
 
 const keyOf = (s: { namespace: string; name: string }): string => `${s.namespace}/${s.name}`;
-
-/** The findings of StatefulSet `s` in `d`, in d's order (root causes first). */
-function findingsOf(d: Diagnosis, s: StatefulSetReport): Finding[] {
-  return d.findings.filter((f) => f.statefulSet.name === s.name && (f.statefulSet.namespace ?? d.namespace) === s.namespace);
-}
 
 function useColumns(): { width: number; rows: number } {
   const { stdout } = useStdout();
@@ -290,7 +285,7 @@ export function App({ source, recovery, scope, allNamespaces, onExit }: AppProps
     const shownIndex = Math.max(0, Math.min(st.index, matching.length - 1));
     const body: string[] = [];
     if (!live) body.push(problem ? '' : 'Reading the cluster…');
-    else if (all.length === 0) body.push(`No StatefulSet in ${sanitizeText(scope, false)} (yet).`);
+    else if (all.length === 0) body.push(allNamespaces ? 'No StatefulSet in any namespace (yet).' : `No StatefulSet in ${sanitizeText(scope, false)} (yet).`);
     else if (matching.length === 0) body.push(`No StatefulSet matches "${filter}".`);
     else {
       const lines = overview({ ...live.shown, statefulSets: matching }, c, width - 2).split('\n');
@@ -381,6 +376,8 @@ export function App({ source, recovery, scope, allNamespaces, onExit }: AppProps
 
   // The live per-replica view after a recovery: the table from every new read.
   const secs = Math.round((Date.now() - view.started) / 1000);
+  // A finding that does not heal by itself (Finding.permanent, as recover's watch stops on): say so.
+  const stuck = current.healthy ? undefined : roots.find((r) => r.finding.permanent && r.finding.severity !== 'info')?.finding;
   const state = current.healthy
     ? c.green(`✔ StatefulSet ${current.namespace}/${current.name} is healthy: ${formatReplicaCounts({ ready: current.replicas.ready, replicas: current.replicas.desired, condemned: current.replicas.condemned })}`)
     : c.yellow(`Waiting for StatefulSet ${current.namespace}/${current.name} to become healthy (${secs} s): ${formatReplicaCounts({ ready: current.replicas.ready, replicas: current.replicas.desired, condemned: current.replicas.condemned })}${roots[0] ? `; ${roots[0].finding.rule} ${roots[0].finding.subject.name}: ${roots[0].finding.summary}` : ''}`);
@@ -391,6 +388,7 @@ export function App({ source, recovery, scope, allNamespaces, onExit }: AppProps
       <Text>{view.lines.flatMap((l) => indentWrap(sanitizeText(l), width, '', '  ')).slice(-8).join('\n')}</Text>
       <Text>{head.join('\n')}</Text>
       <Text>{indentWrap(state, width, '').join('\n')}</Text>
+      {stuck ? <Text>{indentWrap(c.red(`This will not heal by itself: ${stuck.rule} ${stuck.subject.kind}/${stuck.subject.name}: ${stuck.summary}. Esc for the diagnosis and its next recovery.`), width, '').join('\n')}</Text> : null}
       {hints('Esc back to the diagnosis · q quit')}
     </Box>
   );
