@@ -12,6 +12,11 @@
  * cluster, no permission, too slow) yields no candidates and no message: a completion never
  * prints an error into the command line. Names from the cluster are offered only when they are
  * valid Kubernetes names, so nothing a shell could misread reaches it.
+ *
+ * Why no library: tabtab and @pnpm/tabtab bring an interactive installer (inquirer/enquirer);
+ * omelette has its own protocol, which kubectl's plugin completion does not speak; @bomb.sh/tab
+ * (cobra-like, with a commander adapter) is still 0.0.x and adds its own `complete` command. The
+ * three scripts below are short, and one protocol serves the shells and kubectl.
  */
 import type { Command, Option } from 'commander';
 
