@@ -8,15 +8,32 @@
  *
  * Commands and flags come from the commander program; `-o` values from the option's choices;
  * `--action` ids from recover's list; namespaces, StatefulSet names and contexts from the
- * kubeconfig and the cluster, within {@link COMPLETE_BUDGET_MS}. Any error (no kubeconfig, no
+ * kubeconfig and the cluster, within {@link COMPLETE_BUDGET_MS} ({@link completionBudgetMs}). Any error (no kubeconfig, no
  * cluster, no permission, too slow) yields no candidates and no message: a completion never
  * prints an error into the command line. Names from the cluster are offered only when they are
  * valid Kubernetes names, so nothing a shell could misread reaches it.
+ *
+ * Why no library: tabtab and @pnpm/tabtab bring an interactive installer (inquirer/enquirer);
+ * omelette has its own protocol, which kubectl's plugin completion does not speak; @bomb.sh/tab
+ * (cobra-like, with a commander adapter) is still 0.0.x and adds its own `complete` command. The
+ * three scripts below are short, and one protocol serves the shells and kubectl.
  */
 import type { Command, Option } from 'commander';
 
-/** Everything a completion may spend on the cluster, in milliseconds. */
+/** Everything a completion may spend on the cluster, in milliseconds (default). */
 export const COMPLETE_BUDGET_MS = 2500;
+
+/**
+ * The cluster budget: `STS_DOCTOR_COMPLETION_TIMEOUT` (seconds, or with a unit: `500ms`, `5s`;
+ * for slow credential plugins or API servers), else {@link COMPLETE_BUDGET_MS}; an invalid value
+ * is ignored (a completion never fails).
+ */
+export function completionBudgetMs(env: NodeJS.ProcessEnv): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(env.STS_DOCTOR_COMPLETION_TIMEOUT?.trim() ?? '');
+  if (!m) return COMPLETE_BUDGET_MS;
+  const ms = Number(m[1]) * (m[2] === 'ms' ? 1 : 1000);
+  return ms > 0 && ms <= 60_000 ? Math.round(ms) : COMPLETE_BUDGET_MS;
+}
 /** cobra's ShellCompDirectiveDefault: the shell may fall back to file names. */
 export const DIRECTIVE_DEFAULT = 0;
 /** cobra's ShellCompDirectiveNoFileComp: no file names. */

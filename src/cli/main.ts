@@ -174,10 +174,11 @@ function program(): Command {
  * error is no candidates.
  */
 async function runComplete(words: string[]): Promise<void> {
-  const [{ complete, clusterNames, formatCompletion, DIRECTIVE_NO_FILES }, { ACTIONS }] = await Promise.all([import('./complete.js'), import('../commands/recover.js')]);
+  const [{ complete, clusterNames, completionBudgetMs, formatCompletion, DIRECTIVE_NO_FILES }, { ACTIONS }] = await Promise.all([import('./complete.js'), import('../commands/recover.js')]);
   let answer;
   try {
-    answer = await complete(program(), words, clusterNames(), { actions: ACTIONS });
+    const budgetMs = completionBudgetMs(process.env);
+    answer = await complete(program(), words, clusterNames(budgetMs), { actions: ACTIONS, budgetMs });
   } catch {
     answer = { candidates: [], directive: DIRECTIVE_NO_FILES };
   }

@@ -32,7 +32,8 @@ beforeAll(async () => {
 function bashComplete(...words: string[]): string[] {
   const quoted = words.map((w) => `'${w}'`).join(' ');
   const script = `source <(sts-doctor completion bash) && COMP_WORDS=(${quoted}) && COMP_CWORD=${words.length - 1} && _sts_doctor && printf '%s\\n' "\${COMPREPLY[@]}"`;
-  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { PATH: path, HOME: '/nonexistent', KUBECONFIG: kubeconfigPath() } });
+  // A generous budget: the e2e files run in parallel on a loaded machine.
+  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { PATH: path, HOME: '/nonexistent', KUBECONFIG: kubeconfigPath(), STS_DOCTOR_COMPLETION_TIMEOUT: '20s' } });
   expect(r.status, r.stderr).toBe(0);
   expect(r.stderr).toBe('');
   return r.stdout.split('\n').filter(Boolean);
@@ -60,7 +61,7 @@ describe('shell completion on the real cluster', () => {
 
   it('kubectl plugin completion: kubectl __complete sts-doctor ... runs kubectl_complete-sts_doctor', () => {
     const kubectl = clusterEnv().STS_DOCTOR_KUBECTL!;
-    const run = (...words: string[]) => spawnSync(kubectl, ['__complete', 'sts-doctor', ...words], { encoding: 'utf8', env: { PATH: path, HOME: '/nonexistent', KUBECONFIG: kubeconfigPath() } });
+    const run = (...words: string[]) => spawnSync(kubectl, ['__complete', 'sts-doctor', ...words], { encoding: 'utf8', env: { PATH: path, HOME: '/nonexistent', KUBECONFIG: kubeconfigPath(), STS_DOCTOR_COMPLETION_TIMEOUT: '20s' } });
     const sts = run('diagnose', '-n', ns, '');
     expect(sts.status, sts.stderr).toBe(0);
     expect(sts.stdout.split('\n')).toEqual(['quiz', ':4', '']);

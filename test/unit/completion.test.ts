@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { complete, completionScript, formatCompletion, namesOf, type CompletionConnection, type NameSource } from '../../src/cli/complete.js';
+import { complete, completionBudgetMs, completionScript, formatCompletion, namesOf, type CompletionConnection, type NameSource } from '../../src/cli/complete.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 
@@ -21,7 +21,8 @@ function completeBin(...words: string[]): [string[], string] {
 }
 
 describe('__complete over the program (built bin, no cluster)', () => {
-  it('commands, flags, choices, --action ids; file names only for file flags; no names and no message without a cluster', () => {
+  // Eleven runs of the bin: minutes on a loaded machine are not a failure.
+  it('commands, flags, choices, --action ids; file names only for file flags; no names and no message without a cluster', { timeout: 120_000 }, () => {
     expect(completeBin('')).toEqual([['completion', 'diagnose', 'recover', 'rollout', 'snapshot', 'ui', 'wait'], ':4']);
     expect(completeBin('re')).toEqual([['recover'], ':4']);
     const [flags] = completeBin('recover', 'quiz', '--');
@@ -87,6 +88,14 @@ describe('complete: names from the name source', () => {
 
   it('only valid object names from the cluster reach the shell', () => {
     expect(namesOf([{ metadata: { name: 'quiz' } }, { metadata: { name: 'a;rm -rf ~' } }, { metadata: { name: 'x\ny' } }, { metadata: { name: '\u001b[31mred' } }, { metadata: {} }, { metadata: { name: 7 } }, { metadata: { name: 'a'.repeat(254) } }])).toEqual(['quiz']);
+  });
+
+  it('the cluster budget: 2.5 s, or STS_DOCTOR_COMPLETION_TIMEOUT (seconds, ms) up to 60 s; anything else is ignored', () => {
+    expect(completionBudgetMs({})).toBe(2500);
+    expect(completionBudgetMs({ STS_DOCTOR_COMPLETION_TIMEOUT: '5' })).toBe(5000);
+    expect(completionBudgetMs({ STS_DOCTOR_COMPLETION_TIMEOUT: '10s' })).toBe(10_000);
+    expect(completionBudgetMs({ STS_DOCTOR_COMPLETION_TIMEOUT: '800ms' })).toBe(800);
+    for (const bad of ['', 'x', '0', '-1', '5m', '3600']) expect(completionBudgetMs({ STS_DOCTOR_COMPLETION_TIMEOUT: bad }), bad).toBe(2500);
   });
 
   it("cobra's format: one candidate a line, then :directive", () => {

@@ -20,7 +20,13 @@ import { readdirSync } from 'node:fs';
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 100));
 const ESC = '\u001B';
 
-async function typeName(chunks: string[], name = 'quiz-1') {
+/** Waits (up to `ms`, for a loaded machine) until `done()`. */
+async function until(done: () => boolean, ms = 3000): Promise<void> {
+  for (const end = Date.now() + ms; !done() && Date.now() < end; ) await tick();
+}
+
+/** Renders TypeName, writes each chunk (as a terminal delivers a keypress or a paste), and waits for the answer (`answers`) or the question again. */
+async function typeName(chunks: string[], name = 'quiz-1', answers = true) {
   let answer: boolean | undefined;
   const ui = render(createElement(TypeName, { message: `Type ${name}`, name, onDone: (v: boolean) => (answer = v) }));
   await tick();
@@ -28,6 +34,8 @@ async function typeName(chunks: string[], name = 'quiz-1') {
     ui.stdin.write(c);
     await tick();
   }
+  // Answered, or (a wrong name) asking again.
+  await until(() => (answers ? answer !== undefined : (ui.lastFrame() ?? '').includes('tries left')));
   const frame = ui.lastFrame() ?? '';
   ui.unmount();
   return { answer, frame };
@@ -45,7 +53,7 @@ describe('TypeName forgives', () => {
   });
 
   it('a wrong name asks again, saying what was typed and how many tries are left; the 3rd wrong one cancels', async () => {
-    const once = await typeName(['quiz-2\r']);
+    const once = await typeName(['quiz-2\r'], 'quiz-1', false);
     expect(once.answer).toBeUndefined();
     expect(once.frame).toContain('"quiz-2" is not quiz-1');
     expect(once.frame).toMatch(/2 tries left/);
@@ -100,7 +108,7 @@ describe('Confirm forgives', () => {
       const ui = render(createElement(Confirm, { message: 'Go on?', onDone: (v: boolean) => (answer = v) }));
       await tick();
       ui.stdin.write(chunk);
-      await tick();
+      await until(() => answer !== undefined);
       expect(answer, JSON.stringify(chunk)).toBe(expected);
       ui.unmount();
     }
