@@ -67,7 +67,7 @@ export async function waitCommand(name: string | undefined, opts: WaitOptions): 
   const diagnosis = r.diagnosis!;
   if (r.outcome === 'aborted' && r.abortedOn) {
     const f = r.abortedOn;
-    process.stderr.write(`sts-doctor: stopped after ${Math.round(r.elapsedMs / 1000)} s, before --timeout: ${sanitizeText(`${f.rule} ${f.subject.kind}/${f.subject.name}: ${f.summary}`, false)} will not heal by waiting (--no-fail-fast keeps waiting); the diagnosis follows.\n`);
+    process.stderr.write(`sts-doctor: not healthy, and it will not heal by waiting: ${sanitizeText(`${f.rule} ${f.subject.kind}/${f.subject.name}: ${f.summary}`, false)} (stopped after ${Math.round(r.elapsedMs / 1000)} s, before --timeout; --no-fail-fast keeps waiting); the diagnosis follows.\n`);
   } else if (r.outcome !== 'done') process.stderr.write(`sts-doctor: not healthy after ${opts.timeout}${r.lastError ? ` (the last reads failed: ${sanitizeText((r.lastError as Error).message, false)})` : ''}; the diagnosis follows.\n`);
   process.stdout.write(await render(diagnosis, opts.output));
   return exitCodeOf(diagnosis);

@@ -370,7 +370,7 @@ describe('wait fails fast on a permanent finding', () => {
     const fast = await runCli(['wait', 'quiz', '-n', ns, '--timeout', '60s', '--interval', '1s']);
     const fastS = (Date.now() - started) / 1000;
     expect(fast.code, fast.stderr).toBe(1);
-    expect(fast.stderr).toMatch(/stopped after \d+ s, before --timeout: image-pull Pod\/quiz-0: .*will not heal by waiting/);
+    expect(fast.stderr).toMatch(/not healthy, and it will not heal by waiting: image-pull Pod\/quiz-0: .*\(stopped after \d+ s, before --timeout; --no-fail-fast keeps waiting\)/);
     expect(fast.stdout).toMatch(/image-pull/);
     expect(fastS).toBeLessThan(10);
     started = Date.now();
