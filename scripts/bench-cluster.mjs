@@ -50,11 +50,11 @@ async function pool(items, width, fn) {
  * Deploys the realistic namespace `ns` (resolves once quiz's replicas are Ready and every noise
  * object exists).
  * @param {string} ns
- * @param {{ events?: number, pvs?: number, nodes?: number }} [size] defaults: {@link REALISTIC}
+ * @param {{ events?: number, pvs?: number, nodes?: number, replicas?: number }} [size] defaults: {@link REALISTIC}
  */
 export async function deployRealistic(ns, size = {}) {
-  const { events, pvs, nodes } = { ...REALISTIC, ...size };
-  await deployScaledQuiz(ns, REALISTIC.replicas);
+  const { events, pvs, nodes, replicas } = { ...REALISTIC, ...size };
+  await deployScaledQuiz(ns, replicas);
   const { send, close } = api();
   const [key, value] = [NOISE_KEY, ns];
   try {
@@ -107,4 +107,44 @@ export async function dropRealistic(ns) {
   } finally {
     close();
   }
+}
+
+/**
+ * `count` small StatefulSets `small-<j>` (1 replica each, or `replicas`, no volumes, KWOK pods on
+ * the stable nodes), spread over the namespaces `namespaces`, labelled `sts-doctor-bench=<label>`;
+ * resolves once their pods run. Deleted with the namespaces.
+ * @param {string[]} namespaces
+ * @param {{ count: number, replicas?: number, label: string }} opts
+ */
+export async function deploySmallSets(namespaces, { count, replicas = 1, label }) {
+  const { apply, kubectl, waitFor } = await import('../test/scenarios/cluster.mjs');
+  const { createNamespace, NODES } = await import('../test/scenarios/quiz.mjs');
+  await Promise.all(namespaces.map((n) => createNamespace(n)));
+  const sets = Array.from({ length: count }, (_, i) => {
+    const n = namespaces[i % namespaces.length];
+    const name = `small-${Math.floor(i / namespaces.length)}`;
+    return {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name, namespace: n, labels: { [NOISE_KEY]: label } },
+      spec: {
+        replicas,
+        serviceName: name,
+        podManagementPolicy: 'Parallel',
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: {
+            affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: NODES }] }] } } },
+            containers: [{ name: 'app', image: 'registry.example/small:1', resources: { requests: { cpu: '1m', memory: '1Mi' } } }],
+          },
+        },
+      },
+    };
+  });
+  apply(sets);
+  await waitFor(`${count * replicas} pods of the small StatefulSets running`, () => {
+    const pods = JSON.parse(kubectl(['get', 'pods', '-A', '-l', 'app', '-o', 'json'])).items;
+    return pods.filter((p) => namespaces.includes(p.metadata.namespace) && p.status?.phase === 'Running').length >= count * replicas;
+  }, 300_000);
 }

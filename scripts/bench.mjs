@@ -17,12 +17,15 @@
 // scripts/bench-dumps.mjs: 50,000 events as YAML and as JSON, and 20,000 Ready pods as JSON,
 // each read with `diagnose --from <dump> -o json` (median of --dump-runs, default 3).
 //
-// Then the realistic namespace (section below, `--no-realistic` skips): quiz beside thousands of
-// events in a cluster with many PVs and nodes (scripts/bench-cluster.mjs), against kubectl.
+// Then the rows of issue 13's table (section below, `--no-realistic` skips): quiz beside thousands
+// of events in a cluster with many PVs and nodes, many replicas, no claims, and -A over 100
+// StatefulSets (scripts/bench-cluster.mjs), each against kubectl get and kubectl describe.
 //
 // Options: --runs N (default 9, minimum 7), --replicas 3,50, --keep (leave the namespaces), --no-sea,
 // --dump-runs N, --offline (only the dumps), --no-dumps (only the cluster), --no-realistic,
-// --realistic-only, --bin PATH (another build's bin/sts-doctor.js, to compare).
+// --realistic-only, --issue-size (the issue's 20,000 events, 4,000 PVs, 50 nodes), --replicas-large N,
+// --first-row-only, --bin-before PATH (a build measured beside, in the same runs), --realistic-ns NS (measure an existing realistic namespace, deployed by an
+// earlier --keep run), --bin PATH (another build's bin/sts-doctor.js, to compare).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -30,7 +33,7 @@ import { join } from 'node:path';
 import { clusterUp, kubeconfigPath, repoRoot, temporaryDir } from '../test/scenarios/cluster.mjs';
 import { deployScaledQuiz, dropNamespace } from '../test/scenarios/reading.mjs';
 import { writeBenchDumps } from './bench-dumps.mjs';
-import { deployRealistic, dropRealistic, REALISTIC } from './bench-cluster.mjs';
+import { deployRealistic, deploySmallSets, dropRealistic, REALISTIC } from './bench-cluster.mjs';
 import { startFaultProxy } from '../test/faults/proxy.mjs';
 import { clusterDir, clusterEnv } from '../test/scenarios/cluster.mjs';
 import { readFileSync } from 'node:fs';
@@ -116,16 +119,24 @@ function printSea(sea) {
 // ---- end of the single executable section ------------------------------------------------------
 
 // ---- Realistic namespace (issue 13) ------------------------------------------------------------
-// quiz with 3 Ready replicas beside REALISTIC.events events in its namespace, in a cluster with
-// REALISTIC.pvs more PVs and REALISTIC.nodes more nodes (scripts/bench-cluster.mjs). Cold runs
-// alternate between `sts-doctor diagnose quiz`, `kubectl get sts,pods,pvc` and
-// `kubectl describe sts quiz` (the cluster's own kubectl, STS_DOCTOR_KUBECTL), so that a change
-// of load hits all three alike; then one more run of each through the counting TLS proxy of the
-// fault tests (test/faults/proxy.mjs, no faults) gives the requests and the bytes received.
+// The rows of issue 13's table, each compared in alternating cold runs (so that a change of load
+// hits all alike) with the cluster's own kubectl (STS_DOCTOR_KUBECTL) doing what a user would do
+// instead: `kubectl get sts,pods,pvc` and `kubectl describe sts`; then one more run of each
+// through the counting TLS proxy of the fault tests (test/faults/proxy.mjs, no faults) for the
+// requests, TLS connections and bytes received. The rows (scripts/bench-cluster.mjs):
+//
+//   - quiz with 3 Ready replicas beside `size.events` events about other objects, in a cluster
+//     with `size.pvs` more PVs and `size.nodes` more nodes (the noise stays for the other rows);
+//   - quiz with `--replicas-large` (default 50) Ready replicas beside 5,200 events;
+//   - a StatefulSet of 3 replicas without claims (about 20 events);
+//   - `diagnose -A` over 100 small StatefulSets in 10 namespaces (`-l` selects them; kubectl
+//     reads the whole cluster with `-A`).
+//
+// `--issue-size` uses the issue's cluster: 20,000 events, 4,000 PVs, 50 nodes (default: the
+// smaller REALISTIC of bench-cluster.mjs).
 
-/** Measures the realistic namespace `ns` (deployed already); `runsPerCase` cold runs each. */
-async function realistic(ns, runsPerCase) {
-  const kubectlBin = clusterEnv().STS_DOCTOR_KUBECTL;
+/** One row: `runsPerCase` alternating cold runs of each command line, then one proxied run of each. */
+async function compareRow(label, cases, runsPerCase) {
   const run = (cmd, argv, kubeconfig) => {
     const env = { PATH: process.env.PATH, HOME: '/nonexistent', KUBECONFIG: kubeconfig, NO_COLOR: '1' };
     const [c, a] = GNU_TIME ? [GNU_TIME, ['-f', 'STS_DOCTOR_MAXRSS_KB=%M', cmd, ...argv]] : [cmd, argv];
@@ -135,11 +146,7 @@ async function realistic(ns, runsPerCase) {
     if (res.status !== 0 && res.status !== 1) throw new Error(`${cmd} ${argv.join(' ')} failed (${res.status}): ${res.stderr}`);
     return { ms, rssKB: Number(/STS_DOCTOR_MAXRSS_KB=(\d+)/.exec(res.stderr)?.[1] ?? NaN), stdout: res.stdout };
   };
-  const cases = {
-    'sts-doctor diagnose quiz': [process.execPath, [bin, 'diagnose', 'quiz', '-n', ns, '-o', 'json']],
-    'kubectl get sts,pods,pvc': [kubectlBin, ['get', 'sts,pods,pvc', '-n', ns]],
-    'kubectl describe sts quiz': [kubectlBin, ['describe', 'sts', 'quiz', '-n', ns]],
-  };
+  process.stderr.write(`bench: measuring ${label}...\n`);
   const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (const [cmd, argv] of Object.values(cases)) run(cmd, argv, kubeconfigPath()); // warm-up
   for (let i = 0; i < runsPerCase; i++) for (const [name, [cmd, argv]] of Object.entries(cases)) samples[name].push(run(cmd, argv, kubeconfigPath()));
@@ -154,7 +161,7 @@ async function realistic(ns, runsPerCase) {
       // Asynchronously: the proxy runs in this process.
       const env = { PATH: process.env.PATH, HOME: '/nonexistent', KUBECONFIG: proxied, NO_COLOR: '1' };
       await new Promise((resolve, reject) => spawn(cmd, argv, { env, stdio: 'ignore' }).on('error', reject).on('exit', resolve));
-      wire[name] = { requests: proxy.log.length - before, connections: proxy.connections(), receivedKiB: round(proxy.bytes() / 1024) };
+      wire[name] = { requests: proxy.log.length - before, connections: proxy.connections(), maxInFlight: proxy.maxInFlight(), receivedKiB: round(proxy.bytes() / 1024) };
     }
   } finally {
     await proxy.close();
@@ -163,18 +170,64 @@ async function realistic(ns, runsPerCase) {
   for (const [name, xs] of Object.entries(samples)) {
     rows[name] = { wallMs: { median: round(median(xs.map((x) => x.ms))), min: round(Math.min(...xs.map((x) => x.ms))), max: round(Math.max(...xs.map((x) => x.ms))) }, peakRssMB: round(Math.max(...xs.map((x) => x.rssKB)) / 1024), ...wire[name] };
   }
-  const ours = rows['sts-doctor diagnose quiz'].wallMs.median;
-  for (const name of Object.keys(rows)) rows[name].ratio = round(ours / rows[name].wallMs.median, 2);
-  return { size: { ...REALISTIC }, runs: runsPerCase, rows };
+  const [ours] = Object.keys(rows);
+  for (const name of Object.keys(rows)) rows[name].ratio = round(rows[ours].wallMs.median / rows[name].wallMs.median, 2);
+  return { label, runs: runsPerCase, rows };
 }
 
-/** The realistic-namespace table. */
+/** The rows of the issue's table, deployed (unless `--realistic-ns`: the first row's namespace exists) and measured. */
+async function realistic(id, runsPerCase, namespaces) {
+  const kubectlBin = clusterEnv().STS_DOCTOR_KUBECTL;
+  const size = flag('--issue-size') ? { events: 20_000, pvs: 4_000, nodes: 50 } : { events: REALISTIC.events, pvs: REALISTIC.pvs, nodes: REALISTIC.nodes };
+  const large = Number(value('--replicas-large', '50'));
+  const ours = (...a) => [process.execPath, [bin, 'diagnose', ...a, '-o', 'json']];
+  const kc = (...a) => [kubectlBin, a];
+  // `--bin-before PATH`: another build (e.g. the previous commit's) measured in the same alternating runs.
+  const before = value('--bin-before', undefined);
+  const withBefore = (cases) => {
+    if (!before) return cases;
+    const [first, [cmd, argv]] = Object.entries(cases)[0];
+    return { ...cases, [`${first} (--bin-before)`]: [cmd, [before, ...argv.slice(1)]] };
+  };
+  const out = { size, tables: [] };
+  const ns1 = value('--realistic-ns', `bench-realistic-${id}`);
+  if (!value('--realistic-ns', undefined)) {
+    namespaces.push(ns1);
+    process.stderr.write(`bench: deploying ${ns1}: quiz with 3 replicas, ${size.events} events, +${size.pvs} PVs, +${size.nodes} nodes...\n`);
+    await deployRealistic(ns1, size);
+  }
+  out.tables.push(await compareRow(`quiz, 3 replicas, ${size.events} events in the namespace, +${size.pvs} PVs, +${size.nodes} nodes`, withBefore({ 'sts-doctor diagnose quiz': ours('quiz', '-n', ns1), 'kubectl get sts,pods,pvc': kc('get', 'sts,pods,pvc', '-n', ns1), 'kubectl describe sts quiz': kc('describe', 'sts', 'quiz', '-n', ns1) }), runsPerCase));
+  if (flag('--first-row-only')) return out;
+
+  const ns2 = `bench-realistic-large-${id}`;
+  namespaces.push(ns2);
+  process.stderr.write(`bench: deploying ${ns2}: quiz with ${large} replicas beside 5,200 events...\n`);
+  await deployRealistic(ns2, { replicas: large, events: 5_200, pvs: 0, nodes: 0 });
+  out.tables.push(await compareRow(`quiz, ${large} replicas, 5,200 events in the namespace`, withBefore({ 'sts-doctor diagnose quiz': ours('quiz', '-n', ns2), 'kubectl get sts,pods,pvc': kc('get', 'sts,pods,pvc', '-n', ns2), 'kubectl describe sts quiz': kc('describe', 'sts', 'quiz', '-n', ns2) }), runsPerCase));
+
+  const ns3 = `bench-noclaims-${id}`;
+  namespaces.push(ns3);
+  await deploySmallSets([ns3], { count: 1, replicas: 3, label: `noclaims-${id}` });
+  out.tables.push(await compareRow('3 replicas, no claims, about 20 events', withBefore({ 'sts-doctor diagnose small-0': ours('small-0', '-n', ns3), 'kubectl get sts,pods,pvc': kc('get', 'sts,pods,pvc', '-n', ns3), 'kubectl describe sts small-0': kc('describe', 'sts', 'small-0', '-n', ns3) }), runsPerCase));
+
+  const many = Array.from({ length: 10 }, (_, i) => `bench-many-${i}-${id}`);
+  namespaces.push(...many);
+  process.stderr.write('bench: deploying 100 small StatefulSets in 10 namespaces...\n');
+  await deploySmallSets(many, { count: 100, label: `many-${id}` });
+  const sel = `sts-doctor-bench=many-${id}`;
+  out.tables.push(await compareRow('-A, 100 StatefulSets in 10 namespaces', withBefore({ 'sts-doctor diagnose -A -l': ours('-A', '-l', sel), 'kubectl get sts,pods,pvc -A': kc('get', 'sts,pods,pvc', '-A'), 'kubectl describe sts -A -l': kc('describe', 'sts', '-A', '-l', sel) }), runsPerCase));
+  return out;
+}
+
+/** The tables of the issue's rows. */
 function printRealistic(r) {
-  const rows = [['REALISTIC NAMESPACE', 'MEDIAN ms', 'MIN/MAX ms', 'PEAK RSS MB', 'REQUESTS', 'CONNECTIONS', 'RECEIVED KiB', 'sts-doctor / this']];
-  for (const [name, x] of Object.entries(r.rows)) rows.push([name, x.wallMs.median, `${x.wallMs.min}/${x.wallMs.max}`, x.peakRssMB, x.requests, x.connections, x.receivedKiB, `${x.ratio}x`].map(String));
-  const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  process.stdout.write(`\nRealistic namespace: ${r.size.replicas} replicas, ${r.size.events} events in the namespace, +${r.size.pvs} PVs, +${r.size.nodes} nodes (${r.runs} alternating cold runs each):\n`);
-  for (const row of rows) process.stdout.write(`${row.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd()}\n`);
+  for (const t of r.tables) {
+    const rows = [['COMMAND', 'MEDIAN ms', 'MIN/MAX ms', 'PEAK RSS MB', 'REQUESTS', 'CONNECTIONS', 'IN FLIGHT', 'RECEIVED KiB', 'sts-doctor / this']];
+    for (const [name, x] of Object.entries(t.rows)) rows.push([name, x.wallMs.median, `${x.wallMs.min}/${x.wallMs.max}`, x.peakRssMB, x.requests, x.connections, x.maxInFlight, x.receivedKiB, `${x.ratio}x`].map(String));
+    const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+    process.stdout.write(`\n${t.label} (${t.runs} alternating cold runs each):\n`);
+    for (const row of rows) process.stdout.write(`${row.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd()}\n`);
+  }
 }
 // ---- end of the realistic namespace section ----------------------------------------------------
 
@@ -240,19 +293,11 @@ async function main() {
       });
     }
     if (!flag('--no-sea') && namespaces.length) sea = seaStartup(namespaces[0], runs);
-    if (!flag('--offline') && !flag('--no-realistic')) {
-      const ns = value('--realistic-ns', `bench-realistic-${id}`);
-      if (!value('--realistic-ns', undefined)) {
-        namespaces.push(ns);
-        process.stderr.write(`bench: deploying the realistic namespace ${ns} (${REALISTIC.events} events, +${REALISTIC.pvs} PVs, +${REALISTIC.nodes} nodes)...\n`);
-        await deployRealistic(ns);
-      }
-      real = await realistic(ns, runs);
-    }
+    if (!flag('--offline') && !flag('--no-realistic')) real = await realistic(id, runs, namespaces);
   } finally {
     if (!flag('--keep')) {
       for (const ns of namespaces) {
-        if (ns.startsWith('bench-realistic-')) await dropRealistic(ns);
+        if (ns.startsWith('bench-realistic-') || ns === value('--realistic-ns', '')) await dropRealistic(ns);
         else dropNamespace(ns);
       }
     }
