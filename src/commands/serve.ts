@@ -89,7 +89,7 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
 
   const { connect } = await import('../kube/connect.js');
   const { client } = connect({ kubeconfig: opts.kubeconfig, context: opts.context }, requestTimeoutMs(opts.requestTimeout));
-  const cache = new ClusterCache({ client, namespaces, labelSelector: opts.selector });
+  const cache = new ClusterCache({ client, namespaces, labelSelector: opts.selector, log });
   let evaluated = false;
   const metrics = new ServeMetrics(
     () => cache.health(),

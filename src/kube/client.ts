@@ -303,7 +303,8 @@ export class KubeClient {
    * answer streams one JSON event per line, each handed to `onEvent` as it arrives. Not retried
    * and not counted against {@link MAX_IN_FLIGHT} (a watch is open for minutes; it has its own
    * connection from a second agent with the same TLS options). Counted in {@link requests}.
-   * Resolves when the server ends the watch (its `timeoutSeconds`) or `signal` aborts it.
+   * Resolves when the server ends the watch (its `timeoutSeconds`) or `signal` aborts it;
+   * `onOpen` is called when the server has accepted it (a 2xx status, before any event).
    * @param timeoutSeconds asked of the server; the client gives up when nothing arrived for 30 s
    *   more than that (a half-open connection)
    * @throws ApiError with the HTTP status for a non-2xx answer, or with the code of an `ERROR`
@@ -311,7 +312,7 @@ export class KubeClient {
    *   when the connection fails or is cut; ResponseLimitError for one event over
    *   {@link MAX_WATCH_EVENT_BYTES}; KubeconfigError when the credentials cannot be obtained.
    */
-  async watch(path: string, query: Record<string, string | undefined>, timeoutSeconds: number, onEvent: (e: WatchEvent) => void, signal?: AbortSignal): Promise<void> {
+  async watch(path: string, query: Record<string, string | undefined>, timeoutSeconds: number, onEvent: (e: WatchEvent) => void, signal?: AbortSignal, onOpen?: () => void): Promise<void> {
     const url = new URL(this.url + path);
     for (const [k, v] of Object.entries({ ...query, watch: '1', allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) })) if (v !== undefined) url.searchParams.set(k, v);
     const what = `WATCH ${url.pathname}`;
@@ -331,7 +332,7 @@ export class KubeClient {
         throw new ApiError(`${what}: ${code} ${st.reason ?? 'Error'}: ${st.message ?? 'watch error'}`, code);
       }
       if (e && typeof e === 'object' && typeof e.type === 'string' && e.object && typeof e.object === 'object') onEvent(e);
-    }, (n) => (this.bytesReceived += n));
+    }, (n) => (this.bytesReceived += n), onOpen);
     if (status.status !== 0 && (status.status < 200 || status.status > 299)) {
       if (status.status === 401 && this.config.execPlugin) await this.connection(true);
       throw statusError(what, status);
@@ -354,7 +355,7 @@ export const MAX_WATCH_EVENT_BYTES = 16 * 2 ** 20;
  * when the answer ends or `signal` aborts (status 0). `idleMs` without a byte ends it as a
  * network failure.
  */
-function stream(url: URL, headers: Record<string, string>, agent: HttpAgent | undefined, idleMs: number, signal: AbortSignal | undefined, onLine: (line: string) => void, onBytes: (n: number) => void): Promise<RawResponse> {
+function stream(url: URL, headers: Record<string, string>, agent: HttpAgent | undefined, idleMs: number, signal: AbortSignal | undefined, onLine: (line: string) => void, onBytes: (n: number) => void, onOpen?: () => void): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const doRequest = url.protocol === 'https:' ? httpsRequest : httpRequest;
     let settled = false;
@@ -380,6 +381,7 @@ function stream(url: URL, headers: Record<string, string>, agent: HttpAgent | un
       const chunks: Buffer[] = [];
       let size = 0;
       idle();
+      if (status >= 200 && status <= 299) onOpen?.();
       res.on('data', (c: Buffer) => {
         idle();
         onBytes(c.length);

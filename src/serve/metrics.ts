@@ -138,7 +138,7 @@ export class ServeMetrics {
         if (!old) started.push(s);
         after.set(k, s);
         this.finding.set(labels, 1);
-        this.firstSeen.set(labels, Math.floor(s.firstSeenMs / 1000));
+        this.firstSeen.set(labels, s.firstSeenMs / 1000);
         this.info.set(infoLabels(s), 1);
       }
     } else this.healthy.remove({ namespace, statefulset });

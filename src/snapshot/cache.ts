@@ -69,6 +69,8 @@ export interface CacheOptions {
   statefulSetName?: string | undefined;
   /** Only StatefulSets matching this label selector (`-l`). */
   labelSelector?: string | undefined;
+  /** Watch state changes (a failure, the recovery, a re-list), one line each. */
+  log?: ((line: string) => void) | undefined;
 }
 
 /** The health of one watch, for metrics: resource, scope (a namespace or `""`), counts. */
@@ -128,6 +130,7 @@ export class ClusterCache {
       query,
       admit: (o) => this.admit(resource, o),
       onChange: (c) => this.changed(resource, informer, c),
+      ...(this.opts.log ? { log: this.opts.log } : {}),
     });
     this.entries.push({ resource, label, namespace, informer });
   }

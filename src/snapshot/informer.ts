@@ -9,7 +9,7 @@
  *   WATCH again from the last resourceVersion seen (no re-list, no lost event);
  * - 410 Gone (the resourceVersion is older than etcd keeps): LIST again and replace the store;
  * - a transient failure (errors.isTransient: unreachable, 429, 5xx, a cut connection): retried
- *   after a backoff of 0.5 s doubling to at most {@link MAX_BACKOFF_MS}, with jitter, for as long
+ *   after a backoff of 0.5 s doubling to at most {@link MAX_TRANSIENT_BACKOFF_MS}, with jitter, for as long
  *   as the informer runs; the first success resets it. Any other failure (403, 404) is kept as
  *   `error` (the snapshot gets a Gap) and retried after {@link MAX_BACKOFF_MS}.
  *
@@ -21,8 +21,10 @@ import { ApiError } from '../errors.js';
 import type { KubeClient, WatchEvent } from '../kube/client.js';
 import type { KubeObject } from './types.js';
 
-/** Longest pause between two attempts after a failure (ms). */
+/** Longest pause between two attempts after a failure that is not transient (403, 404), in ms. */
 export const MAX_BACKOFF_MS = 30_000;
+/** Longest pause between two attempts after a transient failure (unreachable, 5xx), in ms: an apiserver back after a restart is watched again within this. */
+export const MAX_TRANSIENT_BACKOFF_MS = 4_000;
 
 /** What happened to one object, as passed to `onChange`. */
 export type InformerChange<T> =
@@ -42,6 +44,8 @@ export interface InformerOptions<T extends KubeObject> {
   onChange: (c: InformerChange<T>) => void;
   /** The server's watch timeout (s); default a random 300 to 600, as client-go. */
   timeoutSeconds?: number;
+  /** Told of state changes only (a failure after success, the recovery, a re-list): never one line per retry. */
+  log?: (line: string) => void;
 }
 
 /** The store key of an object: `namespace/name`, or `name` for cluster-scoped ones. */
@@ -90,22 +94,26 @@ export class Informer<T extends KubeObject> {
       try {
         if (this.resourceVersion === undefined) await this.list();
         const timeout = this.opts.timeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
-        await this.opts.client.watch(this.opts.path, { ...this.opts.query, resourceVersion: this.resourceVersion }, timeout, (e) => this.apply(e), signal);
-        backoff = 500;
-        this.error = undefined;
+        const opened = (): void => {
+          backoff = 500;
+          this.recovered();
+        };
+        await this.opts.client.watch(this.opts.path, { ...this.opts.query, resourceVersion: this.resourceVersion }, timeout, (e) => this.apply(e), signal, opened);
       } catch (err) {
         if (signal.aborted) return;
         this.restarts++;
         if (err instanceof ApiError && err.status === 410) {
           // Too old: etcd compacted past our resourceVersion. List again (client-go does the same).
+          this.opts.log?.(`${err.message.replace(/\.$/, '')}; listing again`);
           this.resourceVersion = undefined;
           continue;
         }
+        if (!this.error) this.opts.log?.(`${(err as Error).message.replace(/\.$/, '')}; retrying`);
         this.error = err;
         this.markSynced();
         const transient = err instanceof ApiError && err.transient;
         if (!(await pause(transient ? backoff : MAX_BACKOFF_MS))) return;
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        backoff = Math.min(backoff * 2, MAX_TRANSIENT_BACKOFF_MS);
       }
     }
   }
@@ -119,17 +127,23 @@ export class Informer<T extends KubeObject> {
       if (o) this.store.set(keyOf(o), o);
     }
     this.resourceVersion = resourceVersion;
-    this.error = undefined;
+    this.recovered();
     this.lastSyncMs = Date.now();
     this.markSynced();
     this.opts.onChange({ type: 'RELIST' });
+  }
+
+  /** The server answers again: the error is over (said once). */
+  private recovered(): void {
+    if (this.error) this.opts.log?.(`WATCH ${this.opts.path}: watching again`);
+    this.error = undefined;
   }
 
   private apply(e: WatchEvent): void {
     const rv = e.object.metadata?.resourceVersion;
     if (typeof rv === 'string' && rv) this.resourceVersion = rv;
     this.lastSyncMs = Date.now();
-    this.error = undefined;
+    this.recovered();
     if (e.type === 'BOOKMARK') return;
     const o = this.opts.admit(e.object);
     if (!o) return;
