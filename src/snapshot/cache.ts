@@ -209,8 +209,9 @@ export class ClusterCache {
    * claims, services, revisions, quotas and policies, and the cluster-scoped objects; then
    * normalize.ts trimSnapshot, as a live read. Gaps: a resource whose LIST failed (403 forbidden,
    * unavailable), objects dropped as invalid, and `podlogs` (not read by a cache).
+   * @param now the Snapshot's "now" (RFC 3339; default the local clock)
    */
-  snapshot(ns: string, sets: StatefulSet[] = this.statefulSets(ns)): Snapshot {
+  snapshot(ns: string, sets: StatefulSet[] = this.statefulSets(ns), now: string = toTimestamp()): Snapshot {
     const nsObjects = <T extends KubeObject>(r: Namespaced): T[] => [...(this.byNamespace.get(r)?.get(ns)?.values() ?? [])] as T[];
     const clusterObjects = <T extends KubeObject>(r: ClusterScoped): T[] => [...(this.cluster.get(r)?.values() ?? [])] as T[];
     const pods: Pod[] = [];
@@ -242,7 +243,7 @@ export class ClusterCache {
     const snapshot: Snapshot = {
       schemaVersion: 1,
       source: { type: 'cluster', server: this.opts.client.server, requests: this.opts.client.requests },
-      now: toTimestamp(),
+      now,
       namespace: ns,
       statefulSets: [...sets],
       pods,
