@@ -100,6 +100,8 @@ export class ClusterCache {
   private readonly podsBySet = new Map<string, Map<string, Pod>>();
   /** Events by `namespace/kind/name` of the involved object. */
   private readonly eventsByObject = new Map<string, Map<string, KubeEvent>>();
+  /** The pod names events are about, by `namespace/<name without its -ordinal>` (a StatefulSet's name for its pods). */
+  private readonly podEventNames = new Map<string, Set<string>>();
   /** Objects of every namespaced resource by namespace. */
   private readonly byNamespace = new Map<Namespaced, Map<string, Map<string, KubeObject>>>();
   private readonly cluster = new Map<ClusterScoped, Map<string, KubeObject>>();
@@ -167,6 +169,16 @@ export class ClusterCache {
     return this.entries.find((e) => CORE.has(e.resource) && e.informer.lastSyncMs === 0 && e.informer.error)?.informer.error;
   }
 
+  /**
+   * The error of a core resource's LIST or WATCH that has been failing for `minMs` or more (the
+   * store may be stale), if any. A watch that the server ends and that opens again at once is
+   * not a failure.
+   */
+  coreFailure(minMs = 2000): unknown {
+    const now = Date.now();
+    return this.entries.find((e) => CORE.has(e.resource) && e.informer.error && now - e.informer.errorSinceMs >= minMs)?.informer.error;
+  }
+
   /** One row per watch, for metrics and logs. */
   health(): WatchHealth[] {
     return this.entries.map((e) => ({
@@ -223,12 +235,14 @@ export class ClusterCache {
     };
     for (const s of sets) eventsOf('StatefulSet', s.metadata.name);
     for (const p of pods) eventsOf('Pod', p.metadata.name);
-    // Events of a pod that no longer exists (a predecessor by the same name is covered above).
-    for (const [key, m] of this.eventsByObject) {
-      if (!key.startsWith(`${ns}/Pod/`)) continue;
-      const name = key.slice(ns.length + 5);
-      if (!pods.some((p) => p.metadata.name === name) && sets.some((s) => podOrdinal(s, name) !== undefined)) for (const e of m.values()) events.push(e);
-    }
+    // Events of a pod of the set's name that does not exist (now).
+    const podNames = new Set(pods.map((p) => p.metadata.name));
+    for (const s of sets)
+      for (const name of this.podEventNames.get(`${ns}/${s.metadata.name}`) ?? [])
+        if (!podNames.has(name) && podOrdinal(s, name) !== undefined) {
+          podNames.add(name);
+          eventsOf('Pod', name);
+        }
     for (const c of claims) eventsOf('PersistentVolumeClaim', c.metadata.name);
     const uids = new Set(sets.map((s) => s.metadata.uid));
     const gaps: Gap[] = [...this.invalid.values()].map((g) => ({ ...g }));
@@ -259,7 +273,7 @@ export class ClusterCache {
       networkPolicies: nsObjects('networkpolicies'),
       gaps,
     };
-    return trimSnapshot(snapshot);
+    return trimSnapshot(snapshot, { validated: true });
   }
 
   /** Checks and trims one object on its way into the cache (see the module comment). */
@@ -305,6 +319,7 @@ export class ClusterCache {
     if (resource === 'events') {
       // Three event informers share the index: rebuild from all of them.
       this.eventsByObject.clear();
+      this.podEventNames.clear();
       this.byNamespace.delete('events');
     } else if ((NAMESPACED as string[]).includes(resource)) this.byNamespace.delete(resource as Namespaced);
     else this.cluster.delete(resource as ClusterScoped);
@@ -320,6 +335,8 @@ export class ClusterCache {
     getOr(getOr(this.byNamespace, resource as Namespaced, () => new Map()), ns, () => new Map()).set(key, o);
     if (resource === 'pods') getOr(this.podsBySet, podSetKey(o as Pod), () => new Map()).set(key, o as Pod);
     if (resource === 'events') {
+      const io = (o as KubeEvent).involvedObject;
+      if (io.kind === 'Pod' && io.name) getOr(this.podEventNames, `${ns}/${io.name.replace(/-\d+$/, '')}`, () => new Set()).add(io.name);
       const list = getOr(this.eventsByObject, eventObjectKey(o as KubeEvent), () => new Map());
       list.set(key, o as KubeEvent);
       if (list.size > MAX_EVENTS_PER_OBJECT) {
@@ -340,7 +357,12 @@ export class ClusterCache {
     }
     this.byNamespace.get(resource as Namespaced)?.get(o.metadata.namespace ?? '')?.delete(key);
     if (resource === 'pods') this.podsBySet.get(podSetKey(o as Pod))?.delete(key);
-    if (resource === 'events') this.eventsByObject.get(eventObjectKey(o as KubeEvent))?.delete(key);
+    if (resource === 'events') {
+      const list = this.eventsByObject.get(eventObjectKey(o as KubeEvent));
+      list?.delete(key);
+      const io = (o as KubeEvent).involvedObject;
+      if (list?.size === 0 && io.kind === 'Pod' && io.name) this.podEventNames.get(`${o.metadata.namespace ?? ''}/${io.name.replace(/-\d+$/, '')}`)?.delete(io.name);
+    }
   }
 
   /**
@@ -460,4 +482,69 @@ const eventObjectKey = (e: KubeEvent): string => `${e.metadata.namespace ?? e.in
 export function nodeFingerprint(n: Node): string {
   const conditions = (n.status?.conditions ?? []).map((c) => ({ ...c, lastHeartbeatTime: undefined }));
   return JSON.stringify([n.metadata.labels, n.metadata.annotations, n.metadata.deletionTimestamp, n.spec, conditions, n.status?.volumesAttached, n.status?.allocatable]);
+}
+
+/**
+ * The watch-based source of the watch loop (src/recovery/watch.ts WatchSource) for `wait`: the
+ * Snapshot of the StatefulSets of namespace `ns` (only `name`, when given) from a
+ * {@link ClusterCache}, and a wake-up on the next change that touches them, or after
+ * `intervalMs` at the latest (ages and durations move on without a change; re-evaluating the
+ * cache costs no request). While the watch of a core resource (StatefulSets, pods, claims) is
+ * failing, `collect` throws its (transient) error, so that the loop says the API server is
+ * unreachable instead of judging stale objects.
+ */
+export class CacheSource {
+  private readonly waiters = new Set<() => void>();
+  private readonly unsubscribe: () => void;
+
+  /**
+   * @param notFound the error when no StatefulSet is in the cache (the set was deleted)
+   */
+  constructor(
+    private readonly cache: ClusterCache,
+    private readonly ns: string,
+    private readonly name: string | undefined,
+    private readonly intervalMs: number,
+    private readonly notFound: () => Error,
+  ) {
+    this.unsubscribe = cache.onTouch((t) => {
+      if (!t.all && ![...t.keys].some((k) => k.startsWith(`${ns}/`) && (!name || k === `${ns}/${name}`))) return;
+      for (const w of this.waiters) w();
+      this.waiters.clear();
+    });
+  }
+
+  async collect(): Promise<Snapshot> {
+    await this.cache.whenSynced();
+    const failing = this.cache.coreFailure();
+    if (failing) throw failing;
+    const sets = this.cache.statefulSets(this.ns).filter((s) => !this.name || s.metadata.name === this.name);
+    if (!sets.length) throw this.notFound();
+    return this.cache.snapshot(this.ns, sets);
+  }
+
+  nextChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', aborted);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const aborted = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        reject(signal?.reason);
+      };
+      const timer = setTimeout(done, Math.min(this.intervalMs, timeoutMs));
+      signal?.addEventListener('abort', aborted, { once: true });
+      this.waiters.add(done);
+    });
+  }
+
+  /** Stops listening (the cache itself is stopped by its owner). */
+  close(): void {
+    this.unsubscribe();
+  }
 }

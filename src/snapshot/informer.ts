@@ -64,6 +64,8 @@ export class Informer<T extends KubeObject> {
   lastSyncMs = 0;
   /** The last failure, until a read succeeds again. */
   error: unknown;
+  /** Since when reads have been failing (ms since the epoch; meaningful while `error` is set). */
+  errorSinceMs = 0;
   private resourceVersion: string | undefined;
   private readonly syncedWaiters: (() => void)[] = [];
 
@@ -108,7 +110,10 @@ export class Informer<T extends KubeObject> {
           this.resourceVersion = undefined;
           continue;
         }
-        if (!this.error) this.opts.log?.(`${(err as Error).message.replace(/\.$/, '')}; retrying`);
+        if (!this.error) {
+          this.opts.log?.(`${(err as Error).message.replace(/\.$/, '')}; retrying`);
+          this.errorSinceMs = Date.now();
+        }
         this.error = err;
         this.markSynced();
         const transient = err instanceof ApiError && err.transient;
