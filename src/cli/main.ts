@@ -36,10 +36,11 @@ function program(): Command {
     // never reach a URL), for every command, recover's --pod and --node included.
     .hook('preAction', (_root, action) => {
       const [name] = action.args as (string | undefined)[];
-      const o = action.opts() as { namespace?: string; pod?: string; node?: string; from?: string };
+      const o = action.opts() as { namespace?: string | string[]; pod?: string; node?: string; from?: string };
       if (o.from === '') throw new UsageError('--from needs a path: a file, a directory, or - for standard input.');
       if (name !== undefined) checkObjectName(name);
-      if (o.namespace !== undefined) checkNamespace(o.namespace);
+      // `serve -n` is repeatable: an array.
+      for (const ns of o.namespace === undefined ? [] : [o.namespace].flat()) checkNamespace(ns);
       if (o.pod !== undefined) checkObjectName(o.pod, '--pod');
       if (o.node !== undefined) checkObjectName(o.node, '--node');
     });
@@ -163,6 +164,24 @@ function program(): Command {
     .action(async (name: string, opts: Record<string, unknown>) => {
       const { runRollout } = await import('../commands/rollout.js');
       process.exitCode = await runRollout(name, opts as never);
+    });
+
+  root
+    .command('serve')
+    .description('continuous mode: watch the cluster, re-evaluate on every change, serve the findings as Prometheus metrics (/metrics, /statefulsets, /healthz, /readyz)')
+    .option('--kubeconfig <file>', 'path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config; in a pod: its service account)')
+    .option('--context <name>', 'kubeconfig context to use (default: its current-context)')
+    .option('-n, --namespace <namespace>', 'a namespace to watch; repeat for several (default: every namespace)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('-l, --selector <selector>', 'label selector on StatefulSets')
+    .option('--listen <address>', 'address of the HTTP server ([host]:port)', ':9090')
+    .option('--resync <duration>', 'full re-evaluation period (e.g. 5m; 0: none)', '5m')
+    .option('--emit-events', 'record a Kubernetes Event on the StatefulSet when a finding starts (the only write serve makes)')
+    .option('--cluster-dns <namespace/service>', 'the cluster DNS Service whose EndpointSlices are watched (default: kube-system/kube-dns)')
+    .addOption(new Option('--request-timeout <seconds>', 'timeout of each API request in seconds (0: none)').default('30'))
+    .exitOverride()
+    .action(async (opts: Record<string, unknown>) => {
+      const { serveCommand } = await import('../commands/serve.js');
+      process.exitCode = await serveCommand(opts as never);
     });
 
   return root;

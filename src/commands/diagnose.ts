@@ -31,7 +31,15 @@ export const ALL_NAMESPACES = '*';
  * @param snapshots at least one, unless `allNamespaces`
  */
 export function diagnoseAll(snapshots: Snapshot[], allNamespaces = false): Diagnosis {
-  const parts = snapshots.map(diagnose);
+  return combineDiagnoses(snapshots.map(diagnose), allNamespaces);
+}
+
+/**
+ * One Diagnosis of several (one per namespace, or per StatefulSet for `serve`): their
+ * StatefulSets, findings and (deduplicated) gaps, with the summary counted again; the one part
+ * as it is when there is only one and not `allNamespaces`.
+ */
+export function combineDiagnoses(parts: Diagnosis[], allNamespaces = false): Diagnosis {
   if (parts.length === 1 && !allNamespaces) return parts[0]!;
   const first = parts[0];
   const gaps: Gap[] = [];

@@ -1,23 +1,27 @@
 /**
- * `sts-doctor wait <name>`: the CI gate. Re-reads and re-diagnoses the StatefulSet every
- * `--interval` (the watch loop of src/recovery/watch.ts, shared with `recover`) until it is
- * healthy (exit 0), `--timeout` passes (exit 1), or — unless `--no-fail-fast` — a permanent
- * finding shows (diagnosis.ts `classifyFinding`: an image that does not exist, a crash loop...;
- * exit 1 at once, without waiting for the timeout), printing one progress line per change on
- * stderr, then the final diagnosis on stdout in the chosen format. A restarting or throttling
- * API server is retried until the deadline ("API server unreachable, retrying (12 s)"); the
- * command ends within about a second of `--timeout`. Ctrl+C ends it with exit 130.
+ * `sts-doctor wait <name>`: the CI gate. Reads the StatefulSet once in full, then follows it by
+ * watches (src/snapshot/cache.ts; about one request per change instead of a full re-read) and
+ * re-diagnoses it on every change and at least every `--interval` (the watch loop of
+ * src/recovery/watch.ts, shared with `recover`) until it is healthy (exit 0), `--timeout` passes
+ * (exit 1), or — unless `--no-fail-fast` — a permanent finding shows (diagnosis.ts
+ * `classifyFinding`: an image that does not exist, a crash loop...; exit 1 at once, without
+ * waiting for the timeout). A wait that ends unhealthy reports one more full read (logs
+ * included). One progress line per change on stderr, then the final diagnosis on stdout in the
+ * chosen format. A restarting or throttling API server is retried until the deadline ("API
+ * server unreachable, retrying (12 s)"); the command ends within about a second of `--timeout`.
+ * Ctrl+C ends it with exit 130.
  */
-import { classifyFinding, type Diagnosis } from '../diagnosis.js';
+import { classifyFinding, diagnose, type Diagnosis } from '../diagnosis.js';
 import type { Finding } from '../rules/types.js';
 import { render, type OutputFormat } from '../report/index.js';
-import { progressLine, watch } from '../recovery/watch.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { progressLine, watch, type WatchSource } from '../recovery/watch.js';
 import { setSuggestedConnection } from '../recovery/command.js';
 import { sanitizeText } from '../report/sanitize.js';
 import { exitCodeOf } from './diagnose.js';
 import { loadSnapshot } from './load.js';
-import { checkReadOptions, parseDuration, requestTimeoutMs, type ReadOptions } from './options.js';
-import { UsageError } from '../errors.js';
+import { checkReadOptions, parseClusterDns, parseDuration, requestTimeoutMs, type ReadOptions } from './options.js';
+import { NotFoundError, UsageError } from '../errors.js';
 
 export { progressLine };
 
@@ -49,22 +53,54 @@ export async function waitCommand(name: string | undefined, opts: WaitOptions): 
   // credentials (an exec plugin) are not re-run every round. The loop sets its deadline; every
   // round's read keeps it, so no request outlasts --timeout.
   const { connect } = await import('../kube/connect.js');
-  const { client } = connect(opts, requestTimeoutMs(opts.requestTimeout));
+  const { client, config } = connect(opts, requestTimeoutMs(opts.requestTimeout));
   const collect = () => loadSnapshot(name, opts, { deadline: client.deadline });
+  // The first round is a full read (its errors and not-found hints are diagnose's); after it the
+  // StatefulSet is followed by watches (src/snapshot/cache.ts): about one request per change,
+  // not a full re-read every --interval.
+  const { ClusterCache, CacheSource } = await import('../snapshot/cache.js');
+  const ns = opts.namespace ?? config.namespace;
+  const cache = new ClusterCache({ client, namespaces: [ns], statefulSetName: name, labelSelector: opts.selector, clusterDns: parseClusterDns(opts.clusterDns) });
+  const cached = new CacheSource(cache, ns, name, intervalMs, () => new NotFoundError(name ? `StatefulSet "${name}" not found in namespace "${ns}" (deleted while waiting).` : `No StatefulSet ${opts.selector ? `matches -l ${opts.selector} ` : ''}in namespace "${ns}" any more.`));
+  let started = false;
+  const source: WatchSource = {
+    async collect() {
+      if (started) return cached.collect();
+      const first = await collect();
+      cache.start();
+      started = true;
+      return first;
+    },
+    nextChange: (timeoutMs, signal) => (started ? cached.nextChange(timeoutMs, signal) : sleep(Math.min(intervalMs, timeoutMs), undefined, signal ? { signal } : {})),
+  };
   const abort = new AbortController();
   const onSigint = (): void => abort.abort();
   process.once('SIGINT', onSigint);
   let r;
   try {
-    r = await watch({ collect, done: (d: Diagnosis) => exitCodeOf(d) === 0, ...(opts.failFast === false ? {} : { abortOn: permanentFailure }), timeoutMs, intervalMs, client, progress: (l) => void process.stderr.write(`${sanitizeText(l, false)}\n`), signal: abort.signal });
+    r = await watch({ collect, source, done: (d: Diagnosis) => exitCodeOf(d) === 0, ...(opts.failFast === false ? {} : { abortOn: permanentFailure }), timeoutMs, intervalMs, client, progress: (l) => void process.stderr.write(`${sanitizeText(l, false)}\n`), signal: abort.signal });
   } finally {
     process.removeListener('SIGINT', onSigint);
+    cached.close();
+    await cache.stop();
   }
   if (r.outcome === 'interrupted') {
     process.stderr.write(`sts-doctor: interrupted after ${Math.round(r.elapsedMs / 1000)} s; wait writes nothing. ${r.diagnosis ? `Last seen: ${sanitizeText(progressLine(r.diagnosis), false)}` : ''}\n`);
     return EXIT_INTERRUPTED;
   }
-  const diagnosis = r.diagnosis!;
+  let diagnosis = r.diagnosis!;
+  if (r.outcome !== 'done' && started) {
+    // The report of a failed wait is diagnose's: one full read (container logs included), given
+    // at most 2 s; the last watched diagnosis stands in when it fails.
+    client.deadline = Date.now() + 2000;
+    try {
+      diagnosis = diagnose(await collect());
+    } catch {
+      /* the last watched diagnosis */
+    } finally {
+      client.deadline = undefined;
+    }
+  }
   if (r.outcome === 'aborted' && r.abortedOn) {
     const f = r.abortedOn;
     process.stderr.write(`sts-doctor: not healthy, and it will not heal by waiting: ${sanitizeText(`${f.rule} ${f.subject.kind}/${f.subject.name}: ${f.summary}`, false)} (stopped after ${Math.round(r.elapsedMs / 1000)} s, before --timeout; --no-fail-fast keeps waiting); the diagnosis follows.\n`);

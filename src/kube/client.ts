@@ -267,13 +267,22 @@ export class KubeClient {
    * @throws ResponseLimitError when the list has more than MAX_PAGES pages; as {@link request}.
    */
   async list<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T[]> {
+    return (await this.listWithVersion<T>(path, query)).items;
+  }
+
+  /**
+   * As {@link list}, with the list's `metadata.resourceVersion` (of its first page: every page
+   * of one paged list is read at that version), from which a watch resumes (see {@link watch}).
+   */
+  async listWithVersion<T>(path: string, query: Record<string, string | undefined> = {}): Promise<{ items: T[]; resourceVersion: string | undefined }> {
     let items: T[] = [];
+    let resourceVersion: string | undefined;
     let cont: string | undefined;
     let pages = 0;
     let restarted = false;
     for (;;) {
       if (++pages > MAX_PAGES) throw new ResponseLimitError(`LIST ${path}: more than ${MAX_PAGES} pages of ${PAGE_SIZE} (metadata.continue never ends).`);
-      type Page = { apiVersion?: string; kind?: string; items?: T[]; metadata?: { continue?: string } };
+      type Page = { apiVersion?: string; kind?: string; items?: T[]; metadata?: { continue?: string; resourceVersion?: string } };
       let page: Page;
       try {
         page = await this.request<Page>(path, { query: { ...query, limit: PAGE_SIZE, continue: cont } });
@@ -288,6 +297,7 @@ export class KubeClient {
         }
         throw err;
       }
+      if (cont === undefined) resourceVersion = typeof page.metadata?.resourceVersion === 'string' ? page.metadata.resourceVersion : undefined;
       const kind = page.kind?.replace(/List$/, '');
       for (const item of Array.isArray(page.items) ? page.items : []) {
         const o = item as { apiVersion?: string; kind?: string };
@@ -298,7 +308,7 @@ export class KubeClient {
         items.push(item);
       }
       cont = typeof page.metadata?.continue === 'string' && page.metadata.continue ? page.metadata.continue : undefined;
-      if (!cont) return items;
+      if (!cont) return { items, resourceVersion };
     }
   }
 
@@ -324,6 +334,140 @@ export class KubeClient {
       if (!cont) return out;
     }
   }
+
+  /**
+   * One watch request (`GET path?watch=1&resourceVersion=...`, as an informer sends it): the
+   * answer streams one JSON event per line, each handed to `onEvent` as it arrives. Not retried
+   * and not counted against {@link MAX_IN_FLIGHT} (a watch is open for minutes; it has its own
+   * connection from a second agent with the same TLS options). Counted in {@link requests}.
+   * Resolves when the server ends the watch (its `timeoutSeconds`) or `signal` aborts it;
+   * `onOpen` is called when the server has accepted it (a 2xx status, before any event).
+   * @param timeoutSeconds asked of the server; the client gives up when nothing arrived for 30 s
+   *   more than that (a half-open connection)
+   * @throws ApiError with the HTTP status for a non-2xx answer, or with the code of an `ERROR`
+   *   event's Status (410 when the resourceVersion is too old: list again); a transient ApiError
+   *   when the connection fails or is cut; ResponseLimitError for one event over
+   *   {@link MAX_WATCH_EVENT_BYTES}; KubeconfigError when the credentials cannot be obtained.
+   */
+  async watch(path: string, query: Record<string, string | undefined>, timeoutSeconds: number, onEvent: (e: WatchEvent) => void, signal?: AbortSignal, onOpen?: () => void): Promise<void> {
+    const url = new URL(this.url + path);
+    for (const [k, v] of Object.entries({ ...query, watch: '1', allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) })) if (v !== undefined) url.searchParams.set(k, v);
+    const what = `WATCH ${url.pathname}`;
+    const base = await this.connection();
+    base.watchAgent ??= base.agent ? watchAgent(base.agent) : undefined;
+    this.requests++;
+    const status = await stream(url, { ...base.headers, Accept: 'application/json', 'User-Agent': USER_AGENT }, base.watchAgent, (timeoutSeconds + 30) * 1000, signal, (line) => {
+      let e: WatchEvent;
+      try {
+        e = JSON.parse(line) as WatchEvent;
+      } catch (err) {
+        throw new ApiError(`${what}: the server sent an event that is not JSON.`, 200, { cause: err, transient: true });
+      }
+      if (e?.type === 'ERROR') {
+        const st = (e.object ?? {}) as StatusBody;
+        const code = typeof st.code === 'number' ? st.code : 500;
+        throw new ApiError(`${what}: ${code} ${st.reason ?? 'Error'}: ${st.message ?? 'watch error'}`, code);
+      }
+      if (e && typeof e === 'object' && typeof e.type === 'string' && e.object && typeof e.object === 'object') onEvent(e);
+    }, (n) => (this.bytesReceived += n), onOpen);
+    if (status.status !== 0 && (status.status < 200 || status.status > 299)) {
+      if (status.status === 401 && this.config.execPlugin) await this.connection(true);
+      throw statusError(what, status);
+    }
+  }
+}
+
+/** One event of a watch: `ADDED`, `MODIFIED`, `DELETED` or `BOOKMARK` (only `metadata.resourceVersion` is meaningful). */
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: { metadata?: { resourceVersion?: string; name?: string; namespace?: string; uid?: string } } & Record<string, unknown>;
+}
+
+/** Largest single watch event read (16 MiB); a larger one ends the watch with a ResponseLimitError. */
+export const MAX_WATCH_EVENT_BYTES = 16 * 2 ** 20;
+
+/**
+ * A streaming GET: each newline-terminated line of a 2xx answer goes to `onLine` (an exception
+ * it throws ends the stream and rejects); resolves with the status (and the error body, bounded)
+ * when the answer ends or `signal` aborts (status 0). `idleMs` without a byte ends it as a
+ * network failure.
+ */
+function stream(url: URL, headers: Record<string, string>, agent: HttpAgent | undefined, idleMs: number, signal: AbortSignal | undefined, onLine: (line: string) => void, onBytes: (n: number) => void, onOpen?: () => void): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const doRequest = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const done = (err: unknown, value?: RawResponse): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      req.destroy();
+      if (err) {
+        if (err instanceof StsDoctorError) reject(err);
+        else reject(new ApiError(`WATCH ${url.pathname}: the watch failed: ${networkReason(err, idleMs, false)}.`, undefined, { cause: err, transient: true }));
+      } else resolve(value!);
+    };
+    const onAbort = (): void => done(undefined, { status: 0, statusText: 'aborted', body: Buffer.alloc(0), wireBytes: 0 });
+    const idle = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => done(Object.assign(new Error(`no answer within ${idleMs} ms`), { name: 'AbortError' })), idleMs);
+    };
+    const req = doRequest(url, { method: 'GET', headers, ...(agent ? { agent } : {}) }, (res: IncomingMessage) => {
+      const status = res.statusCode ?? 0;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      idle();
+      if (status >= 200 && status <= 299) onOpen?.();
+      res.on('data', (c: Buffer) => {
+        idle();
+        onBytes(c.length);
+        if (status < 200 || status > 299) {
+          if (size < 64 * 1024) chunks.push(c);
+          size += c.length;
+          return;
+        }
+        let start = 0;
+        for (let i = c.indexOf(10); i !== -1; i = c.indexOf(10, start)) {
+          chunks.push(c.subarray(start, i));
+          const line = Buffer.concat(chunks).toString('utf8');
+          chunks.length = 0;
+          size = 0;
+          start = i + 1;
+          if (!line.trim()) continue;
+          try {
+            onLine(line);
+          } catch (err) {
+            return done(err);
+          }
+        }
+        if (start < c.length) {
+          chunks.push(c.subarray(start));
+          size += c.length - start;
+          if (size > MAX_WATCH_EVENT_BYTES) done(new ResponseLimitError(`WATCH ${url.pathname}: one event is larger than ${MAX_WATCH_EVENT_BYTES / 2 ** 20} MiB.`));
+        }
+      });
+      res.on('error', (err) => done(err));
+      res.on('end', () => done(undefined, { status, statusText: res.statusMessage ?? '', body: status >= 200 && status <= 299 ? Buffer.alloc(0) : Buffer.concat(chunks), wireBytes: 0 }));
+      res.on('close', () => {
+        if (!res.complete) done(truncated());
+      });
+    });
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    idle();
+    req.on('error', (err: Error) => done(err));
+    req.end();
+  });
+}
+
+/** An agent with the TLS options of `agent` for watches: keep-alive, no socket limit (each watch holds one connection). */
+function watchAgent(agent: HttpAgent): HttpAgent {
+  const options = (agent as HttpAgent & { options?: Record<string, unknown> }).options ?? {};
+  const shared = { ...options, keepAlive: true, maxSockets: Infinity, maxFreeSockets: 4 };
+  if (agent instanceof TlsAgent) return new TlsAgent(shared);
+  if (agent.constructor === PlainAgent) return new PlainAgent(shared);
+  return agent;
 }
 
 /** Network error codes after which a read is tried again. */
@@ -362,6 +506,8 @@ interface ConnectionInit {
   headers: Record<string, string>;
   /** When the credential expires (ms since the epoch), for an exec credential that says so. */
   expiresAt?: number;
+  /** The agent for watches (see watchAgent), made on the first watch. */
+  watchAgent?: HttpAgent | undefined;
 }
 
 interface RawResponse {

@@ -21,9 +21,35 @@ import type { Finding } from '../rules/types.js';
 import type { Snapshot } from '../snapshot/types.js';
 import { formatReplicaCounts } from '../snapshot/view.js';
 
+/**
+ * Where the loop reads from: `collect` gives the current Snapshot, `nextChange` waits until it
+ * may have changed. The default, {@link pollingSource}, collects in full (the reads of
+ * `diagnose`) and waits `intervalMs`; a watch-based source (src/snapshot/cache.ts CacheSource)
+ * builds the Snapshot from a cache kept by watches and wakes on the next change.
+ */
+export interface WatchSource {
+  /** The current Snapshot. @throws as a read (transient errors are retried by the loop). */
+  collect(): Promise<Snapshot>;
+  /**
+   * Resolves when the state may have changed, at the latest after `timeoutMs`.
+   * @throws when `signal` aborts
+   */
+  nextChange(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** The polling source: `collect` every `intervalMs`. */
+export function pollingSource(collect: () => Promise<Snapshot>, intervalMs: number): WatchSource {
+  return {
+    collect,
+    nextChange: (timeoutMs, signal) => sleep(Math.min(intervalMs, timeoutMs), undefined, signal ? { signal } : {}),
+  };
+}
+
 export interface WatchOptions {
-  /** A full collection (the same reads as `diagnose`). */
+  /** A full collection (the same reads as `diagnose`), polled every `intervalMs` unless `source` is given. */
   collect: () => Promise<Snapshot>;
+  /** Where to read from instead of polling `collect` (see {@link WatchSource}). */
+  source?: WatchSource;
   /** True when the diagnosis is what we wait for (healthy); `snapshot` is the round's read. */
   done: (d: Diagnosis, snapshot: Snapshot) => boolean;
   /**
@@ -33,7 +59,7 @@ export interface WatchOptions {
   abortOn?: (d: Diagnosis, snapshot: Snapshot) => Finding | undefined;
   /** Total time in milliseconds. */
   timeoutMs: number;
-  /** Pause between rounds in milliseconds. */
+  /** Pause between rounds in milliseconds (the polling source's interval). */
   intervalMs: number;
   /** The client whose `deadline` is set to the loop's, so that no request outlasts it. */
   client?: { deadline: number | undefined };
@@ -99,13 +125,14 @@ export async function watch(opts: WatchOptions): Promise<WatchResult> {
   let lastError: unknown;
   let unreachableSince: number | undefined;
   let permanentBefore = new Set<string>();
+  const source = opts.source ?? pollingSource(opts.collect, opts.intervalMs);
   const result = (outcome: WatchOutcome, extra: Partial<WatchResult> = {}): WatchResult => ({ outcome, diagnosis: last, elapsedMs: Date.now() - start, ...(lastError ? { lastError } : {}), ...extra });
   try {
     for (;;) {
       if (opts.signal?.aborted) return result('interrupted');
       let snapshot: Snapshot | undefined;
       try {
-        snapshot = await opts.collect();
+        snapshot = await source.collect();
         lastError = undefined;
         unreachableSince = undefined;
       } catch (err) {
@@ -141,7 +168,7 @@ export async function watch(opts: WatchOptions): Promise<WatchResult> {
         return result('timeout');
       }
       try {
-        await sleep(Math.min(opts.intervalMs, left), undefined, opts.signal ? { signal: opts.signal } : {});
+        await source.nextChange(left, opts.signal);
       } catch {
         return result('interrupted');
       }

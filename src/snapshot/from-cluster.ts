@@ -559,18 +559,30 @@ function clusterDnsReader(client: KubeClient, service: ServiceName): ClusterDnsR
  * name their DNS Service differently) but an `absent` gap that says to pass `--cluster-dns`.
  */
 async function readClusterDns(client: KubeClient, svc: ServiceName): Promise<ClusterDnsRead> {
-  const gaps: Gap[] = [];
-  const what = `the cluster DNS (Service ${svc.namespace}/${svc.name}) was not checked`;
-  const endpointSlices = await readOrGap<EndpointSlice>(client, 'endpointslices', svc.namespace, gaps, { labelSelector: `${SERVICE_NAME_LABEL}=${svc.name}` });
-  for (const g of gaps) g.message = `${g.message}; ${what}`;
-  if (gaps.length === 0 && endpointSlices.length === 0) {
-    gaps.push({ resource: 'endpointslices', reason: 'absent', message: `endpointslices: Service ${svc.namespace}/${svc.name} has no EndpointSlice, so ${what}; if the cluster DNS Service has another name, pass --cluster-dns <namespace>/<service>` });
-  }
+  const readGaps: Gap[] = [];
+  const endpointSlices = await readOrGap<EndpointSlice>(client, 'endpointslices', svc.namespace, readGaps, { labelSelector: `${SERVICE_NAME_LABEL}=${svc.name}` });
+  const gaps = clusterDnsGaps(svc, endpointSlices.length, readGaps);
   for (const s of endpointSlices) {
     s.apiVersion ??= 'discovery.k8s.io/v1';
     s.kind ??= 'EndpointSlice';
   }
   return { endpointSlices, gaps };
+}
+
+/**
+ * The gaps of a read of the cluster DNS Service `svc`'s EndpointSlices: the read's own gaps
+ * (`readGaps`: forbidden, unavailable... from gapFor) saying the cluster DNS was not checked, or,
+ * when it found no slice (`sliceCount` 0), an `absent` gap with the hint to pass `--cluster-dns`
+ * (clusters name their DNS Service differently: never a finding). Pure; shared by the live read
+ * and the watch cache (cache.ts).
+ */
+export function clusterDnsGaps(svc: ServiceName, sliceCount: number, readGaps: Gap[]): Gap[] {
+  const what = `the cluster DNS (Service ${svc.namespace}/${svc.name}) was not checked`;
+  const gaps = readGaps.map((g) => ({ ...g, message: `${g.message}; ${what}` }));
+  if (gaps.length === 0 && sliceCount === 0) {
+    gaps.push({ resource: 'endpointslices', reason: 'absent', message: `endpointslices: Service ${svc.namespace}/${svc.name} has no EndpointSlice, so ${what}; if the cluster DNS Service has another name, pass --cluster-dns <namespace>/<service>` });
+  }
+  return gaps;
 }
 
 /**

@@ -63,10 +63,13 @@ export function stripObject<T extends KubeObject>(obj: T): T {
  * volumes bound to their claims or still unbound, and attachments of those volumes, the
  * EndpointSlices of the cluster DNS Service (`snapshot.clusterDns`) only. Services,
  * quotas, NetworkPolicies, nodes and storage classes are kept whole; events at most
- * {@link MAX_EVENTS_PER_OBJECT} per object. Returns the same snapshot, trimmed.
+ * {@link MAX_EVENTS_PER_OBJECT} per object. Returns the same snapshot, trimmed. With
+ * `validated`, the objects have passed {@link validateSnapshot} already (a cache's) and are not
+ * checked again.
  */
-export function trimSnapshot(snapshot: Snapshot): Snapshot {
-  validateSnapshot(snapshot);
+export function trimSnapshot(snapshot: Snapshot, opts: { validated?: boolean } = {}): Snapshot {
+  // A watch-based cache (cache.ts) validates each object once, as it arrives.
+  if (!opts.validated) validateSnapshot(snapshot);
   // A password in the server URL never reaches a report or a snapshot.
   if (snapshot.source.type === 'cluster') snapshot.source.server = stripUserinfo(snapshot.source.server);
   const all = [

@@ -459,6 +459,9 @@ const header = loose({
       message: str,
     }),
   ),
+  // The resources the snapshot read (from-dump.ts DumpHeader.read): names, not checked against
+  // this version's list, so that a newer sts-doctor's dump still loads.
+  read: v.optional(v.array(str)),
   // Printed in kubectl commands (cluster-dns-unavailable's recovery): DNS labels only, as --cluster-dns takes them.
   clusterDns: v.optional(loose({ namespace: dnsLabel, name: dnsLabel })),
   // types.ts ReadScope per cluster-scoped resource; absent (older dumps): every object was listed.

@@ -12,6 +12,9 @@
 //   { type: 'endless-continue' }                      the real list page, with a fresh metadata.continue every time
 //   { type: 'oversized', bytes }                      a chunked 200 answer of `bytes` bytes
 //   { type: 'delay', ms }                             the real answer, sent after `ms`
+//   { type: 'watch-expired' }                         a watch answered with the apiserver's 410 Expired ERROR event
+//
+// Watches (`?watch=1`) without a fault are streamed through as they come, never buffered.
 //
 // It counts the requests in flight (`maxInFlight()`: the most at any moment since setRules) and
 // the TLS connections accepted (`connections()`), and
@@ -30,7 +33,7 @@ import { setInterval, clearInterval } from 'node:timers';
  * @typedef {{ type: 'status', status: number, retryAfter?: number, message?: string }
  *   | { type: 'reset' } | { type: 'truncate' } | { type: 'slow', bytesPerTick?: number, tickMs?: number }
  *   | { type: 'endless-continue' } | { type: 'oversized', bytes: number } | { type: 'hang' }
- *   | { type: 'delay', ms: number }} Fault
+ *   | { type: 'delay', ms: number } | { type: 'watch-expired' }} Fault
  * @typedef {{ method?: string, path: RegExp, times?: number, fault: Fault }} Rule
  */
 
@@ -73,6 +76,8 @@ export async function startFaultProxy({ clusterDir, upstream }) {
     };
     res.on('close', done);
     log.push({ method: req.method, path: url.pathname + url.search, fault: fault?.type ?? 'pass', userAgent: req.headers['user-agent'], acceptEncoding: req.headers['accept-encoding'] });
+    const watching = ['1', 'true'].includes(url.searchParams.get('watch') ?? '');
+    if (!fault && watching) return pipeWatch(req, res, url);
     if (!fault) return forward(req, res, url, (up, body) => send(res, up, body), true);
     switch (fault.type) {
       case 'status': {
@@ -84,6 +89,13 @@ export async function startFaultProxy({ clusterDir, upstream }) {
       }
       case 'reset':
         return req.socket.destroy();
+      case 'watch-expired': {
+        // What the apiserver streams when a watch starts from a resourceVersion older than it
+        // keeps (apimachinery errors.NewResourceExpired: code 410, reason Expired), then the end.
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${url.searchParams.get('resourceVersion') ?? '0'} (injected)`, reason: 'Expired', code: 410 };
+        return res.end(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
+      }
       case 'hang':
         return undefined;
       case 'delay':
@@ -170,6 +182,29 @@ export async function startFaultProxy({ clusterDir, upstream }) {
       up.on('error', () => req.socket.destroy());
       up.end(Buffer.concat(chunks));
     });
+  }
+
+  /** A watch, streamed through as it comes (never buffered): its connection ends with `down()`. */
+  function pipeWatch(req, res, url) {
+    const headers = { ...req.headers, host: target.host };
+    delete headers.authorization;
+    const up = httpsRequest({ host: target.hostname, port: target.port, path: url.pathname + url.search, method: req.method, headers, agent }, (upRes) => {
+      const h = { 'Content-Type': upRes.headers['content-type'] ?? 'application/json' };
+      if (upRes.headers['content-encoding']) h['Content-Encoding'] = upRes.headers['content-encoding'];
+      res.writeHead(upRes.statusCode ?? 502, h);
+      // The client learns the watch is open before the first event, as from the apiserver.
+      res.flushHeaders();
+      upRes.on('data', (c) => {
+        bytes += c.length;
+        res.write(c);
+      });
+      upRes.on('end', () => res.end());
+      upRes.on('error', () => req.socket.destroy());
+    });
+    up.on('error', () => req.socket.destroy());
+    res.on('close', () => up.destroy());
+    req.on('data', () => {});
+    req.on('end', () => up.end());
   }
 
   function send(res, up, body) {

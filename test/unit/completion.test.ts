@@ -23,7 +23,7 @@ function completeBin(...words: string[]): [string[], string] {
 describe('__complete over the program (built bin, no cluster)', () => {
   // Eleven runs of the bin: minutes on a loaded machine are not a failure.
   it('commands, flags, choices, --action ids; file names only for file flags; no names and no message without a cluster', { timeout: 120_000 }, () => {
-    expect(completeBin('')).toEqual([['completion', 'diagnose', 'recover', 'rollout', 'snapshot', 'ui', 'wait'], ':4']);
+    expect(completeBin('')).toEqual([['completion', 'diagnose', 'recover', 'rollout', 'serve', 'snapshot', 'ui', 'wait'], ':4']);
     expect(completeBin('re')).toEqual([['recover'], ':4']);
     const [flags] = completeBin('recover', 'quiz', '--');
     expect(flags).toEqual(expect.arrayContaining(['--action', '--namespace', '--audit-log', '--dry-run', '--kubeconfig', '--context', '--help']));
