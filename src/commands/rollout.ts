@@ -127,7 +127,8 @@ export function stepReady(view: SnapshotView, sts: StatefulSet, partition: numbe
  * The permanent finding (diagnosis.ts `classifyFinding`) of StatefulSet `sts` about a replica
  * of the new revision: a pod labelled with `status.updateRevision`, or a pod (or claim) not yet
  * created at an ordinal the partition gives to the new revision. Findings about replicas of the
- * old revision never abort a rollout. Undefined while the new revision is not made yet.
+ * old revision, or about a pod being deleted (Terminating), never abort a rollout. Undefined
+ * while the new revision is not made yet.
  */
 export function abortFinding(d: Diagnosis, snapshot: Snapshot, name: string, from: string, partition: number): Finding | undefined {
   const sts = snapshot.statefulSets.find((s) => s.metadata.name === name);
@@ -139,7 +140,8 @@ export function abortFinding(d: Diagnosis, snapshot: Snapshot, name: string, fro
     if (f.statefulSet.name !== name || f.severity === 'info' || !classifyFinding(f)?.permanent) return false;
     if (f.subject.kind === 'Pod') {
       const pod = pods.find((p) => p.metadata.name === f.subject.name);
-      if (pod) return pod.metadata.labels?.[REVISION_LABEL] === update;
+      // A pod being deleted is being replaced: its failure is not the new revision's last word.
+      if (pod) return !isTerminating(pod) && pod.metadata.labels?.[REVISION_LABEL] === update;
       return inPartition(sts, podOrdinal(sts, f.subject.name), partition);
     }
     if (f.subject.kind === 'PersistentVolumeClaim') return inPartition(sts, claimOrdinal(sts, f.subject.name)?.ordinal, partition);

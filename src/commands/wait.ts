@@ -13,6 +13,8 @@
  */
 import { classifyFinding, diagnose, type Diagnosis } from '../diagnosis.js';
 import type { Finding } from '../rules/types.js';
+import type { Snapshot } from '../snapshot/types.js';
+import { isTerminating } from '../snapshot/view.js';
 import { render, type OutputFormat } from '../report/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { progressLine, watch, type WatchSource } from '../recovery/watch.js';
@@ -33,9 +35,14 @@ export interface WaitOptions extends ReadOptions {
   failFast?: boolean;
 }
 
-/** The first permanent failure (diagnosis.ts `classifyFinding`) of the diagnosis, if any: what ends `wait` early. */
-export function permanentFailure(d: Diagnosis): Finding | undefined {
-  return d.findings.find((f) => f.severity !== 'info' && classifyFinding(f)?.permanent);
+/**
+ * The first permanent failure (diagnosis.ts `classifyFinding`) of the diagnosis, if any: what
+ * ends `wait` early. A finding about a pod that is being deleted (Terminating) does not count:
+ * its replacement may well start (e.g. after `recover --action delete-pod`).
+ */
+export function permanentFailure(d: Diagnosis, snapshot: Snapshot): Finding | undefined {
+  const terminating = new Set(snapshot.pods.filter(isTerminating).map((p) => p.metadata.uid));
+  return d.findings.find((f) => f.severity !== 'info' && classifyFinding(f)?.permanent && !(f.subject.kind === 'Pod' && f.subject.uid && terminating.has(f.subject.uid)));
 }
 
 /** Exit code of a wait ended by Ctrl+C (128 + SIGINT). */

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyFinding, diagnose } from '../../src/diagnosis.js';
 import { abortFinding, stepReady } from '../../src/commands/rollout.js';
+import { permanentFailure } from '../../src/commands/wait.js';
 import { PlanError } from '../../src/recovery/plan.js';
 import { changePatch, parseImages, partitionsFor, planDeleteForUpdate, planStart, planStep, readRecord, refuseOnDelete, ROLLOUT_ANNOTATION, stepCounts, type RolloutRecord } from '../../src/rollout/plan.js';
 import { renderRolloutGithub, renderRolloutJunit, renderRolloutText, type RolloutReport } from '../../src/rollout/report.js';
@@ -69,6 +70,18 @@ describe('abortFinding: only replicas of the new revision abort a rollout', () =
     const pods = s.pods.map((p) => (p.metadata.name === 'quiz-2' ? { ...p, metadata: { ...p.metadata, labels: { ...p.metadata.labels, 'controller-revision-hash': sts.status!.currentRevision! } } } : p));
     const old = { ...s, pods };
     expect(abortFinding(diagnose(old), old, 'quiz', sts.status!.currentRevision!, 2)).toBeUndefined();
+  });
+
+  it('a pod being deleted (Terminating) does not abort a rollout, nor end wait early', async () => {
+    const s = await loadFixture('recovery-bad-rollout');
+    const sts = s.statefulSets[0]!;
+    const pods = s.pods.map((p) => (p.metadata.name === 'quiz-2' ? { ...p, metadata: { ...p.metadata, deletionTimestamp: s.now } } : p));
+    const deleting = { ...s, pods };
+    const d = diagnose(deleting);
+    expect(d.findings.some((f) => f.rule === 'image-pull' && f.subject.name === 'quiz-2')).toBe(true);
+    expect(abortFinding(d, deleting, 'quiz', sts.status!.currentRevision!, 2)).toBeUndefined();
+    expect(permanentFailure(d, deleting)).toBeUndefined();
+    expect(permanentFailure(diagnose(s), s)?.subject.name).toBe('quiz-2');
   });
 
   it('stepReady: not while the canary is not Ready; yes on a healthy set with the partition at its size', async () => {
