@@ -1,5 +1,6 @@
 /* global fetch */
-// The `serve` section of `npm run bench` (`npm run bench -- --serve-only`, or `--serve` to add it):
+// The `serve` section of `npm run bench` (`npm run bench -- --serve-only`, or `--serve` to add it;
+// also `node scripts/bench-serve.mjs` alone, against an existing cluster):
 // `sts-doctor serve` over a large namespace on the test control plane.
 //
 // Fixture (built once per cluster, reused while it exists: namespace `bench-serve`):
@@ -237,6 +238,11 @@ export async function benchServe({ bin = join(repoRoot, 'bin', 'sts-doctor.js') 
   } finally {
     a.close();
   }
+}
+
+/** The goals of the issue: below 300 MB resident and a p99 detection latency below 1 s. */
+export function serveGoalsMet(r) {
+  return r.rssAfterSyncMB < 300 && r.rssAfterStormMB < 300 && r.latencyP99Ms < 1000;
 }
 
 /** The table of {@link benchServe}'s results. */

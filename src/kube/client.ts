@@ -453,10 +453,11 @@ function stream(url: URL, headers: Record<string, string>, agent: HttpAgent | un
         if (!res.complete) done(truncated());
       });
     });
+    // First, so that a request destroyed at once (an aborted signal) has its error handled.
+    req.on('error', (err: Error) => done(err));
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     idle();
-    req.on('error', (err: Error) => done(err));
     req.end();
   });
 }

@@ -10,8 +10,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
-import { clusterDir, getJson, kubeconfigPath, kubectl, repoRoot, temporaryDir, waitFor } from '../scenarios/cluster.mjs';
-import { FAULT_LABEL, createNamespace, deployQuiz, isReady, quizPods, scenarios, waitHealthy } from '../scenarios/quiz.mjs';
+import { apply, clusterDir, clusterScript, getJson, kubeconfigPath, kubectl, repoRoot, temporaryDir, waitFor, waitNodeReady } from '../scenarios/cluster.mjs';
+import { FAULT_LABEL, NODES, createNamespace, deployQuiz, isReady, localStorageObjects, quizObjects, quizPods, scenarios, waitHealthy } from '../scenarios/quiz.mjs';
 import { CONTAINER_LABEL, workloadScenarios } from '../scenarios/workload.mjs';
 import { startFaultProxy } from '../faults/proxy.mjs';
 import { diagnoseJson, testNamespaces } from './helpers.js';
@@ -120,6 +120,10 @@ let rbac: K8sObject[];
 let nsImage: string;
 let nsScale: string;
 let nsProxy: string;
+let nsNode: string;
+/** The node of this area (test/cluster/README.md, "Sharing the nodes"): only these tests' pods tolerate its taint, only they fail it. */
+const SERVE_NODE = 'kwok-node-6';
+const SERVE_TOLERATION = { key: 'sts-doctor.test/area', operator: 'Equal', value: 'serve', effect: 'NoSchedule' };
 let serve: Serve | undefined;
 let proxied: Serve | undefined;
 let proxy: Awaited<ReturnType<typeof startFaultProxy>> | undefined;
@@ -129,7 +133,8 @@ beforeAll(async () => {
   nsImage = namespaces.fresh('serve-image');
   nsScale = namespaces.fresh('serve-scale');
   nsProxy = namespaces.fresh('serve-proxy');
-  for (const ns of [saNs, nsImage, nsScale, nsProxy]) await createNamespace(ns);
+  nsNode = namespaces.fresh('serve-node');
+  for (const ns of [saNs, nsImage, nsScale, nsProxy, nsNode]) await createNamespace(ns);
   suffix = saNs.replace(/^e2e-/, '');
   rbac = shippedRbac(saNs, suffix);
   kubectl(['apply', '-f', '-'], { input: rbac.map((o) => stringify(o)).join('---\n') });
@@ -149,7 +154,7 @@ beforeAll(async () => {
     }),
     { mode: 0o600 },
   );
-  serve = await startServe(['-n', nsImage, '-n', nsScale, '--emit-events', '--resync', '10s'], kubeconfig);
+  serve = await startServe(['-n', nsImage, '-n', nsScale, '-n', nsNode, '--emit-events', '--resync', '10s'], kubeconfig);
 }, 120_000);
 
 afterAll(async () => {
@@ -273,6 +278,37 @@ describe('sts-doctor serve', () => {
     kubectl(['-n', nsProxy, 'apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'quiz-pods', namespace: nsProxy, labels: { app: 'quiz' } }, spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector: { app: 'quiz' }, ports: [{ name: 'mongodb', port: 27017 }] } }) });
     await seriesGone(proxied, nsProxy, 'headless-service-missing', 15_000);
   }, 300_000);
+
+  it('node lost: quiz-1 and its pinned volume on kwok-node-6, which stops reporting: node-lost within 10 s of Ready=Unknown; gone once the node is back', async () => {
+    // quiz with local PVs pinned to kwok-node-0, kwok-node-6, kwok-node-1; tolerating node 6's taint.
+    apply(localStorageObjects(nsNode, 3, [NODES[0]!, SERVE_NODE, NODES[1]!]));
+    const objects = quizObjects(nsNode) as { kind: string; spec: { template: { spec: { tolerations?: unknown[] } } } }[];
+    objects.find((o) => o.kind === 'StatefulSet')!.spec.template.spec.tolerations = [SERVE_TOLERATION];
+    apply(objects);
+    await waitHealthy(nsNode);
+    expect(quizPods(nsNode)['quiz-1'].spec.nodeName).toBe(SERVE_NODE);
+    clusterScript('node-fail', SERVE_NODE);
+    try {
+      // The signal: the node-lifecycle controller sets Ready=Unknown (after its 20 s grace period).
+      type Condition = { type: string; status: string; lastTransitionTime: string };
+      const ready = (): Condition => (getJson(['node', SERVE_NODE]).status.conditions as Condition[]).find((c) => c.type === 'Ready')!;
+      await waitFor(`${SERVE_NODE} Ready=Unknown`, () => ready().status === 'Unknown', 90_000);
+      const unknownAt = Date.parse(ready().lastTransitionTime);
+      const until = Date.now() + 30_000;
+      let seen: number | undefined;
+      while (seen === undefined && Date.now() < until) {
+        seen = [...(await findings(serve!, nsNode))].find(([k]) => k.startsWith('node-lost '))?.[1];
+        if (seen === undefined) await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(seen, [...(await findings(serve!, nsNode)).keys()].join(', ')).toBeDefined();
+      console.log(`serve: node-lost series ${Math.round(seen! * 1000) - unknownAt} ms after Ready=Unknown (1 s resolution)`);
+      expect(Math.round(seen! * 1000) - unknownAt).toBeLessThanOrEqual(10_000);
+    } finally {
+      clusterScript('node-recover', SERVE_NODE);
+    }
+    await waitNodeReady(SERVE_NODE);
+    await seriesGone(serve!, nsNode, 'node-lost', 180_000);
+  }, 400_000);
 
   it('SIGTERM: serve stops its watches and exits 0', async () => {
     expect(await stopServe(serve)).toBe(0);
