@@ -84,6 +84,8 @@ export async function waitCommand(name: string | undefined, opts: WaitOptions): 
   const onSigint = (): void => abort.abort();
   process.once('SIGINT', onSigint);
   let r;
+  // No request outlasts --timeout by more than 1 s (README), the final full read included.
+  const waitEnd = Date.now() + timeoutMs;
   try {
     r = await watch({ collect, source, done: (d: Diagnosis) => exitCodeOf(d) === 0, ...(opts.failFast === false ? {} : { abortOn: permanentFailure }), timeoutMs, intervalMs, client, progress: (l) => void process.stderr.write(`${sanitizeText(l, false)}\n`), signal: abort.signal });
   } finally {
@@ -98,8 +100,8 @@ export async function waitCommand(name: string | undefined, opts: WaitOptions): 
   let diagnosis = r.diagnosis!;
   if (r.outcome !== 'done' && started) {
     // The report of a failed wait is diagnose's: one full read (container logs included), given
-    // at most 2 s; the last watched diagnosis stands in when it fails.
-    client.deadline = Date.now() + 2000;
+    // at most 2 s and never past --timeout + 1 s; the last watched diagnosis stands in when it fails.
+    client.deadline = Math.min(Date.now() + 2000, waitEnd + 1000);
     try {
       diagnosis = diagnose(await collect());
     } catch {

@@ -68,6 +68,6 @@ describe('shell completion on the real cluster', () => {
     const nss = run('wait', '-n', ns.slice(0, -2));
     expect(nss.stdout.split('\n')).toEqual([ns, ':4', '']);
     const cmds = run('');
-    expect(cmds.stdout.split('\n').slice(0, -2)).toEqual(['completion', 'diagnose', 'recover', 'snapshot', 'wait']);
+    expect(cmds.stdout.split('\n').slice(0, -2)).toEqual(['completion', 'diagnose', 'recover', 'rollout', 'serve', 'snapshot', 'ui', 'wait']);
   });
 });

@@ -12,7 +12,7 @@ const namespaces = testNamespaces();
 const RAW_CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/;
 
 describe('hostile data on the real control plane', () => {
-  it('an adopted pod quiz-99999999 on a broken set: diagnosed in under 2 s, one row, the stall still named', async () => {
+  it('an adopted pod quiz-99999999 on a broken set: diagnosed in seconds, one row, the stall still named', async () => {
     const { ns } = await namespaces.scenario(scenarios, 'ordered-ready-stall');
     // An orphan with the StatefulSet's labels and a name of its form: the controller adopts it
     // (ControllerRefManager), and, as the set is not healthy, does not delete it.
@@ -30,7 +30,9 @@ describe('hostile data on the real control plane', () => {
     const res = await runCli(['diagnose', 'quiz', '-n', ns, '-o', 'json']);
     const elapsed = Date.now() - started;
     expect(res.code, res.stderr).toBe(1);
-    expect(elapsed).toBeLessThan(2000);
+    // Before bounded tables this ran out of memory at 4 GB; a diagnosis takes well under 1 s on a
+    // quiet machine, and up to about 2.5 s with the other e2e files running beside it.
+    expect(elapsed).toBeLessThan(5000);
     const d = JSON.parse(res.stdout) as Diagnosis;
     expect(d.statefulSets[0]!.table.map((r) => [r.ordinal, r.exists, r.condemned])).toEqual([
       [0, true, false],
