@@ -131,7 +131,7 @@ function program(): Command {
   connectionFlags(root.command('ui').description('the interactive troubleshooter: the StatefulSets of the namespace, live; Enter for the diagnosis, r to recover (also: sts-doctor alone on a terminal)'))
     .option('-A, --all-namespaces', 'list the StatefulSets of every namespace')
     .option('-l, --selector <selector>', 'label selector on StatefulSets')
-    .option('--interval <duration>', 'pause between reads', '2s')
+    .option('--interval <duration>', 'longest pause between refreshes when nothing changes (the list follows the cluster by watches)', '2s')
     .option('--audit-log <file>', 'append the audit log of recoveries (JSON lines) to this file; - for stderr once the app is left (default: $XDG_STATE_HOME/sts-doctor/audit.log)')
     .exitOverride()
     .action(async (opts: Record<string, unknown>) => {

@@ -1,7 +1,9 @@
 /**
  * `sts-doctor ui` (and `sts-doctor` alone on a terminal): the interactive troubleshooter
- * (src/ui/ink/app.tsx), fed by a live source that re-reads the namespace (or `-A`) every
- * `--interval` through the ordinary read path, and recovering through the same functions as
+ * (src/ui/ink/app.tsx), fed by a live source that follows the namespace (or `-A`) by watches
+ * (src/ui/live.ts watchedSource over the cache of `serve` and `wait`: refreshed on every change
+ * and at least every `--interval`), after one full read through the ordinary read path (its
+ * errors are one sentence), and recovering through the same functions as
  * `sts-doctor recover`. Needs a terminal on stdin and stderr (the app is drawn on stderr) and no
  * CI: otherwise one sentence and exit 2. ink and React are loaded here, by dynamic import, only
  * once the terminal check passed.
@@ -13,9 +15,9 @@ import { UsageError } from '../errors.js';
 import { auditSink, auditTarget } from '../recovery/audit.js';
 import { setSuggestedConnection } from '../recovery/command.js';
 import type { RecoveryDriver } from '../ui/driver.js';
-import { pollingSource } from '../ui/live.js';
+import { watchedSource } from '../ui/live.js';
 import { loadSnapshot, loadSnapshots } from './load.js';
-import { checkReadOptions, parseDuration, requestTimeoutMs, type ReadOptions } from './options.js';
+import { checkReadOptions, parseClusterDns, parseDuration, requestTimeoutMs, type ReadOptions } from './options.js';
 import { NotFoundError } from '../errors.js';
 
 export interface UiOptions extends ReadOptions {
@@ -65,9 +67,12 @@ export async function uiCommand(opts: UiOptions): Promise<number> {
     execute: (plan, progress) => executePlan(plan, { client, audit: sink, progress }),
     refusal: async (plan, sts) => refusalLines(plan, await fresh(sts.namespace, sts.name), sts.name),
   };
+  // Live from watches (the cache of serve and wait): about one request per change after the first LISTs.
+  const { ClusterCache } = await import('../snapshot/cache.js');
+  const cache = new ClusterCache({ client, namespaces: opts.allNamespaces ? undefined : [config.namespace], labelSelector: opts.selector, clusterDns: parseClusterDns(opts.clusterDns) });
   const { runApp } = await import('../ui/ink/app.js');
   const code = await runApp({
-    source: pollingSource(read, intervalMs),
+    source: watchedSource(cache, intervalMs),
     recovery,
     scope: opts.allNamespaces ? 'all namespaces' : `namespace ${config.namespace}`,
     allNamespaces: Boolean(opts.allNamespaces),

@@ -8,7 +8,9 @@ import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { App } from '../../src/ui/ink/app.js';
 import type { LiveError, LiveSource } from '../../src/ui/live.js';
-import { pollingSource } from '../../src/ui/live.js';
+import { pollingSource, watchedSource } from '../../src/ui/live.js';
+import { ClusterCache } from '../../src/snapshot/cache.js';
+import type { WatchEvent } from '../../src/kube/client.js';
 import type { RecoveryDriver } from '../../src/ui/driver.js';
 import type { Plan } from '../../src/recovery/plan.js';
 import { planChoice } from '../../src/commands/recover.js';
@@ -306,5 +308,58 @@ describe('pollingSource (the live seam over the ordinary reads)', () => {
     await tick(80);
     expect(reads).toBe(n);
     expect(got.length).toBeLessThanOrEqual(n);
+  });
+});
+
+describe('watchedSource (the live seam over the watch cache of serve and wait)', () => {
+  it('one Snapshot list after the first LISTs, one more per change (debounced), none after unsubscribe; the cache is stopped', async () => {
+    const s = await loadFixture('healthy');
+    const watchers = new Map<string, (e: WatchEvent) => void>();
+    let lists = 0;
+    let open = 0;
+    const field: Record<string, keyof Snapshot> = { statefulsets: 'statefulSets', pods: 'pods', persistentvolumeclaims: 'persistentVolumeClaims', events: 'events', services: 'services', controllerrevisions: 'controllerRevisions', resourcequotas: 'resourceQuotas', networkpolicies: 'networkPolicies', nodes: 'nodes', persistentvolumes: 'persistentVolumes', storageclasses: 'storageClasses', volumeattachments: 'volumeAttachments', endpointslices: 'endpointSlices' };
+    // A transport serving the recorded objects; its watches stay open until the test sends an event or aborts them.
+    const client = {
+      server: 'https://recorded',
+      requests: 0,
+      async listWithVersion(path: string) {
+        lists++;
+        return { items: structuredClone((s[field[path.split('/').pop()!]!] as unknown[] | undefined) ?? []), resourceVersion: '1' };
+      },
+      watch(path: string, _q: unknown, _t: number, onEvent: (e: WatchEvent) => void, signal?: AbortSignal): Promise<void> {
+        open++;
+        watchers.set(path, onEvent);
+        return new Promise((resolve) => signal?.addEventListener('abort', () => (open--, resolve()), { once: true }));
+      },
+    };
+    const cache = new ClusterCache({ client: client as never, namespaces: [s.namespace] });
+    const got: string[] = [];
+    const unsubscribe = watchedSource(cache, 60_000, 20).subscribe(
+      (snaps) => got.push(snaps.map((x) => `${x.namespace}: ${x.pods.filter((p) => p.status?.phase === 'Running').length} running`).join()),
+      (e) => got.push(`error ${e.error.message}`),
+    );
+    const until = async (n: number): Promise<void> => {
+      for (let i = 0; i < 200 && got.length < n; i++) await tick(10);
+    };
+    await until(1);
+    expect(got).toEqual([`${s.namespace}: 3 running`]);
+    const listed = lists;
+    // A pod goes Pending, and back: each change is one delivery, with no new LIST.
+    const pod = structuredClone(s.pods[0]!) as unknown as WatchEvent['object'] & { status: { phase: string }; metadata: { resourceVersion: string } };
+    const podsWatch = [...watchers.entries()].find(([path]) => path.endsWith('/pods'))![1];
+    podsWatch({ type: 'MODIFIED', object: { ...pod, metadata: { ...pod.metadata, resourceVersion: '2' }, status: { ...pod.status, phase: 'Pending' } } });
+    await until(2);
+    expect(got[1]).toBe(`${s.namespace}: 2 running`);
+    podsWatch({ type: 'MODIFIED', object: { ...pod, metadata: { ...pod.metadata, resourceVersion: '3' } } });
+    await until(3);
+    expect(got[2]).toBe(`${s.namespace}: 3 running`);
+    expect(lists).toBe(listed);
+    unsubscribe();
+    await tick(50);
+    expect(open).toBe(0);
+    const n = got.length;
+    podsWatch({ type: 'MODIFIED', object: { ...pod, metadata: { ...pod.metadata, resourceVersion: '4' }, status: { ...pod.status, phase: 'Pending' } } });
+    await tick(80);
+    expect(got.length).toBe(n);
   });
 });
