@@ -7,6 +7,11 @@
  * Kubernetes source: the PV controller (pkg/controller/volume/persistentvolume/pv_controller.go,
  * `syncVolume`) sets `status.phase: Released` when the bound claim is gone and the policy is
  * Retain; `reclaimVolume` deletes a Delete-policy volume instead.
+ *
+ * Reads every PV of the snapshot. A live read that reads PVs by name only (types.ts ReadScope
+ * `named`) has first checked the PV Table of the whole cluster, and lists every PV when a
+ * Released one names a claim of the StatefulSet (from-cluster.ts needsWholeReads), so this rule
+ * never misses one.
  */
 import { claimOrdinal } from '../snapshot/view.js';
 import { reclaimPolicy } from './facts.js';

@@ -9,7 +9,8 @@
  *        Ready, claims not Bound; at most 10, else one LIST of the namespace's events), once the
  *        pods and claims are read
  *   LIST storageclasses; nodes, persistentvolumes and volumeattachments by name for a healthy
- *        StatefulSet (namedReads: GET each, and the PV Table), else LIST (cluster-scoped)
+ *        StatefulSet (namedReads: the nodes by hostname label, GET per PV and attachment, the PV
+ *        Table), else LIST (cluster-scoped)
  *   GET  /version, and the Leases of NotReady nodes the pods are on
  *   GET  pods/<pod>/log of failing containers only (readContainerLogs: at most 3 pods per
  *        StatefulSet, 20 per namespace; none for a healthy StatefulSet)
@@ -51,7 +52,7 @@ import type {
 } from './types.js';
 import { SERVICE_NAME_LABEL } from './types.js';
 import { createHash } from 'node:crypto';
-import { claimOrdinal, clusterDnsSuspects, condition, DEFAULT_CLUSTER_DNS, hostTermNodes, isRunningAndReady, podBelongsTo, RECOVERY_EVENT_REASON, selectorString, toTimestamp } from './view.js';
+import { claimOrdinal, clusterDnsSuspects, condition, DEFAULT_CLUSTER_DNS, HOSTNAME_LABEL, hostTermNodes, isRunningAndReady, podBelongsTo, RECOVERY_EVENT_REASON, selectorString, toTimestamp } from './view.js';
 import { trimSnapshot } from './normalize.js';
 import { checkStatefulSet } from './schema.js';
 import { boundLog, LOG_LIMIT_BYTES, LOG_REFRESH_SECONDS, LOG_TAIL_LINES, logRequests, type LogRequest } from './logs.js';
@@ -317,8 +318,26 @@ function withListKind<T extends { apiVersion?: string; kind?: string; metadata: 
   return o;
 }
 
+/** A label value (RFC 1123-ish, at most 63 characters): what a set-based label selector can name. */
+const LABEL_VALUE = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+
 /**
- * The by-name reads of {@link namedReads}: one GET per node and per PV, and the PV Table (one
+ * The nodes named `names`, or undefined for one that does not exist: one LIST by the label the
+ * kubelet sets to its hostname (`kubernetes.io/hostname in (a,b,c)`, which is the node's name on
+ * kubeadm, kind, KWOK and most clouds), keeping the nodes of those names; then one GET for each
+ * name the LIST did not give (a hostname label that differs from the node name, a name too long
+ * for a label value).
+ */
+async function readNodesByName(client: KubeClient, names: string[]): Promise<(Node | undefined)[]> {
+  const labelled = names.filter((n) => LABEL_VALUE.test(n));
+  const listed = labelled.length ? await client.list<Node>('/api/v1/nodes', { labelSelector: `${HOSTNAME_LABEL} in (${labelled.join(',')})` }) : [];
+  const byName = new Map(listed.filter((n) => names.includes(n.metadata?.name)).map((n) => [n.metadata.name, n]));
+  return Promise.all(names.map((n) => byName.get(n) ?? getIfExists<Node>(client, `/api/v1/nodes/${enc(n)}`)));
+}
+
+/**
+ * The by-name reads of {@link namedReads}: the nodes ({@link readNodesByName}: one LIST by
+ * hostname label), one GET per PV, and the PV Table (one
  * LIST as `kubectl get pv` prints it, without the objects: enough to see whether a Released PV
  * names one of the StatefulSets' claims), issued together; then, for each CSI PV, one GET of its
  * attachment on its pod's node ({@link attachmentName}; none for other volumes). Undefined when
@@ -328,7 +347,7 @@ function withListKind<T extends { apiVersion?: string; kind?: string; metadata: 
 async function readNamed(client: KubeClient, ns: string, statefulSets: StatefulSet[], pods: Pod[], claims: PersistentVolumeClaim[], named: NamedReads, events: Promise<KubeEvent[]>): Promise<Pick<ClusterReads, 'nodes' | 'persistentVolumes' | 'volumeAttachments' | 'gaps'> | undefined> {
   try {
     const [nodes, persistentVolumes, table] = await Promise.all([
-      Promise.all(named.nodes.map((n) => getIfExists<Node>(client, `/api/v1/nodes/${enc(n)}`))),
+      readNodesByName(client, named.nodes),
       Promise.all(named.persistentVolumes.map((n) => getIfExists<PersistentVolume>(client, `/api/v1/persistentvolumes/${enc(n)}`))),
       client.listTable('/api/v1/persistentvolumes'),
     ]);
@@ -677,8 +696,8 @@ function withKind(sts: StatefulSet): StatefulSet {
  * Reads a Snapshot from the cluster: GET or LIST of the StatefulSets, 6 namespaced LISTs, its
  * events, the storage classes LIST and GET /version, issued in parallel after the first; one
  * more events read per suspect (see eventSubjects); then nodes, PVs and attachments by name for
- * a healthy StatefulSet (one GET each and the PV Table: 17 requests for 3 replicas on 3 nodes;
- * see namedReads), else their 3 LISTs (13 requests with no suspect); and one LIST of the
+ * a healthy StatefulSet (the nodes by hostname label, one GET per PV and the PV Table: 15
+ * requests for 3 replicas; see namedReads), else their 3 LISTs (13 requests with no suspect); and one LIST of the
  * cluster DNS EndpointSlices when a replica is Running but not Ready or in an init container
  * (readClusterDns).
  * @throws NotFoundError when the named StatefulSet does not exist; ApiError when the API server
