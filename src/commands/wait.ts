@@ -99,11 +99,14 @@ export async function waitCommand(name: string | undefined, opts: WaitOptions): 
   }
   let diagnosis = r.diagnosis!;
   if (r.outcome !== 'done' && started) {
-    // The report of a failed wait is diagnose's: one full read (container logs included), given
-    // at most 2 s and never past --timeout + 1 s; the last watched diagnosis stands in when it fails.
-    client.deadline = Math.min(Date.now() + 2000, waitEnd + 1000);
+    // The report of a failed wait is diagnose's: one full read (container logs included), never
+    // past --timeout + 1 s (after a timeout: at most 2 s; after a fail-fast stop the time left).
+    // The last watched diagnosis stands in when the read fails or could not read what it did.
+    client.deadline = r.outcome === 'aborted' ? waitEnd + 1000 : Math.min(Date.now() + 2000, waitEnd + 1000);
     try {
-      diagnosis = diagnose(await collect());
+      const final = diagnose(await collect());
+      const unread = (d: Diagnosis): number => d.gaps.filter((g) => g.resource !== 'podlogs').length;
+      if (unread(final) <= unread(diagnosis)) diagnosis = final;
     } catch {
       /* the last watched diagnosis */
     } finally {

@@ -28,9 +28,10 @@ describe('wait and CI formats', () => {
     const took = Date.now() - started;
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/not healthy after 4s/);
-    // The same watch loop as recover's: it ends within about a second of --timeout (start-up included).
+    // The same watch loop as recover's: no request outlasts --timeout by more than 1 s (the final
+    // full read included); the bound adds the process start-up on a loaded machine.
     expect(took).toBeGreaterThanOrEqual(4000);
-    expect(took).toBeLessThan(5500);
+    expect(took).toBeLessThan(6000);
     expect(res.stderr).toMatch(/^\[\d+s\] quiz: /m);
     expect(res.stdout).toMatch(/ordered-ready-stall/);
 

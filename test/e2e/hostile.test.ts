@@ -44,7 +44,7 @@ describe('hostile data on the real control plane', () => {
 
     const t0 = Date.now();
     const text = await runCli(['diagnose', 'quiz', '-n', ns]);
-    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(Date.now() - t0).toBeLessThan(5000); // as above: seconds, not a hang
     expect(text.stdout).toMatch(/99999999\* +quiz-99999999/);
     // wait reads the same way: one round, not healthy, exit 1 within about a second of --timeout.
     const w0 = Date.now();

@@ -132,7 +132,12 @@ describe('recover: nothing offered that would be refused', () => {
     await waitHealthy(ns);
     const node = (quizPods(ns)['quiz-1'] as Pod).spec.nodeName!;
     const before = objectVersions(ns);
-    const taints = nodeTaints();
+    // The nodes no other test file taints or deletes meanwhile (kwok-node-0..2; 3..6 are failed by
+    // other areas, and recovery.test.ts adds and removes node-5's out-of-service taint while this
+    // runs): on them no taint may appear. The refusals themselves are checked by exit code 3, the
+    // message, and no recovery Event.
+    const stable = (t: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(t).filter(([n]) => NODES.slice(0, 3).includes(n)));
+    const taints = stable(nodeTaints());
     const attempts: string[][] = [
       ['--action', 'rollback'],
       ['--action', 'delete-pod', '--pod', 'quiz-1'],
@@ -148,7 +153,7 @@ describe('recover: nothing offered that would be refused', () => {
       expect(res.stderr).toMatch(/^sts-doctor: .+\n$/);
     }
     expect(objectVersions(ns)).toEqual(before);
-    expect(nodeTaints()).toEqual(taints);
+    expect(stable(nodeTaints())).toEqual(taints);
     expect(recoveryEvents(ns)).toEqual([]);
     expect(Object.values(quizPods(ns)).every((p) => isReady(p as Pod))).toBe(true);
   }, 600_000);

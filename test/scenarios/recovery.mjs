@@ -154,10 +154,16 @@ export async function deployBlockedScaleDown(ns) {
   if (!p || p.metadata.deletionTimestamp) throw new Error('quiz-2 was removed although quiz-0 is not Ready');
 }
 
-/** uid@resourceVersion of every pod, PVC, StatefulSet and ControllerRevision of a namespace. */
+/** uid@resourceVersion of every pod, PVC, StatefulSet and ControllerRevision of a namespace (the uid only for a pod not yet scheduled). */
 export function objectVersions(ns) {
   const out = {};
-  for (const kind of ['pods', 'persistentvolumeclaims', 'statefulsets', 'controllerrevisions']) for (const o of getJson(['-n', ns, kind]).items) out[`${kind}/${o.metadata.name}`] = `${o.metadata.uid}@${o.metadata.resourceVersion}`;
+  for (const kind of ['pods', 'persistentvolumeclaims', 'statefulsets', 'controllerrevisions'])
+    for (const o of getJson(['-n', ns, kind]).items) {
+      // A pod the scheduler cannot place has its PodScheduled condition rewritten on every retry:
+      // only its uid is stable (the scheduler, not sts-doctor, writes it).
+      const unscheduled = kind === 'pods' && !o.spec.nodeName;
+      out[`${kind}/${o.metadata.name}`] = unscheduled ? `${o.metadata.uid}@(unscheduled)` : `${o.metadata.uid}@${o.metadata.resourceVersion}`;
+    }
   return out;
 }
 
