@@ -14,7 +14,7 @@ import { apply, clusterDir, clusterScript, getJson, kubeconfigPath, kubectl, rep
 import { FAULT_LABEL, NODES, createNamespace, deployQuiz, isReady, localStorageObjects, quizObjects, quizPods, scenarios, waitHealthy } from '../scenarios/quiz.mjs';
 import { CONTAINER_LABEL, workloadScenarios } from '../scenarios/workload.mjs';
 import { startFaultProxy } from '../faults/proxy.mjs';
-import { diagnoseJson, testNamespaces } from './helpers.js';
+import { diagnoseJson, runCli, testNamespaces } from './helpers.js';
 import type { Diagnosis } from '../../src/diagnosis.js';
 
 const namespaces = testNamespaces();
@@ -278,6 +278,25 @@ describe('sts-doctor serve', () => {
     kubectl(['-n', nsProxy, 'apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'quiz-pods', namespace: nsProxy, labels: { app: 'quiz' } }, spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector: { app: 'quiz' }, ports: [{ name: 'mongodb', port: 27017 }] } }) });
     await seriesGone(proxied, nsProxy, 'headless-service-missing', 15_000);
   }, 300_000);
+
+  it('wait on a failing StatefulSet follows it by watches: 30 s cost one full read, one LIST and one WATCH per resource, and the final read', async () => {
+    // Re-reading every --interval (2 s) as before sent ~14 requests a round: about 200 in 30 s.
+    // The proxied serve is stopped first: only wait's requests are counted.
+    expect(await stopServe(proxied)).toBe(0);
+    proxy!.setRules([]);
+    const before = proxy!.log.length;
+    const r = await runCli(['wait', 'quiz', '-n', nsProxy, '--timeout', '30s', '-o', 'json'], { KUBECONFIG: join(work, 'proxy.kubeconfig') });
+    expect(r.code, r.stderr).toBe(1);
+    const sent = proxy!.log.slice(before).filter((l) => l.userAgent?.startsWith('sts-doctor/'));
+    const watches = sent.filter((l) => /[?&]watch=1/.test(l.path));
+    const stsGets = sent.filter((l) => l.path.startsWith(`/apis/apps/v1/namespaces/${nsProxy}/statefulsets/quiz`));
+    console.log(`serve: wait 30 s on a failing set: ${sent.length} requests (${watches.length} watches)`);
+    expect(stsGets).toHaveLength(2);
+    expect(watches.length).toBe(14);
+    expect(sent.length).toBeLessThanOrEqual(70);
+    // The final report is a full read: the failing container's evidence as diagnose gives it.
+    expect((JSON.parse(r.stdout) as Diagnosis).findings.map((f) => f.rule)).toContain('image-pull');
+  }, 120_000);
 
   it('node lost: quiz-1 and its pinned volume on kwok-node-6, which stops reporting: node-lost within 10 s of Ready=Unknown; gone once the node is back', async () => {
     // quiz with local PVs pinned to kwok-node-0, kwok-node-6, kwok-node-1; tolerating node 6's taint.
