@@ -3,12 +3,13 @@
  * watches (src/snapshot/cache.ts; about one request per change instead of a full re-read) and
  * re-diagnoses it on every change and at least every `--interval` (the watch loop of
  * src/recovery/watch.ts, shared with `recover`) until it is healthy (exit 0) or `--timeout`
- * passes (exit 1; the final diagnosis is one more full read, logs included), printing one
+ * passes (exit 1; the final diagnosis is the last one watched: without container log excerpts
+ * after the first round, a `podlogs` gap says so), printing one
  * progress line per change on stderr, then the final diagnosis on stdout in the chosen format. A restarting or throttling
  * API server is retried until the deadline ("API server unreachable, retrying (12 s)"); the
  * command ends within about a second of `--timeout`. Ctrl+C ends it with exit 130.
  */
-import { diagnose, type Diagnosis } from '../diagnosis.js';
+import { type Diagnosis } from '../diagnosis.js';
 import { render, type OutputFormat } from '../report/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { progressLine, watch, type WatchSource } from '../recovery/watch.js';
@@ -17,7 +18,7 @@ import { sanitizeText } from '../report/sanitize.js';
 import { exitCodeOf } from './diagnose.js';
 import { loadSnapshot } from './load.js';
 import { checkReadOptions, parseDuration, requestTimeoutMs, type ReadOptions } from './options.js';
-import { NotFoundError, UsageError } from '../errors.js';
+import { isTransient, NotFoundError, UsageError } from '../errors.js';
 
 export { progressLine };
 
@@ -52,15 +53,28 @@ export async function waitCommand(name: string | undefined, opts: WaitOptions): 
   const cache = new ClusterCache({ client, namespaces: [ns], statefulSetName: name, labelSelector: opts.selector });
   const cached = new CacheSource(cache, ns, name, intervalMs, () => new NotFoundError(name ? `StatefulSet "${name}" not found in namespace "${ns}" (deleted while waiting).` : `No StatefulSet ${opts.selector ? `matches -l ${opts.selector} ` : ''}in namespace "${ns}" any more.`));
   let started = false;
+  // Watching not allowed (a Role with get and list but no watch): read in full every --interval, as before.
+  let polling = false;
   const source: WatchSource = {
     async collect() {
-      if (started) return cached.collect();
+      if (polling) return collect();
+      if (started) {
+        await cache.whenSynced();
+        const failure = cache.coreFailure(0);
+        if (failure && !isTransient(failure)) {
+          polling = true;
+          process.stderr.write(`${sanitizeText(`sts-doctor: cannot watch (${(failure as Error).message.replace(/\.$/, '')}); reading in full every ${opts.interval} instead.`, false)}\n`);
+          await cache.stop();
+          return collect();
+        }
+        return cached.collect();
+      }
       const first = await collect();
       cache.start();
       started = true;
       return first;
     },
-    nextChange: (timeoutMs, signal) => (started ? cached.nextChange(timeoutMs, signal) : sleep(Math.min(intervalMs, timeoutMs), undefined, signal ? { signal } : {})),
+    nextChange: (timeoutMs, signal) => (started && !polling ? cached.nextChange(timeoutMs, signal) : sleep(Math.min(intervalMs, timeoutMs), undefined, signal ? { signal } : {})),
   };
   const abort = new AbortController();
   const onSigint = (): void => abort.abort();
@@ -77,19 +91,7 @@ export async function waitCommand(name: string | undefined, opts: WaitOptions): 
     process.stderr.write(`sts-doctor: interrupted after ${Math.round(r.elapsedMs / 1000)} s; wait writes nothing. ${r.diagnosis ? `Last seen: ${sanitizeText(progressLine(r.diagnosis), false)}` : ''}\n`);
     return EXIT_INTERRUPTED;
   }
-  let diagnosis = r.diagnosis!;
-  if (r.outcome !== 'done' && started) {
-    // The report of a failed wait is diagnose's: one full read (container logs included), given
-    // at most 2 s; the last watched diagnosis stands in when it fails.
-    client.deadline = Date.now() + 2000;
-    try {
-      diagnosis = diagnose(await collect());
-    } catch {
-      /* the last watched diagnosis */
-    } finally {
-      client.deadline = undefined;
-    }
-  }
+  const diagnosis = r.diagnosis!;
   if (r.outcome !== 'done') process.stderr.write(`sts-doctor: not healthy after ${opts.timeout}${r.lastError ? ` (the last reads failed: ${sanitizeText((r.lastError as Error).message, false)})` : ''}; the diagnosis follows.\n`);
   process.stdout.write(await render(diagnosis, opts.output));
   return exitCodeOf(diagnosis);
