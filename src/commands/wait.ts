@@ -6,8 +6,9 @@
  * (exit 1), or — unless `--no-fail-fast` — a permanent finding shows (diagnosis.ts
  * `classifyFinding`: an image that does not exist, a crash loop...; exit 1 at once, without
  * waiting for the timeout). A wait that ends unhealthy reports one more full read (logs
- * included). One progress line per change on stderr, then the final diagnosis on stdout in the
- * chosen format. A restarting or throttling API server is retried until the deadline ("API
+ * included). Where watching is forbidden (get and list only) it reads in full every
+ * `--interval`. One progress line per change on stderr, then the final diagnosis on stdout in
+ * the chosen format. A restarting or throttling API server is retried until the deadline ("API
  * server unreachable, retrying (12 s)"); the command ends within about a second of `--timeout`.
  * Ctrl+C ends it with exit 130.
  */
@@ -23,7 +24,7 @@ import { sanitizeText } from '../report/sanitize.js';
 import { exitCodeOf } from './diagnose.js';
 import { loadSnapshot } from './load.js';
 import { checkReadOptions, parseClusterDns, parseDuration, requestTimeoutMs, type ReadOptions } from './options.js';
-import { NotFoundError, UsageError } from '../errors.js';
+import { isTransient, NotFoundError, UsageError } from '../errors.js';
 
 export { progressLine };
 
@@ -70,15 +71,28 @@ export async function waitCommand(name: string | undefined, opts: WaitOptions): 
   const cache = new ClusterCache({ client, namespaces: [ns], statefulSetName: name, labelSelector: opts.selector, clusterDns: parseClusterDns(opts.clusterDns) });
   const cached = new CacheSource(cache, ns, name, intervalMs, () => new NotFoundError(name ? `StatefulSet "${name}" not found in namespace "${ns}" (deleted while waiting).` : `No StatefulSet ${opts.selector ? `matches -l ${opts.selector} ` : ''}in namespace "${ns}" any more.`));
   let started = false;
+  // Watching not allowed (a Role with get and list but no watch): read in full every --interval, as before.
+  let polling = false;
   const source: WatchSource = {
     async collect() {
-      if (started) return cached.collect();
+      if (polling) return collect();
+      if (started) {
+        await cache.whenSynced();
+        const failure = cache.coreFailure(0);
+        if (failure && !isTransient(failure)) {
+          polling = true;
+          process.stderr.write(`${sanitizeText(`sts-doctor: cannot watch (${(failure as Error).message.replace(/\.$/, '')}); reading in full every ${opts.interval} instead.`, false)}\n`);
+          await cache.stop();
+          return collect();
+        }
+        return cached.collect();
+      }
       const first = await collect();
       cache.start();
       started = true;
       return first;
     },
-    nextChange: (timeoutMs, signal) => (started ? cached.nextChange(timeoutMs, signal) : sleep(Math.min(intervalMs, timeoutMs), undefined, signal ? { signal } : {})),
+    nextChange: (timeoutMs, signal) => (started && !polling ? cached.nextChange(timeoutMs, signal) : sleep(Math.min(intervalMs, timeoutMs), undefined, signal ? { signal } : {})),
   };
   const abort = new AbortController();
   const onSigint = (): void => abort.abort();
@@ -98,7 +112,7 @@ export async function waitCommand(name: string | undefined, opts: WaitOptions): 
     return EXIT_INTERRUPTED;
   }
   let diagnosis = r.diagnosis!;
-  if (r.outcome !== 'done' && started) {
+  if (r.outcome !== 'done' && started && !polling) {
     // The report of a failed wait is diagnose's: one full read (container logs included), never
     // past --timeout + 1 s (after a timeout: at most 2 s; after a fail-fast stop the time left).
     // The last watched diagnosis stands in when the read fails or could not read what it did.

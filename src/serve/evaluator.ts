@@ -34,6 +34,7 @@ export class Evaluator {
   private resyncTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
+  private started = false;
   /** The latest diagnosis of each StatefulSet (`namespace/name`). */
   readonly diagnoses = new Map<string, Diagnosis>();
   private readonly unsubscribe: () => void;
@@ -44,6 +45,7 @@ export class Evaluator {
 
   /** Evaluates every StatefulSet now, then every `resyncMs`. */
   start(): Promise<void> {
+    this.started = true;
     if (this.opts.resyncMs > 0) {
       this.resyncTimer = setInterval(() => this.schedule(() => this.evaluateAll('resync')), this.opts.resyncMs);
       this.resyncTimer.unref();
@@ -59,9 +61,9 @@ export class Evaluator {
     return this.running;
   }
 
-  /** Records what a change touched and (re)arms the debounce timer. */
+  /** Records what a change touched and (re)arms the debounce timer (after {@link start}: the first LISTs are evaluated once, by it). */
   touch(t: Touched): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.started) return;
     if (t.all) this.all = true;
     for (const k of t.keys) this.pending.add(k);
     if (!this.all && this.pending.size === 0) return;

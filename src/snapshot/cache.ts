@@ -29,6 +29,7 @@ import { setMaxListeners } from 'node:events';
 import type { KubeClient } from '../kube/client.js';
 import { clusterDnsGaps, gapFor } from './from-cluster.js';
 import { Informer, keyOf, type InformerChange } from './informer.js';
+import { logRequests } from './logs.js';
 import { MAX_EVENTS_PER_OBJECT, stripObject, trimSnapshot } from './normalize.js';
 import { validateObjects } from './schema.js';
 import { SERVICE_NAME_LABEL, type EndpointSlice, type Gap, type KubeEvent, type KubeObject, type Node, type PersistentVolume, type PersistentVolumeClaim, type Pod, type ResourceName, type ServiceName, type Snapshot, type StatefulSet, type VolumeAttachment } from './types.js';
@@ -231,7 +232,8 @@ export class ClusterCache {
    * objects concerning them (indexed: their pods, their objects' events), the namespace's
    * claims, services, revisions, quotas and policies, and the cluster-scoped objects; then
    * normalize.ts trimSnapshot, as a live read. Gaps: a resource whose LIST failed (403 forbidden,
-   * unavailable), objects dropped as invalid, and `podlogs` (not read by a cache).
+   * unavailable), objects dropped as invalid, and `podlogs` when a full read would have read a
+   * failing container's log (a cache reads none).
    * @param now the Snapshot's "now" (RFC 3339; default the local clock)
    */
   snapshot(ns: string, sets: StatefulSet[] = this.statefulSets(ns), now: string = toTimestamp()): Snapshot {
@@ -264,7 +266,6 @@ export class ClusterCache {
       const gap = gapFor(resource, e.informer.error) ?? { resource, reason: 'unavailable' as const, message: `${resource}: unavailable (${(e.informer.error as Error).message})` };
       if (!gaps.some((g) => g.resource === gap.resource)) gaps.push(gap);
     }
-    gaps.push({ resource: 'podlogs', reason: 'absent', message: 'podlogs: not read (a watch-based read holds no container logs)' });
     // The cluster DNS slices, as the live read has them: only when a replica is not Ready.
     let endpointSlices: EndpointSlice[] | undefined;
     if (clusterDnsSuspects(sets, pods).length) {
@@ -295,7 +296,10 @@ export class ClusterCache {
       gaps,
     };
     if (endpointSlices) snapshot.endpointSlices = endpointSlices;
-    return trimSnapshot(snapshot, { validated: true });
+    const trimmed = trimSnapshot(snapshot, { validated: true });
+    // Where a full read would quote a failing container's last lines, say that none were read.
+    if (logRequests(trimmed.statefulSets, trimmed.pods, ns).length) trimmed.gaps.push({ resource: 'podlogs', reason: 'absent', message: 'podlogs: not read (a watch-based read holds no container logs)' });
+    return trimmed;
   }
 
   /** Checks and trims one object on its way into the cache (see the module comment). */

@@ -14,7 +14,7 @@ import { apply, clusterDir, clusterScript, getJson, kubeconfigPath, kubectl, rep
 import { FAULT_LABEL, NODES, createNamespace, deployQuiz, isReady, localStorageObjects, quizObjects, quizPods, scenarios, waitHealthy } from '../scenarios/quiz.mjs';
 import { CONTAINER_LABEL, workloadScenarios } from '../scenarios/workload.mjs';
 import { startFaultProxy } from '../faults/proxy.mjs';
-import { diagnoseJson, testNamespaces } from './helpers.js';
+import { diagnoseJson, runCli, testNamespaces } from './helpers.js';
 import type { Diagnosis } from '../../src/diagnosis.js';
 
 const namespaces = testNamespaces();
@@ -112,6 +112,23 @@ function shippedRbac(saNs: string, suffix: string): K8sObject[] {
   return docs;
 }
 
+/** A kubeconfig for the real apiserver with a token of ServiceAccount `sa` of saNs. */
+function tokenKubeconfig(sa: string): string {
+  const token = kubectl(['-n', saNs, 'create', 'token', sa, '--duration=1h']).trim();
+  const path = join(work, `${sa}.kubeconfig`);
+  const ca = readFileSync(join(clusterDir, 'pki', 'ca.crt')).toString('base64');
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'c', cluster: { server: upstream(), 'certificate-authority-data': ca } }],
+    users: [{ name: 'sa', user: { token } }],
+    contexts: [{ name: 'sa', context: { cluster: 'c', user: 'sa' } }],
+    'current-context': 'sa',
+  };
+  writeFileSync(path, JSON.stringify(config), { mode: 0o600 });
+  return path;
+}
+
 const upstream = (): string => /server:\s*(\S+)/.exec(readFileSync(kubeconfigPath(), 'utf8'))![1]!;
 
 let saNs: string;
@@ -139,21 +156,7 @@ beforeAll(async () => {
   rbac = shippedRbac(saNs, suffix);
   kubectl(['apply', '-f', '-'], { input: rbac.map((o) => stringify(o)).join('---\n') });
   // A token of the ServiceAccount: serve gets exactly what the shipped ClusterRoles grant.
-  const token = kubectl(['-n', saNs, 'create', 'token', 'sts-doctor-serve', '--duration=1h']).trim();
-  const kubeconfig = join(work, 'serve-sa.kubeconfig');
-  const ca = readFileSync(join(clusterDir, 'pki', 'ca.crt')).toString('base64');
-  writeFileSync(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'c', cluster: { server: upstream(), 'certificate-authority-data': ca } }],
-      users: [{ name: 'sa', user: { token } }],
-      contexts: [{ name: 'sa', context: { cluster: 'c', user: 'sa' } }],
-      'current-context': 'sa',
-    }),
-    { mode: 0o600 },
-  );
+  const kubeconfig = tokenKubeconfig('sts-doctor-serve');
   serve = await startServe(['-n', nsImage, '-n', nsScale, '-n', nsNode, '--emit-events', '--resync', '10s'], kubeconfig);
 }, 120_000);
 
@@ -278,6 +281,56 @@ describe('sts-doctor serve', () => {
     kubectl(['-n', nsProxy, 'apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'quiz-pods', namespace: nsProxy, labels: { app: 'quiz' } }, spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector: { app: 'quiz' }, ports: [{ name: 'mongodb', port: 27017 }] } }) });
     await seriesGone(proxied, nsProxy, 'headless-service-missing', 15_000);
   }, 300_000);
+
+  it('wait on a failing StatefulSet follows it by watches: 30 s cost one full read, then one LIST and one WATCH per resource', async () => {
+    // Re-reading every --interval (2 s) as before sent ~14 requests a round: about 200 in 30 s.
+    // The proxied serve is stopped first: only wait's requests are counted.
+    expect(await stopServe(proxied)).toBe(0);
+    proxy!.setRules([]);
+    const before = proxy!.log.length;
+    const r = await runCli(['wait', 'quiz', '-n', nsProxy, '--timeout', '30s', '-o', 'json'], { KUBECONFIG: join(work, 'proxy.kubeconfig') });
+    expect(r.code, r.stderr).toBe(1);
+    const sent = proxy!.log.slice(before).filter((l) => l.userAgent?.startsWith('sts-doctor/'));
+    const watches = sent.filter((l) => /[?&]watch=1/.test(l.path));
+    const stsGets = sent.filter((l) => l.path.startsWith(`/apis/apps/v1/namespaces/${nsProxy}/statefulsets/quiz`));
+    console.log(`serve: wait 30 s on a failing set: ${sent.length} requests (${watches.length} watches)`);
+    expect(stsGets).toHaveLength(1);
+    expect(watches.length).toBe(14);
+    expect(sent.length).toBeLessThanOrEqual(50);
+    // The final report is the last watched diagnosis: the same findings as diagnose, and no gap
+    // (a container that never ran has no log a full read would quote).
+    const d = JSON.parse(r.stdout) as Diagnosis;
+    const { diagnosis } = await diagnoseJson(nsProxy);
+    expect(d.findings.map((f) => `${f.rule} ${f.subject.name}`).sort()).toEqual(diagnosis.findings.map((f) => `${f.rule} ${f.subject.name}`).sort());
+    expect(d.gaps).toEqual([]);
+  }, 120_000);
+
+  it('wait with get and list but no watch (an older gate Role): says it cannot watch and reads in full every --interval', async () => {
+    const rules = [
+      { apiGroups: ['apps'], resources: ['statefulsets', 'controllerrevisions'], verbs: ['get', 'list'] },
+      { apiGroups: [''], resources: ['pods', 'pods/log', 'persistentvolumeclaims', 'events', 'services', 'resourcequotas', 'nodes', 'persistentvolumes'], verbs: ['get', 'list'] },
+      { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list'] },
+      { apiGroups: ['storage.k8s.io'], resources: ['storageclasses', 'volumeattachments'], verbs: ['get', 'list'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get'] },
+    ];
+    const name = `sts-doctor-nowatch-${suffix}`;
+    kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [
+          { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'no-watch', namespace: saNs } },
+          { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels: { 'app.kubernetes.io/name': 'sts-doctor-serve' } }, rules },
+          { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name, labels: { 'app.kubernetes.io/name': 'sts-doctor-serve' } }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects: [{ kind: 'ServiceAccount', name: 'no-watch', namespace: saNs }] },
+        ],
+      }),
+    });
+    rbac.push({ kind: 'ClusterRole', metadata: { name } }, { kind: 'ClusterRoleBinding', metadata: { name } });
+    const r = await runCli(['wait', 'quiz', '-n', nsProxy, '--timeout', '8s', '--interval', '1s', '-o', 'json'], { KUBECONFIG: tokenKubeconfig('no-watch') });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/cannot watch \(WATCH \S+: 403 Forbidden: .*\); reading in full every 1s instead\./);
+    expect((JSON.parse(r.stdout) as Diagnosis).findings.map((f) => f.rule)).toContain('image-pull');
+  }, 120_000);
 
   it('node lost: quiz-1 and its pinned volume on kwok-node-6, which stops reporting: node-lost within 10 s of Ready=Unknown; gone once the node is back', async () => {
     // quiz with local PVs pinned to kwok-node-0, kwok-node-6, kwok-node-1; tolerating node 6's taint.

@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { diagnose, type Diagnosis } from '../../src/diagnosis.js';
 import { eventReason, parseListen } from '../../src/commands/serve.js';
-import { ClusterCache, EVENT_KINDS, nodeFingerprint } from '../../src/snapshot/cache.js';
+import { CacheSource, ClusterCache, EVENT_KINDS, nodeFingerprint } from '../../src/snapshot/cache.js';
+import { watch } from '../../src/recovery/watch.js';
 import { ServeMetrics, MAX_FINDINGS_PER_STATEFULSET } from '../../src/serve/metrics.js';
 import type { KubeObject, Node, Snapshot } from '../../src/snapshot/types.js';
 import { temporaryDir } from '../scenarios/cluster.mjs';
@@ -88,6 +89,43 @@ describe('the watch-based cache gives the diagnosis of a full read', () => {
     const notReady = structuredClone(node) as Node;
     notReady.status!.conditions = [{ type: 'Ready', status: 'False' } as never];
     expect(nodeFingerprint(notReady)).not.toBe(nodeFingerprint(node));
+    await cache.stop();
+  });
+});
+
+describe('the watch loop over the watch-based source (wait)', () => {
+  it('wakes on a change at once, not after --interval (a pod event 300 ms in, with a 60 s interval)', async () => {
+    const s = await loadFixture('image-pull');
+    const client = recordedClient(s);
+    // The pods watch delivers quiz-0 Running and Ready after 300 ms (the other two stay as recorded).
+    let deliver: ((e: unknown) => void) | undefined;
+    const baseWatch = client.watch;
+    client.watch = (path: string, q: unknown, t: number, on: unknown, signal?: AbortSignal) => {
+      if (path.endsWith('/pods')) deliver = on as (e: unknown) => void;
+      return baseWatch(path, q, t, on, signal);
+    };
+    const cache = new ClusterCache({ client: client as never, namespaces: [s.namespace], statefulSetName: 'quiz' });
+    cache.start();
+    const source = new CacheSource(cache, s.namespace, 'quiz', 60_000, () => new Error('gone'));
+    const rounds: number[] = [];
+    const t0 = Date.now();
+    setTimeout(() => {
+      const pod = structuredClone(s.pods.find((p) => p.metadata.name === 'quiz-0')!);
+      pod.metadata.resourceVersion = '2';
+      deliver!({ type: 'MODIFIED', object: pod });
+    }, 300);
+    const r = await watch({
+      collect: () => Promise.reject(new Error('not polled')),
+      source: { collect: async () => (rounds.push(Date.now() - t0), source.collect()), nextChange: (ms, signal) => source.nextChange(ms, signal) },
+      done: () => rounds.length >= 2,
+      timeoutMs: 10_000,
+      intervalMs: 60_000,
+      progress: () => {},
+    });
+    expect(r.outcome).toBe('done');
+    // The second round came with the change (~300 ms), not after the 60 s interval.
+    expect(rounds[1]).toBeLessThan(5_000);
+    source.close();
     await cache.stop();
   });
 });
