@@ -93,9 +93,12 @@ function classify(view: SnapshotView, sts: StatefulSet, claim: PersistentVolumeC
     if (missingClass) evidence.push(eventEvidence(missingClass));
     return { cause: 'storage-class-missing', words: `StorageClass "${className}" does not exist`, evidence, recoveries: [classRecovery(className)], permanent: true };
   }
-  if (missingClass && /storageclass\.storage\.k8s\.io "[^"]+" not found/.test(missingClass.message ?? '')) {
+  const notFound = missingClass ? /storageclass\.storage\.k8s\.io "([^"]+)" not found/.exec(missingClass.message ?? '') : null;
+  if (missingClass && notFound) {
+    // The class the PV controller looked for (the claim's own field may be unset or unreadable).
+    const missing = className || notFound[1]!;
     evidence.push(eventEvidence(missingClass));
-    return { cause: 'storage-class-missing', words: `StorageClass "${className}" does not exist`, evidence, recoveries: [classRecovery(className ?? '<name>')], permanent: true };
+    return { cause: 'storage-class-missing', words: `StorageClass "${missing}" does not exist`, evidence, recoveries: [classRecovery(missing)], permanent: true };
   }
   const mismatch = latest('VolumeMismatch');
   if (mismatch) {

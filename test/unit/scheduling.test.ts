@@ -361,6 +361,15 @@ describe('pvc-unbound (recorded, extended)', () => {
     expect(f.confidence).toBe('low');
   });
 
+  it('missing StorageClass with the claim\'s class field unset: named from the event, never "undefined" (fuzz seed 569898221, case 40)', async () => {
+    const d = await diagnoseFixture('pvc-missing-class', (s) => {
+      for (const c of s.persistentVolumeClaims) delete (c.spec as { storageClassName?: string }).storageClassName;
+    });
+    const f = one(d.findings, 'pvc-unbound');
+    expect(f.summary).toContain('StorageClass "does-not-exist" does not exist');
+    expect(JSON.stringify(f)).not.toContain('undefined');
+  });
+
   it('provisioner not running: ExternalProvisioning names it', async () => {
     const d = await diagnoseFixture('pvc-no-provisioner');
     const f = one(d.findings, 'pvc-unbound');
