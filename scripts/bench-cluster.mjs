@@ -10,41 +10,12 @@
 //
 // Objects are created with the cluster's admin client certificate over one keep-alive agent,
 // 16 at a time (kubectl would create them one by one). `dropRealistic` deletes them all.
-import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:https';
-import { join } from 'node:path';
-import { clusterDir, clusterEnv } from '../test/scenarios/cluster.mjs';
+import { api, pool } from './bench-api.mjs';
 import { deployScaledQuiz, dropNamespace } from '../test/scenarios/reading.mjs';
 
 export const REALISTIC = { replicas: 3, events: 5000, pvs: 1000, nodes: 20 };
 /** The label of the cluster-scoped noise: `sts-doctor-bench=<namespace>`. */
 const NOISE_KEY = 'sts-doctor-bench';
-
-function api() {
-  const pki = (f) => readFileSync(join(clusterDir, 'pki', f));
-  const agent = new Agent({ ca: pki('ca.crt'), cert: pki('admin.crt'), key: pki('admin.key'), keepAlive: true, maxSockets: 16 });
-  const port = clusterEnv().STS_DOCTOR_API_PORT;
-  const send = (method, path, body) =>
-    new Promise((resolve, reject) => {
-      const data = body === undefined ? undefined : JSON.stringify(body);
-      const req = request({ host: '127.0.0.1', port, path, method, agent, headers: { 'Content-Type': 'application/json', ...(data ? { 'Content-Length': Buffer.byteLength(data) } : {}) } }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => (res.statusCode < 300 || res.statusCode === 409 || res.statusCode === 404 ? resolve(res.statusCode) : reject(new Error(`${method} ${path}: ${res.statusCode} ${Buffer.concat(chunks).toString().slice(0, 300)}`))));
-      });
-      req.on('error', reject);
-      req.end(data);
-    });
-  return { send, close: () => agent.destroy() };
-}
-
-/** Runs `fn` over `items`, `width` at a time. */
-async function pool(items, width, fn) {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
-}
 
 /**
  * Deploys the realistic namespace `ns` (resolves once quiz's replicas are Ready and every noise

@@ -21,41 +21,12 @@
 //     /metrics (scraped every 20 ms), over SERVE.samples pods; p50 and p99.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:https';
 import { join } from 'node:path';
-import { clusterDir, clusterEnv, kubeconfigPath, repoRoot } from '../test/scenarios/cluster.mjs';
+import { kubeconfigPath, repoRoot } from '../test/scenarios/cluster.mjs';
+import { api, pool } from './bench-api.mjs';
 
 export const SERVE = { sets: 100, replicas: 50, nodes: 20, events: 20_000, stormRate: 100, samples: 30, ns: 'bench-serve' };
 const TAINT = { key: 'sts-doctor-bench', value: 'serve', effect: 'NoSchedule' };
-
-function api() {
-  const pki = (f) => readFileSync(join(clusterDir, 'pki', f));
-  const agent = new Agent({ ca: pki('ca.crt'), cert: pki('admin.crt'), key: pki('admin.key'), keepAlive: true, maxSockets: 16 });
-  const port = clusterEnv().STS_DOCTOR_API_PORT;
-  const send = (method, path, body, contentType = 'application/json') =>
-    new Promise((resolve, reject) => {
-      const data = body === undefined ? undefined : JSON.stringify(body);
-      const req = request({ host: '127.0.0.1', port, path, method, agent, headers: { 'Content-Type': contentType, ...(data ? { 'Content-Length': Buffer.byteLength(data) } : {}) } }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          if (res.statusCode < 300 || res.statusCode === 409 || res.statusCode === 404) resolve(text ? JSON.parse(text) : undefined);
-          else reject(new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`));
-        });
-      });
-      req.on('error', reject);
-      req.end(data);
-    });
-  return { send, close: () => agent.destroy() };
-}
-
-async function pool(items, width, fn) {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** fetch, tried again on a reset connection (a kept-alive socket serve closed meanwhile). */

@@ -12,25 +12,12 @@ import { eventReason, parseListen } from '../../src/commands/serve.js';
 import { CacheSource, ClusterCache, EVENT_KINDS, nodeFingerprint } from '../../src/snapshot/cache.js';
 import { watch } from '../../src/recovery/watch.js';
 import { ServeMetrics, MAX_FINDINGS_PER_STATEFULSET } from '../../src/serve/metrics.js';
-import type { KubeObject, Node, Snapshot } from '../../src/snapshot/types.js';
+import { SNAPSHOT_FIELDS, type KubeObject, type Node, type Snapshot } from '../../src/snapshot/types.js';
 import { temporaryDir } from '../scenarios/cluster.mjs';
 import { examplesDir, fixturesDir, loadFixture } from './fixtures.js';
 
-const RESOURCE_FIELDS: Record<string, keyof Snapshot> = {
-  statefulsets: 'statefulSets',
-  pods: 'pods',
-  persistentvolumeclaims: 'persistentVolumeClaims',
-  events: 'events',
-  services: 'services',
-  controllerrevisions: 'controllerRevisions',
-  resourcequotas: 'resourceQuotas',
-  networkpolicies: 'networkPolicies',
-  nodes: 'nodes',
-  persistentvolumes: 'persistentVolumes',
-  storageclasses: 'storageClasses',
-  volumeattachments: 'volumeAttachments',
-  endpointslices: 'endpointSlices',
-};
+// The resources the cache watches: every one a snapshot holds but the Leases (the cache reads none).
+const RESOURCE_FIELDS: Record<string, keyof Snapshot> = Object.fromEntries(Object.entries(SNAPSHOT_FIELDS).filter(([r]) => r !== 'leases'));
 
 /** A transport that lists the recorded objects by path (and event field selector) and whose watches stay open, quiet, until aborted. */
 function recordedClient(s: Snapshot) {

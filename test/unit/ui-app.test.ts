@@ -10,6 +10,7 @@ import { App } from '../../src/ui/ink/app.js';
 import type { LiveError, LiveSource } from '../../src/ui/live.js';
 import { pollingSource, watchedSource } from '../../src/ui/live.js';
 import { ClusterCache } from '../../src/snapshot/cache.js';
+import { SNAPSHOT_FIELDS } from '../../src/snapshot/types.js';
 import type { WatchEvent } from '../../src/kube/client.js';
 import type { RecoveryDriver } from '../../src/ui/driver.js';
 import type { Plan } from '../../src/recovery/plan.js';
@@ -317,7 +318,7 @@ describe('watchedSource (the live seam over the watch cache of serve and wait)',
     const watchers = new Map<string, (e: WatchEvent) => void>();
     let lists = 0;
     let open = 0;
-    const field: Record<string, keyof Snapshot> = { statefulsets: 'statefulSets', pods: 'pods', persistentvolumeclaims: 'persistentVolumeClaims', events: 'events', services: 'services', controllerrevisions: 'controllerRevisions', resourcequotas: 'resourceQuotas', networkpolicies: 'networkPolicies', nodes: 'nodes', persistentvolumes: 'persistentVolumes', storageclasses: 'storageClasses', volumeattachments: 'volumeAttachments', endpointslices: 'endpointSlices' };
+    const field: Record<string, keyof Snapshot> = SNAPSHOT_FIELDS;
     // A transport serving the recorded objects; its watches stay open until the test sends an event or aborts them.
     const client = {
       server: 'https://recorded',
