@@ -127,10 +127,12 @@ export async function waitCommand(name: string | undefined, opts: WaitOptions): 
       client.deadline = undefined;
     }
   }
-  if (r.outcome === 'aborted' && r.abortedOn) {
+  // The final read decides (a set that became healthy meanwhile is reported healthy, exit 0).
+  const unhealthy = exitCodeOf(diagnosis) !== 0;
+  if (unhealthy && r.outcome === 'aborted' && r.abortedOn) {
     const f = r.abortedOn;
     process.stderr.write(`sts-doctor: not healthy, and it will not heal by waiting: ${sanitizeText(`${f.rule} ${f.subject.kind}/${f.subject.name}: ${f.summary}`, false)} (stopped after ${Math.round(r.elapsedMs / 1000)} s, before --timeout; --no-fail-fast keeps waiting); the diagnosis follows.\n`);
-  } else if (r.outcome !== 'done') process.stderr.write(`sts-doctor: not healthy after ${opts.timeout}${r.lastError ? ` (the last reads failed: ${sanitizeText((r.lastError as Error).message, false)})` : ''}; the diagnosis follows.\n`);
+  } else if (unhealthy && r.outcome !== 'done') process.stderr.write(`sts-doctor: not healthy after ${opts.timeout}${r.lastError ? ` (the last reads failed: ${sanitizeText((r.lastError as Error).message, false)})` : ''}; the diagnosis follows.\n`);
   process.stdout.write(await render(diagnosis, opts.output));
   return exitCodeOf(diagnosis);
 }
