@@ -297,7 +297,8 @@ describe('sts-doctor serve', () => {
     console.log(`serve: wait 30 s on a failing set: ${sent.length} requests (${watches.length} watches)`);
     // Two full reads: the first, and the one of the final report (logs included, wait.ts).
     expect(stsGets).toHaveLength(2);
-    expect(watches.length).toBe(14);
+    // One per resource (events: three, by involved kind) and the cluster DNS EndpointSlices.
+    expect(watches.length).toBe(15);
     expect(sent.length).toBeLessThanOrEqual(70);
     // The final report: the same findings as diagnose, and no gap.
     const d = JSON.parse(r.stdout) as Diagnosis;
