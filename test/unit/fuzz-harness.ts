@@ -93,7 +93,9 @@ export function mutate(doc: Record<string, unknown>, r: () => number): string {
       const p = pick(r, pods);
       const name = `${sts.metadata.name}-99999999`;
       p.metadata.name = name;
-      if (p.metadata.labels) p.metadata.labels['statefulset.kubernetes.io/pod-name'] = name;
+      // Labels an earlier mutation made a scalar stay as they are (seed 1007123688 crashed the harness here).
+      const labels = p.metadata.labels;
+      if (labels && typeof labels === 'object' && !Array.isArray(labels)) labels['statefulset.kubernetes.io/pod-name'] = name;
       return `pod renamed to ${name}`;
     }
   }
