@@ -32,28 +32,13 @@ import { Informer, keyOf, type InformerChange } from './informer.js';
 import { logRequests } from './logs.js';
 import { MAX_EVENTS_PER_OBJECT, stripObject, trimSnapshot } from './normalize.js';
 import { validateObjects } from './schema.js';
-import { SERVICE_NAME_LABEL, type EndpointSlice, type Gap, type KubeEvent, type KubeObject, type Node, type PersistentVolume, type PersistentVolumeClaim, type Pod, type ResourceName, type ServiceName, type Snapshot, type StatefulSet, type VolumeAttachment } from './types.js';
+import { RESOURCE_TYPES, resourcePath, SERVICE_NAME_LABEL, type EndpointSlice, type Gap, type KubeEvent, type KubeObject, type Node, type PersistentVolume, type PersistentVolumeClaim, type Pod, type ResourceName, type ServiceName, type Snapshot, type StatefulSet, type VolumeAttachment } from './types.js';
 import { claimOrdinal, clusterDnsSuspects, DEFAULT_CLUSTER_DNS, eventTime, podBelongsTo, podOrdinal, toTimestamp } from './view.js';
 
 type Namespaced = 'statefulsets' | 'pods' | 'persistentvolumeclaims' | 'events' | 'services' | 'controllerrevisions' | 'resourcequotas' | 'networkpolicies';
 /** Kept like the cluster-scoped objects: the EndpointSlices of the one cluster DNS Service. */
 type ClusterScoped = 'nodes' | 'persistentvolumes' | 'storageclasses' | 'volumeattachments' | 'endpointslices';
 
-const GROUP: Record<Namespaced | ClusterScoped, string> = {
-  statefulsets: '/apis/apps/v1',
-  pods: '/api/v1',
-  persistentvolumeclaims: '/api/v1',
-  events: '/api/v1',
-  services: '/api/v1',
-  controllerrevisions: '/apis/apps/v1',
-  resourcequotas: '/api/v1',
-  networkpolicies: '/apis/networking.k8s.io/v1',
-  nodes: '/api/v1',
-  persistentvolumes: '/api/v1',
-  storageclasses: '/apis/storage.k8s.io/v1',
-  volumeattachments: '/apis/storage.k8s.io/v1',
-  endpointslices: '/apis/discovery.k8s.io/v1',
-};
 const NAMESPACED: Namespaced[] = ['statefulsets', 'pods', 'persistentvolumeclaims', 'events', 'services', 'controllerrevisions', 'resourcequotas', 'networkpolicies'];
 const CLUSTER_SCOPED: ClusterScoped[] = ['nodes', 'persistentvolumes', 'storageclasses', 'volumeattachments', 'endpointslices'];
 /** The involved kinds whose events the rules read (SnapshotView.eventsFor): one server-filtered watch each. */
@@ -123,7 +108,7 @@ export class ClusterCache {
   constructor(private readonly opts: CacheOptions) {
     const scopes = opts.namespaces?.length ? opts.namespaces : [''];
     for (const ns of scopes) {
-      const base = (r: Namespaced): string => `${GROUP[r]}${ns ? `/namespaces/${encodeURIComponent(ns)}` : ''}/${r}`;
+      const base = (r: Namespaced): string => resourcePath(r, ns);
       for (const r of NAMESPACED) {
         if (r === 'events') {
           for (const kind of EVENT_KINDS) this.add(r, ns, base(r), { fieldSelector: `involvedObject.kind=${kind}` }, `events/${kind}`);
@@ -132,9 +117,9 @@ export class ClusterCache {
         } else this.add(r, ns, base(r), {});
       }
     }
-    for (const r of CLUSTER_SCOPED) if (r !== 'endpointslices') this.add(r, '', `${GROUP[r]}/${r}`, {});
+    for (const r of CLUSTER_SCOPED) if (r !== 'endpointslices') this.add(r, '', resourcePath(r), {});
     this.dns = { ...(opts.clusterDns ?? DEFAULT_CLUSTER_DNS) };
-    this.add('endpointslices', '', `${GROUP.endpointslices}/namespaces/${encodeURIComponent(this.dns.namespace)}/endpointslices`, { labelSelector: `${SERVICE_NAME_LABEL}=${this.dns.name}` });
+    this.add('endpointslices', '', resourcePath('endpointslices', this.dns.namespace), { labelSelector: `${SERVICE_NAME_LABEL}=${this.dns.name}` });
   }
 
   private add(resource: Namespaced | ClusterScoped, namespace: string, path: string, query: Record<string, string | undefined>, label: string = resource): void {
@@ -314,7 +299,7 @@ export class ClusterCache {
       const owner = valid.metadata.ownerReferences?.find((r) => r.controller);
       if (owner && owner.kind !== 'StatefulSet') return undefined;
     }
-    const kind = KINDS[resource];
+    const kind = RESOURCE_TYPES[resource];
     valid.kind ??= kind.kind;
     valid.apiVersion ??= kind.apiVersion;
     return stripObject(valid);
@@ -469,22 +454,6 @@ export class ClusterCache {
     return out;
   }
 }
-
-const KINDS: Record<Namespaced | ClusterScoped, { kind: string; apiVersion: string }> = {
-  statefulsets: { kind: 'StatefulSet', apiVersion: 'apps/v1' },
-  pods: { kind: 'Pod', apiVersion: 'v1' },
-  persistentvolumeclaims: { kind: 'PersistentVolumeClaim', apiVersion: 'v1' },
-  events: { kind: 'Event', apiVersion: 'v1' },
-  services: { kind: 'Service', apiVersion: 'v1' },
-  controllerrevisions: { kind: 'ControllerRevision', apiVersion: 'apps/v1' },
-  resourcequotas: { kind: 'ResourceQuota', apiVersion: 'v1' },
-  networkpolicies: { kind: 'NetworkPolicy', apiVersion: 'networking.k8s.io/v1' },
-  nodes: { kind: 'Node', apiVersion: 'v1' },
-  persistentvolumes: { kind: 'PersistentVolume', apiVersion: 'v1' },
-  storageclasses: { kind: 'StorageClass', apiVersion: 'storage.k8s.io/v1' },
-  volumeattachments: { kind: 'VolumeAttachment', apiVersion: 'storage.k8s.io/v1' },
-  endpointslices: { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1' },
-};
 
 function getOr<K, V>(m: Map<K, V>, k: K, make: () => V): V {
   let v = m.get(k);

@@ -50,7 +50,7 @@ import type {
   StorageClass,
   VolumeAttachment,
 } from './types.js';
-import { SERVICE_NAME_LABEL } from './types.js';
+import { RESOURCE_TYPES, resourcePath, SERVICE_NAME_LABEL } from './types.js';
 import { createHash } from 'node:crypto';
 import { claimOrdinal, clusterDnsSuspects, condition, DEFAULT_CLUSTER_DNS, HOSTNAME_LABEL, hostTermNodes, isRunningAndReady, podBelongsTo, RECOVERY_EVENT_REASON, selectorString, toTimestamp } from './view.js';
 import { trimSnapshot } from './normalize.js';
@@ -75,20 +75,8 @@ export interface CollectOptions {
 type NamespacedResource = 'pods' | 'persistentvolumeclaims' | 'events' | 'services' | 'controllerrevisions' | 'resourcequotas' | 'networkpolicies' | 'endpointslices';
 type ClusterResource = 'nodes' | 'persistentvolumes' | 'storageclasses' | 'volumeattachments';
 
-const paths: Record<NamespacedResource | ClusterResource, (ns: string) => string> = {
-  pods: (ns) => `/api/v1/namespaces/${ns}/pods`,
-  persistentvolumeclaims: (ns) => `/api/v1/namespaces/${ns}/persistentvolumeclaims`,
-  events: (ns) => `/api/v1/namespaces/${ns}/events`,
-  services: (ns) => `/api/v1/namespaces/${ns}/services`,
-  controllerrevisions: (ns) => `/apis/apps/v1/namespaces/${ns}/controllerrevisions`,
-  resourcequotas: (ns) => `/api/v1/namespaces/${ns}/resourcequotas`,
-  networkpolicies: (ns) => `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`,
-  endpointslices: (ns) => `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`,
-  nodes: () => `/api/v1/nodes`,
-  persistentvolumes: () => `/api/v1/persistentvolumes`,
-  storageclasses: () => `/apis/storage.k8s.io/v1/storageclasses`,
-  volumeattachments: () => `/apis/storage.k8s.io/v1/volumeattachments`,
-};
+/** What collectFromCluster lists (with the StatefulSets; the Leases are read by name). */
+const LISTED: (NamespacedResource | ClusterResource)[] = ['pods', 'persistentvolumeclaims', 'events', 'services', 'controllerrevisions', 'resourcequotas', 'networkpolicies', 'endpointslices', 'nodes', 'persistentvolumes', 'storageclasses', 'volumeattachments'];
 
 const enc = encodeURIComponent;
 
@@ -132,7 +120,7 @@ export function gapFor(resource: NamespacedResource | ClusterResource, err: unkn
 /** Lists one resource; a failure that {@link gapFor} turns into a Gap is pushed to `gaps` and gives an empty list. */
 async function readOrGap<T>(client: KubeClient, resource: NamespacedResource | ClusterResource, ns: string, gaps: Gap[], query: Record<string, string | undefined> = {}): Promise<T[]> {
   try {
-    return await client.list<T>(paths[resource](enc(ns)), query);
+    return await client.list<T>(resourcePath(resource, ns), query);
   } catch (err) {
     const gap = gapFor(resource, err);
     if (!gap) throw err;
@@ -310,10 +298,10 @@ async function getIfExists<T>(client: KubeClient, path: string): Promise<T | und
   }
 }
 
-/** `kind` and `apiVersion` on an object read with GET, and no managedFields (as a LIST's items are trimmed). */
-function withListKind<T extends { apiVersion?: string; kind?: string; metadata: object }>(o: T, apiVersion: string, kind: string): T {
-  o.apiVersion ??= apiVersion;
-  o.kind ??= kind;
+/** `kind` and `apiVersion` of `resource` on an object read with GET, and no managedFields (as a LIST's items are trimmed). */
+function withListKind<T extends { apiVersion?: string; kind?: string; metadata: object }>(o: T, resource: ResourceName): T {
+  o.apiVersion ??= RESOURCE_TYPES[resource].apiVersion;
+  o.kind ??= RESOURCE_TYPES[resource].kind;
   delete (o.metadata as Record<string, unknown>).managedFields;
   return o;
 }
@@ -330,9 +318,9 @@ const LABEL_VALUE = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
  */
 async function readNodesByName(client: KubeClient, names: string[]): Promise<(Node | undefined)[]> {
   const labelled = names.filter((n) => LABEL_VALUE.test(n));
-  const listed = labelled.length ? await client.list<Node>('/api/v1/nodes', { labelSelector: `${HOSTNAME_LABEL} in (${labelled.join(',')})` }) : [];
+  const listed = labelled.length ? await client.list<Node>(resourcePath('nodes'), { labelSelector: `${HOSTNAME_LABEL} in (${labelled.join(',')})` }) : [];
   const byName = new Map(listed.filter((n) => names.includes(n.metadata?.name)).map((n) => [n.metadata.name, n]));
-  return Promise.all(names.map((n) => byName.get(n) ?? getIfExists<Node>(client, `/api/v1/nodes/${enc(n)}`)));
+  return Promise.all(names.map((n) => byName.get(n) ?? getIfExists<Node>(client, `${resourcePath('nodes')}/${enc(n)}`)));
 }
 
 /**
@@ -348,8 +336,8 @@ async function readNamed(client: KubeClient, ns: string, statefulSets: StatefulS
   try {
     const [nodes, persistentVolumes, table] = await Promise.all([
       readNodesByName(client, named.nodes),
-      Promise.all(named.persistentVolumes.map((n) => getIfExists<PersistentVolume>(client, `/api/v1/persistentvolumes/${enc(n)}`))),
-      client.listTable('/api/v1/persistentvolumes'),
+      Promise.all(named.persistentVolumes.map((n) => getIfExists<PersistentVolume>(client, `${resourcePath('persistentvolumes')}/${enc(n)}`))),
+      client.listTable(resourcePath('persistentvolumes')),
     ]);
     const col = (name: string): number => table.columns.indexOf(name);
     const [status, claim] = [col('Status'), col('Claim')];
@@ -360,8 +348,8 @@ async function readNamed(client: KubeClient, ns: string, statefulSets: StatefulS
       .filter(([cns, cname]) => cns === ns && !!cname && statefulSets.some((s) => claimOrdinal(s, cname) !== undefined))
       .map(([, cname]) => cname!);
     const found: NamedResult = {
-      nodes: nodes.filter((n): n is Node => !!n).map((n) => withListKind(n, 'v1', 'Node')),
-      persistentVolumes: persistentVolumes.filter((p): p is PersistentVolume => !!p).map((p) => withListKind(p, 'v1', 'PersistentVolume')),
+      nodes: nodes.filter((n): n is Node => !!n).map((n) => withListKind(n, 'nodes')),
+      persistentVolumes: persistentVolumes.filter((p): p is PersistentVolume => !!p).map((p) => withListKind(p, 'persistentvolumes')),
       releasedForSets,
     };
     if (needsWholeReads(named, found, await events)) return undefined;
@@ -375,11 +363,11 @@ async function readNamed(client: KubeClient, ns: string, statefulSets: StatefulS
       const name = pv && node ? attachmentName(pv, node) : undefined;
       if (name) wanted.add(name);
     }
-    const attachments = await Promise.all([...wanted].sort().map((n) => getIfExists<VolumeAttachment>(client, `/apis/storage.k8s.io/v1/volumeattachments/${enc(n)}`)));
+    const attachments = await Promise.all([...wanted].sort().map((n) => getIfExists<VolumeAttachment>(client, `${resourcePath('volumeattachments')}/${enc(n)}`)));
     return {
       nodes: found.nodes,
       persistentVolumes: found.persistentVolumes,
-      volumeAttachments: attachments.filter((a): a is VolumeAttachment => !!a).map((a) => withListKind(a, 'storage.k8s.io/v1', 'VolumeAttachment')),
+      volumeAttachments: attachments.filter((a): a is VolumeAttachment => !!a).map((a) => withListKind(a, 'volumeattachments')),
       gaps: [],
     };
   } catch (err) {
@@ -534,10 +522,7 @@ async function readNodeLeases(client: KubeClient, pods: Pod[], nodes: Node[], ga
   await Promise.all(
     wanted.map(async (name) => {
       try {
-        const lease = await client.get<Lease>(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${enc(name)}`);
-        lease.apiVersion ??= 'coordination.k8s.io/v1';
-        lease.kind ??= 'Lease';
-        delete (lease.metadata as unknown as Record<string, unknown>).managedFields;
+        const lease = withListKind(await client.get<Lease>(`${resourcePath('leases', 'kube-node-lease')}/${enc(name)}`), 'leases');
         out.push(lease);
       } catch (err) {
         if (err instanceof ApiError && err.status === 403 && !gaps.some((g) => g.resource === 'leases'))
@@ -581,10 +566,7 @@ async function readClusterDns(client: KubeClient, svc: ServiceName): Promise<Clu
   const readGaps: Gap[] = [];
   const endpointSlices = await readOrGap<EndpointSlice>(client, 'endpointslices', svc.namespace, readGaps, { labelSelector: `${SERVICE_NAME_LABEL}=${svc.name}` });
   const gaps = clusterDnsGaps(svc, endpointSlices.length, readGaps);
-  for (const s of endpointSlices) {
-    s.apiVersion ??= 'discovery.k8s.io/v1';
-    s.kind ??= 'EndpointSlice';
-  }
+  for (const s of endpointSlices) withListKind(s, 'endpointslices');
   return { endpointSlices, gaps };
 }
 
@@ -659,7 +641,7 @@ async function readContainerLogs(client: KubeClient, ns: string, statefulSets: S
         return known.log && { ...known.log, lines: [...known.log.lines] };
       }
       try {
-        const text = await client.getText(`/api/v1/namespaces/${enc(r.namespace)}/pods/${enc(r.pod)}/log`, { container: r.container, previous: r.previous, tailLines: LOG_TAIL_LINES, limitBytes: LOG_LIMIT_BYTES });
+        const text = await client.getText(`${resourcePath('pods', r.namespace)}/${enc(r.pod)}/log`, { container: r.container, previous: r.previous, tailLines: LOG_TAIL_LINES, limitBytes: LOG_LIMIT_BYTES });
         const log: ContainerLog = { namespace: r.namespace, pod: r.pod, container: r.container, init: r.init, previous: r.previous, ...boundLog(text) };
         if (r.uid) log.uid = r.uid;
         kept.set(key, { log: { ...log, lines: [...log.lines] }, readAt: now });
@@ -687,8 +669,8 @@ async function readContainerLogs(client: KubeClient, ns: string, statefulSets: S
 /** A StatefulSet as read, checked against the schema (schema.ts; throws one sentence) and given its kind. */
 function withKind(sts: StatefulSet): StatefulSet {
   checkStatefulSet(sts);
-  sts.apiVersion ??= 'apps/v1';
-  sts.kind ??= 'StatefulSet';
+  sts.apiVersion ??= RESOURCE_TYPES.statefulsets.apiVersion;
+  sts.kind ??= RESOURCE_TYPES.statefulsets.kind;
   return sts;
 }
 
@@ -708,14 +690,14 @@ export async function collectFromCluster(client: KubeClient, opts: CollectOption
   let statefulSets: StatefulSet[];
   if (opts.name) {
     try {
-      statefulSets = [withKind(await client.get<StatefulSet>(`/apis/apps/v1/namespaces/${enc(ns)}/statefulsets/${enc(opts.name)}`))];
+      statefulSets = [withKind(await client.get<StatefulSet>(`${resourcePath('statefulsets', ns)}/${enc(opts.name)}`))];
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) throw new NotFoundError(`StatefulSet "${opts.name}" not found in namespace "${ns}"${await namespaceHint(client, ns, opts.name)}.`);
       throw statefulSetReadError(err, `StatefulSet "${opts.name}" in namespace "${ns}"`);
     }
   } else {
     try {
-      statefulSets = (await client.list<StatefulSet>(`/apis/apps/v1/namespaces/${enc(ns)}/statefulsets`, { labelSelector: opts.labelSelector })).map(withKind);
+      statefulSets = (await client.list<StatefulSet>(resourcePath('statefulsets', ns), { labelSelector: opts.labelSelector })).map(withKind);
     } catch (err) {
       throw statefulSetReadError(err, `the StatefulSets of namespace "${ns}"`);
     }
@@ -734,7 +716,7 @@ export async function collectFromCluster(client: KubeClient, opts: CollectOption
 export async function collectAllNamespaces(client: KubeClient, opts: Omit<CollectOptions, 'namespace' | 'name'>): Promise<Snapshot[]> {
   let all: StatefulSet[];
   try {
-    all = (await client.list<StatefulSet>('/apis/apps/v1/statefulsets', { labelSelector: opts.labelSelector })).map(withKind);
+    all = (await client.list<StatefulSet>(resourcePath('statefulsets'), { labelSelector: opts.labelSelector })).map(withKind);
   } catch (err) {
     throw statefulSetReadError(err, 'StatefulSets in all namespaces');
   }
@@ -766,7 +748,7 @@ export async function namespaceHint(client: KubeClient, ns: string, name?: strin
       (err: unknown) => (err instanceof ApiError && err.status === 404 ? false : undefined),
     ),
     name
-      ? client.list<StatefulSet>('/apis/apps/v1/statefulsets', { fieldSelector: `metadata.name=${name}` }).then(
+      ? client.list<StatefulSet>(resourcePath('statefulsets'), { fieldSelector: `metadata.name=${name}` }).then(
           // Closest to the namespace asked for first (the longest common prefix: a typo keeps the start).
           (list) => [...new Set(list.map((s) => s?.metadata?.namespace).filter((n): n is string => typeof n === 'string' && n !== ns))].sort((a, b) => commonPrefix(b, ns) - commonPrefix(a, ns) || a.localeCompare(b)),
           () => undefined,
@@ -790,5 +772,5 @@ function commonPrefix(a: string, b: string): number {
 }
 
 /** Exposed for tests: every object kind a live collection reads. */
-export const COLLECTED_RESOURCES: ResourceName[] = ['statefulsets', ...(Object.keys(paths) as ResourceName[])];
+export const COLLECTED_RESOURCES: ResourceName[] = ['statefulsets', ...LISTED];
 

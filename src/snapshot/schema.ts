@@ -15,7 +15,7 @@
  */
 import * as v from 'valibot';
 import { StsDoctorError } from '../errors.js';
-import { SCOPED_RESOURCES, type ContainerLog, type Gap, type KubeObject, type ResourceName, type StatefulSet } from './types.js';
+import { RESOURCE_TYPES, SCOPED_RESOURCES, type ContainerLog, type Gap, type KubeObject, type ResourceName, type StatefulSet } from './types.js';
 
 /** A StatefulSet (or a dump header) that does not have the shape the API server guarantees. */
 export class InvalidObjectError extends StsDoctorError {}
@@ -306,22 +306,7 @@ const SCHEMAS: Record<ResourceName, v.GenericSchema> = {
   }),
 };
 
-const KIND: Record<ResourceName, string> = {
-  statefulsets: 'StatefulSet',
-  pods: 'Pod',
-  persistentvolumeclaims: 'PersistentVolumeClaim',
-  events: 'Event',
-  services: 'Service',
-  controllerrevisions: 'ControllerRevision',
-  resourcequotas: 'ResourceQuota',
-  nodes: 'Node',
-  persistentvolumes: 'PersistentVolume',
-  storageclasses: 'StorageClass',
-  volumeattachments: 'VolumeAttachment',
-  networkpolicies: 'NetworkPolicy',
-  leases: 'Lease',
-  endpointslices: 'EndpointSlice',
-};
+const KIND = Object.fromEntries(Object.entries(RESOURCE_TYPES).map(([r, t]) => [r, t.kind])) as Record<ResourceName, string>;
 
 const EXPECTED: Record<string, string> = {
   array: 'a list',

@@ -359,6 +359,38 @@ export type ResourceName =
   | 'leases'
   | 'endpointslices';
 
+/**
+ * Each resource's kind, API version and scope: the one table the live reads (from-cluster.ts),
+ * the watch cache (cache.ts) and the schema check (schema.ts) use.
+ */
+export const RESOURCE_TYPES = {
+  statefulsets: { kind: 'StatefulSet', apiVersion: 'apps/v1', namespaced: true },
+  pods: { kind: 'Pod', apiVersion: 'v1', namespaced: true },
+  persistentvolumeclaims: { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespaced: true },
+  events: { kind: 'Event', apiVersion: 'v1', namespaced: true },
+  services: { kind: 'Service', apiVersion: 'v1', namespaced: true },
+  controllerrevisions: { kind: 'ControllerRevision', apiVersion: 'apps/v1', namespaced: true },
+  resourcequotas: { kind: 'ResourceQuota', apiVersion: 'v1', namespaced: true },
+  networkpolicies: { kind: 'NetworkPolicy', apiVersion: 'networking.k8s.io/v1', namespaced: true },
+  endpointslices: { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', namespaced: true },
+  leases: { kind: 'Lease', apiVersion: 'coordination.k8s.io/v1', namespaced: true },
+  nodes: { kind: 'Node', apiVersion: 'v1', namespaced: false },
+  persistentvolumes: { kind: 'PersistentVolume', apiVersion: 'v1', namespaced: false },
+  storageclasses: { kind: 'StorageClass', apiVersion: 'storage.k8s.io/v1', namespaced: false },
+  volumeattachments: { kind: 'VolumeAttachment', apiVersion: 'storage.k8s.io/v1', namespaced: false },
+} as const satisfies Record<ResourceName, { kind: string; apiVersion: string; namespaced: boolean }>;
+
+/**
+ * The collection path of `resource`: `/api/v1/namespaces/<ns>/pods`,
+ * `/apis/storage.k8s.io/v1/storageclasses`; a namespaced resource without `ns` (or `ns` '')
+ * across all namespaces. `ns` is URL-encoded here.
+ */
+export function resourcePath(resource: ResourceName, ns = ''): string {
+  const t = RESOURCE_TYPES[resource];
+  const group = t.apiVersion === 'v1' ? '/api/v1' : `/apis/${t.apiVersion}`;
+  return `${group}${t.namespaced && ns ? `/namespaces/${encodeURIComponent(ns)}` : ''}/${resource}`;
+}
+
 /** The Snapshot field that holds each resource: the one map from-dump, normalize and snapshot use. */
 export const SNAPSHOT_FIELDS = {
   statefulsets: 'statefulSets',
