@@ -1,11 +1,9 @@
 /**
  * The live data of `sts-doctor ui`: a small typed seam between where snapshots come from and the
  * app that shows them. The app only ever calls {@link LiveSource.subscribe}; what is behind it
- * can change without touching the app:
- * - {@link watchedSource}: the list+watch cache of `serve` and `wait` (src/snapshot/cache.ts),
- *   which calls `onSnapshot` whenever an object in scope changes (what `sts-doctor ui` uses);
- * - {@link pollingSource}: a full re-read through the ordinary read path (commands/load.ts
- *   `loadSnapshots`, one connection per process) every ~2 s.
+ * can change without touching the app. Today it is
+ * {@link watchedSource}, the list+watch cache of `serve` and `wait` (src/snapshot/cache.ts),
+ * which calls `onSnapshot` whenever an object in scope changes.
  *
  * Contract of a source (what the app relies on):
  * - `onSnapshot(snapshots)` gets everything in scope, one Snapshot per namespace (several only
@@ -19,7 +17,7 @@
  * This module loads no React or ink: a source is plain data.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isTransient, NotFoundError } from '../errors.js';
+import { isTransient } from '../errors.js';
 import type { Snapshot } from '../snapshot/types.js';
 
 /** A failed read, as a source reports it. */
@@ -36,51 +34,6 @@ export interface LiveError {
 export interface LiveSource {
   /** Starts delivering; returns the function that stops it. */
   subscribe(onSnapshot: (snapshots: Snapshot[]) => void, onError: (e: LiveError) => void): () => void;
-}
-
-/**
- * A source that re-reads everything in scope with `read` (e.g. `() => loadSnapshots(undefined,
- * opts)`) every `intervalMs` milliseconds, after the previous read ended (reads never overlap).
- * The first read starts at once. A NotFoundError (nothing matched) is delivered as an empty
- * list of snapshots, not as an error: a StatefulSet may appear. A transient error is reported
- * with `retrying: true` and the reads go on; any other error is reported with `retrying: false`
- * and the source stops.
- */
-export function pollingSource(read: () => Promise<Snapshot[]>, intervalMs = 2000): LiveSource {
-  return {
-    subscribe(onSnapshot, onError) {
-      const stop = new AbortController();
-      void (async () => {
-        let since: number | undefined;
-        while (!stop.signal.aborted) {
-          let snapshots: Snapshot[] | undefined;
-          let failure: unknown;
-          try {
-            snapshots = await read();
-          } catch (err) {
-            if (err instanceof NotFoundError) snapshots = [];
-            else failure = err;
-          }
-          if (stop.signal.aborted) return;
-          if (snapshots) {
-            since = undefined;
-            onSnapshot(snapshots);
-          } else {
-            since ??= Date.now();
-            const retrying = isTransient(failure);
-            onError({ error: failure instanceof Error ? failure : new Error(String(failure)), retrying, since });
-            if (!retrying) return;
-          }
-          try {
-            await sleep(intervalMs, undefined, { signal: stop.signal });
-          } catch {
-            return;
-          }
-        }
-      })();
-      return () => stop.abort();
-    },
-  };
 }
 
 /** What {@link watchedSource} needs of the watch cache (src/snapshot/cache.ts ClusterCache). */

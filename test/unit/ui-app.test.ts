@@ -8,7 +8,7 @@ import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { App } from '../../src/ui/ink/app.js';
 import type { LiveError, LiveSource } from '../../src/ui/live.js';
-import { pollingSource, watchedSource } from '../../src/ui/live.js';
+import { watchedSource } from '../../src/ui/live.js';
 import { ClusterCache } from '../../src/snapshot/cache.js';
 import { SNAPSHOT_FIELDS } from '../../src/snapshot/types.js';
 import type { WatchEvent } from '../../src/kube/client.js';
@@ -16,7 +16,7 @@ import type { RecoveryDriver } from '../../src/ui/driver.js';
 import type { Plan } from '../../src/recovery/plan.js';
 import { planChoice } from '../../src/commands/recover.js';
 import type { Snapshot } from '../../src/snapshot/types.js';
-import { ApiError, NotFoundError, UsageError } from '../../src/errors.js';
+import { ApiError } from '../../src/errors.js';
 import { loadFixture } from './fixtures.js';
 
 const tick = (ms = 60): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -269,46 +269,6 @@ describe('sts-doctor ui (ink app on recorded snapshots)', { timeout: 60_000 }, (
     source.push([snapshot]);
     await until(ui.lastFrame, /^(?![\s\S]*unreachable)/);
     ui.unmount();
-  });
-});
-
-describe('pollingSource (the live seam over the ordinary reads)', () => {
-  it('re-reads every interval, never overlapping; nothing matched is an empty list; a transient error is retried; a permanent one stops it', async () => {
-    const snapshot = await loadFixture('healthy');
-    const script: (Snapshot[] | Error)[] = [[snapshot], new ApiError('Service Unavailable', 503), new NotFoundError('No StatefulSet in namespace "x".'), [snapshot], new UsageError('forbidden'), [snapshot]];
-    let reads = 0;
-    let running = 0;
-    const got: string[] = [];
-    const unsubscribe = pollingSource(async () => {
-      expect(running++).toBe(0);
-      await tick(5);
-      running--;
-      const next = script[reads++]!;
-      if (next instanceof Error) throw next;
-      return next;
-    }, 10).subscribe(
-      (s) => got.push(`snapshots ${s.length}`),
-      (e) => got.push(`error ${e.retrying ? 'retrying' : 'stopped'}: ${e.error.message}`),
-    );
-    await tick(300);
-    unsubscribe();
-    expect(got).toEqual(['snapshots 1', 'error retrying: Service Unavailable', 'snapshots 0', 'snapshots 1', 'error stopped: forbidden']);
-    expect(reads).toBe(5);
-  });
-
-  it('after unsubscribe nothing more is read or delivered', async () => {
-    let reads = 0;
-    const got: number[] = [];
-    const unsubscribe = pollingSource(async () => {
-      reads++;
-      return [];
-    }, 10).subscribe((s) => got.push(s.length), () => undefined);
-    await tick(50);
-    unsubscribe();
-    const n = reads;
-    await tick(80);
-    expect(reads).toBe(n);
-    expect(got.length).toBeLessThanOrEqual(n);
   });
 });
 
