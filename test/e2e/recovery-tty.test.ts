@@ -1,28 +1,22 @@
 // End to end through a real terminal: `sts-doctor recover quiz` in a tmux pane, driven with
 // send-keys (and paste-buffer, for a paste) and read with capture-pane, against the real control
 // plane. Skipped only when tmux is not installed.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kubeconfigPath, repoRoot, waitFor } from '../scenarios/cluster.mjs';
+import { kubeconfigPath, repoRoot } from '../scenarios/cluster.mjs';
 import { deleteNamespace, isReady, quizPods } from '../scenarios/quiz.mjs';
 import { deployStalled, fixReadinessTemplate, objectVersions, recoveryEvents } from '../scenarios/recovery.mjs';
 import { namespaceFor } from './helpers.js';
+import { hasTmux, tmuxSession } from './tmux.js';
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 const session = `sts-doctor-recovery-${process.pid}`;
+const term = tmuxSession(session, 220, 60);
 const created: string[] = [];
 
-function tmux(...args: string[]): string {
-  const r = spawnSync('tmux', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
 /** The pane's text, wrapped lines joined. */
-const screen = (): string => tmux('capture-pane', '-p', '-J', '-t', session, '-S', '-300');
+const screen = (): string => term.history();
 
 const work = mkdtempSync(join(tmpdir(), 'sts-doctor-tty-'));
 
@@ -37,17 +31,12 @@ function start(ns: string, extra = ''): void {
     script,
     `cd ${repoRoot}\nenv -u CI -u CONTINUOUS_INTEGRATION KUBECONFIG=${kubeconfigPath()} NO_COLOR=1 HOME=/nonexistent XDG_STATE_HOME=${work} node ${join('bin', 'sts-doctor.js')} recover quiz -n ${ns} --timeout 120s ${extra}\necho EXIT=\${PIPESTATUS[0]}\nsleep 600\n`,
   );
-  tmux('new-session', '-d', '-s', session, '-x', '220', '-y', '60', `bash ${script}`);
+  term.start(`bash ${script}`);
 }
 
-/** Pastes `text` as a terminal delivers a paste: one chunk (tmux turns the LF into CR, as terminals do). */
-function paste(text: string): void {
-  tmux('set-buffer', '-b', session, '--', text);
-  tmux('paste-buffer', '-b', session, '-d', '-t', session);
-}
-
-const keys = (...k: string[]): string => tmux('send-keys', '-t', session, ...k);
-const until = async (what: string, re: RegExp, timeoutMs = 60_000): Promise<string> => (await waitFor(`${what} on the terminal`, () => (re.test(screen()) ? screen() : undefined), timeoutMs))!;
+const paste = (text: string): void => term.paste(text);
+const keys = (...k: string[]): string => term.keys(...k);
+const until = (what: string, re: RegExp, timeoutMs = 60_000): Promise<string> => term.until(what, re, timeoutMs, 'history');
 
 /** Presses Down until the selected line (❯) of the list below `header` matches `re`. */
 async function select(header: RegExp, re: RegExp): Promise<void> {
@@ -63,7 +52,7 @@ async function select(header: RegExp, re: RegExp): Promise<void> {
 }
 
 afterAll(() => {
-  if (hasTmux) spawnSync('tmux', ['kill-session', '-t', session]);
+  if (hasTmux) term.kill();
   if (!process.env.STS_DOCTOR_KEEP_NAMESPACES) for (const ns of created) deleteNamespace(ns);
 });
 
@@ -85,7 +74,7 @@ describe.skipIf(!hasTmux)('recover through a real terminal (tmux)', () => {
     expect(cancelled).toContain('EXIT=1');
     expect(readFileSync(log, 'utf8')).toContain('Cancelled: nothing was written.');
     expect(objectVersions(ns)).toEqual(before);
-    tmux('kill-session', '-t', session);
+    term.kill();
 
     start(ns);
     await until('the finding list', /Which problem do you want to fix\?/);

@@ -22,11 +22,19 @@ export function tmuxSession(name: string, width: number, height: number) {
     /** Key names (`Enter`, `Down`, `Escape`) or, with literal, text typed as it is. */
     keys: (...k: string[]): string => tmux('send-keys', '-t', name, ...k),
     type: (text: string): string => tmux('send-keys', '-t', name, '-l', text),
+    /** Pastes `text` as a terminal delivers a paste: one chunk (tmux turns the LF into CR, as terminals do). */
+    paste(text: string): void {
+      tmux('set-buffer', '-b', name, '--', text);
+      tmux('paste-buffer', '-b', name, '-d', '-t', name);
+    },
     kill: (): void => void spawnSync('tmux', ['kill-session', '-t', name]),
-    /** Waits until the visible screen matches `re`; returns it. */
-    async until(what: string, re: RegExp, timeoutMs = 60_000): Promise<string> {
+    /**
+     * Waits until the visible screen (or, with `scope` `history`, the pane with its history,
+     * wrapped lines joined: for a command whose output scrolls) matches `re`; returns it.
+     */
+    async until(what: string, re: RegExp, timeoutMs = 60_000, scope: 'screen' | 'history' = 'screen'): Promise<string> {
       return (await waitFor(`${what} on the terminal`, () => {
-        const s = tmux('capture-pane', '-p', '-t', name);
+        const s = scope === 'history' ? tmux('capture-pane', '-p', '-J', '-t', name, '-S', '-500') : tmux('capture-pane', '-p', '-t', name);
         return re.test(s) ? s : undefined;
       }, timeoutMs))!;
     },
