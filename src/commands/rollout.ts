@@ -131,13 +131,21 @@ export function stepReady(view: SnapshotView, sts: StatefulSet, partition: numbe
  * while the new revision is not made yet.
  */
 export function abortFinding(d: Diagnosis, snapshot: Snapshot, name: string, from: string, partition: number): Finding | undefined {
+  return revisionFailure(d, snapshot, name, from, partition, true);
+}
+
+/**
+ * The first warning or critical finding about a replica of the new revision, as `abortFinding`
+ * selects them; with `permanentOnly` false, transient ones (image still pulling, back-off) too.
+ */
+export function revisionFailure(d: Diagnosis, snapshot: Snapshot, name: string, from: string, partition: number, permanentOnly: boolean): Finding | undefined {
   const sts = snapshot.statefulSets.find((s) => s.metadata.name === name);
   const update = sts?.status?.updateRevision;
   if (!sts || !update || update === from) return undefined;
   const view = new SnapshotView(snapshot);
   const pods = view.podsOf(sts);
   return d.findings.find((f) => {
-    if (f.statefulSet.name !== name || f.severity === 'info' || !classifyFinding(f)?.permanent) return false;
+    if (f.statefulSet.name !== name || f.severity === 'info' || (permanentOnly && !classifyFinding(f)?.permanent)) return false;
     if (f.subject.kind === 'Pod') {
       const pod = pods.find((p) => p.metadata.name === f.subject.name);
       // A pod being deleted is being replaced: its failure is not the new revision's last word.
@@ -216,6 +224,8 @@ class RolloutRun {
   private expectedGeneration: number | undefined;
   /** `--on-delete` on an OnDelete StatefulSet: the rollout deletes the pods to update them. */
   private onDelete = false;
+  /** When a watch round first saw a failure of the new revision (`revisionFailure`, transient ones too). */
+  private firstSeenFailure: Date | undefined;
 
   constructor(
     private readonly name: string,
@@ -232,6 +242,12 @@ class RolloutRun {
     this.audit = auditSink(auditTarget(opts.auditLog, io === processIO && Boolean(process.stderr.isTTY)), io.err);
     this.interactive = (io.prompter !== undefined || isInteractive()) && !opts.yes && opts.dryRun === undefined && !structured;
     this.report = { apiVersion: DIAGNOSIS_API_VERSION, kind: 'RolloutReport', statefulSet: { namespace, name }, outcome: 'refused', exitCode: ExitCode.Refused, message: '', resumed: false, steps: [], timeline: [] };
+  }
+
+  /** The watch rounds' abort test (`abortFinding`); notes when a failure of the new revision was first seen. */
+  private guard(d: Diagnosis, s: Snapshot, from: string, partition: number): Finding | undefined {
+    if (!this.firstSeenFailure && revisionFailure(d, s, this.name, from, partition, false)) this.firstSeenFailure = new Date();
+    return abortFinding(d, s, this.name, from, partition);
   }
 
   private mark(event: string, at = new Date()): void {
@@ -342,7 +358,7 @@ class RolloutRun {
         readySince ??= Date.now();
         return Date.now() - readySince >= soak;
       },
-      abortOn: (d, s) => abortFinding(d, s, this.name, record.from, partition),
+      abortOn: (d, s) => this.guard(d, s, record.from, partition),
     });
     return changed ? { v, changed } : { v };
   }
@@ -376,7 +392,7 @@ class RolloutRun {
           }
           return done(sts, s);
         },
-        ...(abort ? { abortOn: (d: Diagnosis, s: Snapshot) => abortFinding(d, s, this.name, rec.from, partition) } : {}),
+        ...(abort ? { abortOn: (d: Diagnosis, s: Snapshot) => this.guard(d, s, rec.from, partition) } : {}),
       });
       return changed ? { v, changed } : { v };
     };
@@ -598,7 +614,10 @@ class RolloutRun {
     const now = new Date();
     const f = v.abortedOn ?? v.deadEnd ?? (v.diagnosis ? v.diagnosis.findings.find((x) => x.statefulSet.name === this.name && x.severity !== 'info' && !x.causedBy) : undefined);
     const reason = v.outcome === 'timeout' ? 'progress-deadline' : 'permanent-finding';
-    const first = f ? firstReported(f) : undefined;
+    // The cluster's own time when the evidence carries one; else, or if earlier, when a watch round first saw it.
+    const reported = f ? firstReported(f) : undefined;
+    const seen = f ? this.firstSeenFailure?.toISOString() : undefined;
+    const first = reported && seen ? (Date.parse(reported) <= Date.parse(seen) ? reported : seen) : (reported ?? seen);
     if (first) this.mark(`first failure reported by the cluster for the new revision${f ? ` (${f.rule} ${f.subject.name})` : ''}`, new Date(first));
     this.report.abort = { reason, at: now.toISOString(), ...(first ? { firstFailureAt: first } : {}) };
     if (f) {

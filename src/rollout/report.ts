@@ -39,7 +39,11 @@ export interface AbortReport {
   reason: 'permanent-finding' | 'progress-deadline';
   at: string;
   finding?: { rule: string; subject: ObjectRef; summary: string; class?: FailureClass; evidence: Evidence[] };
-  /** The first failure of the new revision the cluster reported (the finding's earliest evidence time). */
+  /**
+   * The first failure of the new revision: the finding's earliest evidence time (an event's), or
+   * when a watch round first saw a failure of the new revision, whichever is earlier. Present
+   * whenever `finding` is.
+   */
   firstFailureAt?: string;
 }
 

@@ -221,8 +221,11 @@ describe('sts-doctor rollout', () => {
     expect(r.abort?.reason).toBe('progress-deadline');
     expect(r.abort?.finding?.rule).toBe('image-pull');
     expect(r.abort?.finding?.class).toEqual({ cause: 'image-pulling', permanent: false });
-    // Waited through the transient failure: the abort comes at the deadline, not at the first event.
-    expect(secs(r.abort!.firstFailureAt!, r.abort!.at)).toBeGreaterThanOrEqual(4);
+    // Waited through the transient failure: the abort comes at the deadline (--progress-deadline 8s
+    // plus --soak 1s after the step started), not at the first failure seen. (Under load the canary
+    // may be recreated late, so the time from the first failure to the deadline is not bounded below.)
+    expect(secs(r.steps[0]!.started!, r.abort!.at)).toBeGreaterThanOrEqual(8);
+    expect(secs(r.abort!.firstFailureAt!, r.abort!.at)).toBeGreaterThanOrEqual(0);
     expect(r.rollback).toMatchObject({ toRevision: from, deletedPods: ['quiz-2'], healthy: true });
     expectRolledBack(ns, from, 'quiz-2', canaryUid);
   }, 600_000);
