@@ -125,6 +125,21 @@ describe('sts-doctor ui (ink app on recorded snapshots)', { timeout: 60_000 }, (
     ui.unmount();
   });
 
+  it('/ and the filter text in one read (a fast typist, a paste, a loaded machine): the text is the filter, none of it lost', async () => {
+    const snapshots = await Promise.all(['image-pull', 'healthy', 'recovery-pv-node-lost'].map(loadFixture));
+    const source = pushSource();
+    const ui = render(createElement(App, { source, recovery: fakeDriver(() => snapshots[2]!), scope: 'all namespaces', allNamespaces: true, onExit: () => undefined }));
+    source.push(snapshots);
+    await until(ui.lastFrame, /3 StatefulSets, 1 healthy/);
+    ui.stdin.write('/nothing-matches');
+    expect(await until(ui.lastFrame, /No StatefulSet matches "nothing-matches"/)).not.toMatch(/❯ /);
+    ui.stdin.write(ESC);
+    await until(ui.lastFrame, /❯ .*e2e-image-pull-/);
+    ui.stdin.write('/pvc-rebuild\r');
+    expect(await until(ui.lastFrame, /1 StatefulSets?, 0 healthy/)).toContain('/pvc-rebuild');
+    ui.unmount();
+  });
+
   it('r: the recovery is picked, the real plan shown, a typed name confirms, the (fake) executor runs it, the live view follows the next reads', async () => {
     const snapshot = await loadFixture('recovery-pv-node-lost');
     const healthy = await loadFixture('healthy');

@@ -101,6 +101,17 @@ export function wrapPlan(text: string, width: number): string {
 
 const keyOf = (s: { namespace: string; name: string }): string => `${s.namespace}/${s.name}`;
 
+/**
+ * The list's filter after `text` was typed into it: printable ASCII is added, a carriage return
+ * (Enter) ends the typing with the filter kept, anything else is dropped. `text` may be several
+ * keys read at once.
+ */
+function typedFilter(filter: string, text: string): { filter: string; filtering: boolean; index: 0 } {
+  const enter = text.indexOf('\r');
+  const typed = (enter >= 0 ? text.slice(0, enter) : text).replace(/[^\x20-\x7e]/g, '');
+  return { filter: filter + typed, filtering: enter < 0, index: 0 };
+}
+
 function useColumns(): { width: number; rows: number } {
   const { stdout } = useStdout();
   const get = () => ({ width: Math.max(40, stdout.columns || 80), rows: Math.max(10, stdout.rows || 24) });
@@ -236,7 +247,7 @@ export function App({ source, recovery, scope, allNamespaces, onExit }: AppProps
         if (key.escape) set({ filter: '', filtering: false });
         else if (key.return) set({ filtering: false });
         else if (key.backspace || key.delete) set({ filter: st.filter.slice(0, -1) });
-        else if (input && !key.ctrl && !key.meta && !key.upArrow && !key.downArrow) set({ filter: st.filter + input.replace(/[^\x20-\x7e]/g, ''), index: 0 });
+        else if (input && !key.ctrl && !key.meta && !key.upArrow && !key.downArrow) set(typedFilter(st.filter, input));
         return;
       }
       if (st.view.kind === 'busy' || st.view.kind === 'choose' || st.view.kind === 'confirm') return;
@@ -249,7 +260,8 @@ export function App({ source, recovery, scope, allNamespaces, onExit }: AppProps
           if (up) set({ index: Math.max(0, Math.min(st.index, matching.length - 1) - 1) });
           else if (down) set({ index: Math.max(0, Math.min(matching.length - 1, st.index + 1)) });
           else if (key.return) open();
-          else if (input === '/') set({ filtering: true });
+          // `/` may come in one read with what follows it (a fast typist, a paste, a loaded machine).
+          else if (input.startsWith('/')) set(typedFilter(st.filter, input.slice(1)));
           else if (key.escape && st.filter) set({ filter: '' });
           return;
         case 'detail':
