@@ -21,6 +21,7 @@
  */
 import { Agent as PlainAgent, request as httpRequest, type Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { Agent as TlsAgent, request as httpsRequest } from 'node:https';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { createGunzip } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, KubeconfigError, ResponseLimitError, StsDoctorError } from '../errors.js';
@@ -632,7 +633,17 @@ async function connectionInit(config: ResolvedConfig, timeoutMs: number): Promis
  */
 export function keepAliveAgent(agent: HttpAgent): HttpAgent {
   const options = (agent as HttpAgent & { options?: Record<string, unknown> }).options ?? {};
-  const shared = { ...options, keepAlive: true, maxSockets: MAX_IN_FLIGHT, maxFreeSockets: MAX_IN_FLIGHT };
+  const shared: Record<string, unknown> = { ...options, keepAlive: true, maxSockets: MAX_IN_FLIGHT, maxFreeSockets: MAX_IN_FLIGHT };
+  // One TLS context (CA, certificate and key parsed once) for every connection of the process;
+  // without it Node builds one per connection (about 1 ms each). A context that cannot be made
+  // here is left to the connection, which reports the error as before.
+  if (agent.constructor === TlsAgent && !shared.secureContext) {
+    try {
+      shared.secureContext = createSecureContext(shared as SecureContextOptions);
+    } catch {
+      /* reported by the first connection */
+    }
+  }
   if (agent.constructor === TlsAgent) return new TlsAgent(shared);
   if (agent.constructor === PlainAgent) return new PlainAgent(shared);
   return agent;
