@@ -72,10 +72,14 @@ export function indentWrap(text: string, width: number, first: string, rest: str
 /**
  * A shell command laid out in `width` columns after `prefix` (e.g. `      $ `): split between
  * words, each line but the last ending in ` \` so that it can still be pasted as one command.
+ * Only the first line wraps: the lines after it (a here-document, `<<'EOF'` … `EOF`) are data,
+ * where a ` \` would become part of the document and the closing `EOF` must start its line; they
+ * are returned as they are, wider than `width` if they are.
  */
 export function wrapCommand(cmd: string, width: number, prefix: string): string[] {
   const pad = ' '.repeat(displayWidth(prefix) + 2);
-  const words = bounded(cmd).split(' ');
+  const [command = '', ...document] = bounded(cmd).split('\n');
+  const words = command.split(' ');
   const lines: string[] = [];
   let line = '';
   const room = (first: boolean): number => width - displayWidth(first ? prefix : pad) - 2; // 2: " \"
@@ -95,7 +99,7 @@ export function wrapCommand(cmd: string, width: number, prefix: string): string[
     const parts = displayWidth(head) + displayWidth(l) + displayWidth(tail) > width ? wrapText(l, width - displayWidth(head) - displayWidth(tail)) : [l];
     parts.forEach((p, j) => out.push(`${j === 0 ? head : pad}${p}${j === parts.length - 1 ? tail : ''}`));
   });
-  return out;
+  return [...out, ...document];
 }
 
 /**

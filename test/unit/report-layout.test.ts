@@ -85,6 +85,18 @@ describe('layout pieces', () => {
     expect(lines.map((l) => l.replace(/^\s*\$?\s*/, '').replace(/ \\$/, '')).join(' ')).toBe('kubectl -n e2e-workload-scale-down-blocked-mwq11jao delete pod quiz-2');
   });
 
+  it('a command with a here-document: only its first line wraps; the document and EOF are printed as they are, at column 0', () => {
+    const doc = ['apiVersion: v1', 'kind: Service', 'metadata:', '  name: small-0', '  namespace: bench-noclaims-mx22w1zn', 'spec:', '  clusterIP: None', '  publishNotReadyAddresses: true', 'EOF'];
+    const cmd = [`kubectl apply --namespace bench-noclaims-mx22w1zn -f - <<'EOF'`, ...doc].join('\n');
+    const lines = wrapCommand(cmd, 40, '      $ ');
+    const at = lines.indexOf('apiVersion: v1');
+    expect(at).toBeGreaterThan(0);
+    expect(lines.slice(at)).toEqual(doc);
+    expect(lines.slice(0, at - 1).every((l) => l.endsWith(' \\'))).toBe(true);
+    expect(lines[at - 1]).not.toMatch(/\\$/);
+    expect(lines.slice(0, at).map((l) => l.replace(/^\s*\$?\s*/, '').replace(/ \\$/, '')).join(' ')).toBe(`kubectl apply --namespace bench-noclaims-mx22w1zn -f - <<'EOF'`);
+  });
+
   it('columns are dropped by priority until the table fits; wide keeps them all', () => {
     const cols = [
       { header: 'A', priority: 0 },
