@@ -26,7 +26,7 @@ import { createGunzip } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, KubeconfigError, ResponseLimitError, StsDoctorError } from '../errors.js';
 import { VERSION } from '../cli/version.js';
-import type { ResolvedConfig } from './kubeconfig.js';
+import { connectionConfig, type ResolvedConfig } from './kubeconfig.js';
 import { displayServer } from './server-url.js';
 
 export { displayServer };
@@ -611,7 +611,7 @@ async function connectionInit(config: ResolvedConfig, timeoutMs: number): Promis
   const expiresAt = config.execPlugin ? (await config.execPlugin.refresh(timeoutMs)).expiresAt : undefined;
   const opts: RequestOptionsWithAuth = {};
   try {
-    await config.kubeConfig.applyToHTTPSOptions(opts);
+    await (await connectionConfig(config)).applyToHTTPSOptions(opts);
   } catch (err) {
     if (err instanceof StsDoctorError) throw err;
     throw new KubeconfigError(`Cannot use the credentials of context "${config.context}": ${((err as Error).message ?? String(err)).split('\n')[0]!.replace(/\.$/, '')}.`, { cause: err });

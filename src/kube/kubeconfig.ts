@@ -34,6 +34,8 @@ export interface ResolvedConfig {
   origin: string;
   /** The exec credential plugin of the context's user, when it has one. */
   execPlugin?: ExecPlugin;
+  /** The Authenticator of {@link execPlugin}, added to {@link kubeConfig} (and to the KubeConfig of connectionConfig). */
+  execAuthenticator?: ExecCredentialAuthenticator;
 }
 
 const SA_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -154,12 +156,32 @@ export function resolveKubeconfig(opts: ConnectionOptions, env: NodeJS.ProcessEn
   // Only the context's user matters; a broken plugin of another user is not an error.
   pendingExec = pendingExec.filter((p) => p.user === ctx.user);
   for (const { user, exec } of pendingExec) plugins.set(user, new ExecPlugin(user, execConfigOf(user, exec), clusterInfo(cluster)));
-  if (plugins.size) kc.addAuthenticator(new ExecCredentialAuthenticator(plugins));
+  const execAuthenticator = plugins.size ? new ExecCredentialAuthenticator(plugins) : undefined;
+  if (execAuthenticator) kc.addAuthenticator(execAuthenticator);
   const namespace = opts.namespace || ctx.namespace || 'default';
   const resolved: ResolvedConfig = { kubeConfig: kc, context, server, namespace, origin };
+  if (execAuthenticator) resolved.execAuthenticator = execAuthenticator;
   const plugin = plugins.get(ctx.user);
   if (plugin) resolved.execPlugin = plugin;
   return resolved;
+}
+
+/**
+ * The KubeConfig to build connections from (TLS options and credentials): `config.kubeConfig`,
+ * or, when the context's user names an `auth-provider` (azure, gcp, oidc, the legacy exec
+ * provider) or its cluster a `proxy-url`, the same clusters, users and contexts in a KubeConfig
+ * of the package loaded with `import()`. In the sts-doctor bundle only that one has client-node's
+ * auth providers and proxy agents, which cost about 11 ms of start-up (scripts/build.mjs
+ * kubeConfigOnly); unbundled, both are the same class.
+ */
+export async function connectionConfig(config: ResolvedConfig): Promise<KubeConfig> {
+  const kc = config.kubeConfig;
+  if (!kc.getCurrentUser()?.authProvider && !kc.getCurrentCluster()?.proxyUrl) return kc;
+  const { KubeConfig: WithProviders } = await import('@kubernetes/client-node');
+  const full = new WithProviders();
+  full.loadFromOptions({ clusters: kc.getClusters(), users: kc.getUsers(), contexts: kc.getContexts(), currentContext: kc.getCurrentContext() });
+  if (config.execAuthenticator) full.addAuthenticator(config.execAuthenticator);
+  return full;
 }
 
 /** The cluster as an exec plugin with `provideClusterInfo` sees it. */

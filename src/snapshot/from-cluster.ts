@@ -395,7 +395,13 @@ async function readClusterFor(client: KubeClient, ns: string, statefulSets: Stat
 /** Where a namespace's cluster-scoped reads come from: shared whole LISTs (`-A`), or read for its pods and claims. */
 type ClusterSource = (pods: Pod[], claims: PersistentVolumeClaim[], events: Promise<KubeEvent[]>) => Promise<ClusterReads>;
 
-/** The namespaced reads for `statefulSets` of namespace `ns`: 6 LISTs, then their events (see readEvents) and the logs of failing containers; independent of replicas. */
+/**
+ * The namespaced reads for `statefulSets` of namespace `ns`: 6 LISTs, then their events (see
+ * readEvents) and the logs of failing containers; independent of replicas. With one
+ * StatefulSet, its own events are read at once, beside the LISTs (see readEvents). `afterCore`
+ * is called once the reads on the way to the diagnosis (events, pods, claims) are issued, so
+ * that the caller's other reads queue behind them.
+ */
 async function readNamespace(
   client: KubeClient,
   ns: string,
@@ -403,22 +409,25 @@ async function readNamespace(
   cluster: ClusterSource,
   dns: ClusterDnsReader,
   opts: { now?: string | undefined; context?: string | undefined; logs?: boolean | undefined },
+  afterCore?: () => void,
 ): Promise<Snapshot> {
   const gaps: Gap[] = [];
   // With one StatefulSet, pods and revisions are listed by its selector; otherwise the whole namespace.
   const selector = statefulSets.length === 1 ? selectorString(statefulSets[0]!.spec.selector) : undefined;
+  // The StatefulSet's events need no other read, and in a busy namespace they are the slowest
+  // answer (the API server filters every event of the namespace): asked for first.
+  const early = statefulSets.length === 1 ? settle(readSubjectEvents(client, ns, [{ kind: 'StatefulSet', name: statefulSets[0]!.metadata.name }])) : undefined;
+  // The suspects (pods, claims) next: the other events reads and the cluster reads start from them.
+  const core = Promise.all([readOrGap<Pod>(client, 'pods', ns, gaps, { labelSelector: selector }), readOrGap<PersistentVolumeClaim>(client, 'persistentvolumeclaims', ns, gaps)]);
   const others = Promise.all([
     readOrGap<Service>(client, 'services', ns, gaps),
     readOrGap<ControllerRevision>(client, 'controllerrevisions', ns, gaps, { labelSelector: selector }),
     readOrGap<ResourceQuota>(client, 'resourcequotas', ns, gaps),
     readOrGap<NetworkPolicy>(client, 'networkpolicies', ns, gaps),
   ]);
-  const [[pods, persistentVolumeClaims], [services, controllerRevisions, resourceQuotas, networkPolicies]] = await Promise.all([
-    // The suspects (pods, claims) first: the events read names them.
-    Promise.all([readOrGap<Pod>(client, 'pods', ns, gaps, { labelSelector: selector }), readOrGap<PersistentVolumeClaim>(client, 'persistentvolumeclaims', ns, gaps)]),
-    others,
-  ]);
-  const eventsRead = readEvents(client, ns, statefulSets, pods, persistentVolumeClaims, gaps);
+  afterCore?.();
+  const [[pods, persistentVolumeClaims], [services, controllerRevisions, resourceQuotas, networkPolicies]] = await Promise.all([core, others]);
+  const eventsRead = readEvents(client, ns, statefulSets, pods, persistentVolumeClaims, gaps, early);
   // Settled: when the events or logs fail first, the cluster reads' failure cannot escape unhandled.
   const clusterRead = settle(cluster(pods, persistentVolumeClaims, eventsRead));
   const [events, containerLogs, clusterDns] = await Promise.all([
@@ -487,22 +496,39 @@ export function eventSubjects(statefulSets: StatefulSet[], pods: Pod[], claims: 
   return suspects.length > MAX_EVENT_READS ? undefined : suspects;
 }
 
+/** The events of some subjects, and the gap of the first read that failed (one for all). */
+interface SubjectEvents {
+  events: KubeEvent[];
+  gap: Gap | undefined;
+}
+
 /**
- * The events of the {@link eventSubjects}: one LIST per subject with the field selector
- * `involvedObject.kind=<kind>,involvedObject.name=<name>` (as kubectl describe reads them; by
- * name, not uid, so that a recreated pod's predecessor's events count as before), issued
- * together; or one LIST of the namespace's events when there are more suspects than
- * {@link MAX_EVENT_READS}. A failure becomes one `events` gap (see gapFor), whatever the number of reads.
+ * One LIST per subject with the field selector `involvedObject.kind=<kind>,involvedObject.name=<name>`
+ * (as kubectl describe reads them; by name, not uid, so that a recreated pod's predecessor's
+ * events count as before), issued together.
+ * @throws as readOrGap, for a failure that is not a gap (401, not an ApiError)
  */
-async function readEvents(client: KubeClient, ns: string, statefulSets: StatefulSet[], pods: Pod[], claims: PersistentVolumeClaim[], gaps: Gap[]): Promise<KubeEvent[]> {
+async function readSubjectEvents(client: KubeClient, ns: string, subjects: EventSubject[]): Promise<SubjectEvents> {
+  const failed: Gap[] = [];
+  const lists = await Promise.all(subjects.map((o) => readOrGap<KubeEvent>(client, 'events', ns, failed, { fieldSelector: `involvedObject.kind=${o.kind},involvedObject.name=${o.name}` })));
+  return { events: lists.flat(), gap: failed[0] };
+}
+
+/**
+ * The events of the {@link eventSubjects} (see readSubjectEvents), or one LIST of the
+ * namespace's events when there are more suspects than {@link MAX_EVENT_READS}. `early`, the
+ * one StatefulSet's own events read before the pods were (readNamespace), stands for its subject;
+ * with the namespace's events listed whole it is not used (one request spent, in a failing
+ * namespace only). A failure becomes one `events` gap (see gapFor), whatever the number of reads.
+ */
+async function readEvents(client: KubeClient, ns: string, statefulSets: StatefulSet[], pods: Pod[], claims: PersistentVolumeClaim[], gaps: Gap[], early?: Settled<SubjectEvents>): Promise<KubeEvent[]> {
   const subjects = eventSubjects(statefulSets, pods, claims);
   if (!subjects) return readOrGap<KubeEvent>(client, 'events', ns, gaps);
-  const failed: Gap[] = [];
-  const lists = await Promise.all(
-    subjects.map((o) => readOrGap<KubeEvent>(client, 'events', ns, failed, { fieldSelector: `involvedObject.kind=${o.kind},involvedObject.name=${o.name}` })),
-  );
-  if (failed.length) gaps.push(failed[0]!);
-  return lists.flat();
+  const rest = early ? subjects.filter((o) => o.kind !== 'StatefulSet') : subjects;
+  const [first, others] = await Promise.all([early ? unsettle(early) : undefined, readSubjectEvents(client, ns, rest)]);
+  const gap = first?.gap ?? others.gap;
+  if (gap) gaps.push(gap);
+  return [...(first?.events ?? []), ...others.events];
 }
 
 /** At most this many node Leases are read per snapshot (one GET each). */
@@ -702,8 +728,10 @@ export async function collectFromCluster(client: KubeClient, opts: CollectOption
       throw statefulSetReadError(err, `the StatefulSets of namespace "${ns}"`);
     }
   }
-  const base = settle(readBase(client));
-  return readNamespace(client, ns, statefulSets, (pods, claims, events) => readClusterFor(client, ns, statefulSets, pods, claims, events, base), clusterDnsReader(client, opts.clusterDns ?? DEFAULT_CLUSTER_DNS), opts);
+  // Storage classes and /version after the namespace's reads (afterCore): nothing waits for them.
+  let base: Settled<BaseReads> | undefined;
+  const startBase = (): Settled<BaseReads> => (base ??= settle(readBase(client)));
+  return readNamespace(client, ns, statefulSets, (pods, claims, events) => readClusterFor(client, ns, statefulSets, pods, claims, events, startBase()), clusterDnsReader(client, opts.clusterDns ?? DEFAULT_CLUSTER_DNS), opts, startBase);
 }
 
 /**
