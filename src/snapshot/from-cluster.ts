@@ -193,8 +193,33 @@ async function readClusterScoped(client: KubeClient): Promise<ClusterReads> {
   return { ...whole, storageClasses: base.storageClasses, version: base.version, gaps: [...whole.gaps, ...base.gaps] };
 }
 
-/** Most objects of one kind read by name (one GET each); with more, the kind is listed whole. */
+/** PVs read by name at once, beside the PV Table (one GET each), whatever the size of the cluster. */
 export const MAX_NAMED_READS = 20;
+
+/** Most nodes read by name: one LIST by hostname label, whose URL grows with each name; with more, nodes are listed whole. */
+export const MAX_NAMED_NODES = 100;
+
+/** Most PVs read by name at all (one GET each); with more, PVs are listed whole. */
+export const MAX_NAMED_PVS = 1000;
+
+/**
+ * PVs read by name (one GET each) cost about as much as listing {@link PV_LIST_RATIO} times as
+ * many: measured on the test control plane (2 cores, 4,000 PVs, keep-alive), a LIST page of 500
+ * PVs took 11–14 ms of wall time and 12–16 ms of CPU (client and API server), one GET of one PV
+ * 0.5–0.6 ms and 0.6–1.1 ms: a page costs what 20–25 GETs cost.
+ */
+export const PV_LIST_RATIO = 20;
+
+/**
+ * Whether `wanted` PVs are read by name (one GET each) rather than by listing the cluster's
+ * `clusterPVs` PVs (pages of 500): always for at most {@link MAX_NAMED_READS}; otherwise while
+ * they are at most {@link MAX_NAMED_PVS} and at most 1/{@link PV_LIST_RATIO} of the cluster's.
+ * A StatefulSet that owns most of the cluster's PVs lists them, a small one in a big cluster
+ * reads its own.
+ */
+export function pvsByName(wanted: number, clusterPVs: number): boolean {
+  return wanted <= MAX_NAMED_READS || (wanted <= MAX_NAMED_PVS && wanted * PV_LIST_RATIO <= clusterPVs);
+}
 
 /** The cluster-scoped objects a healthy StatefulSet's pods and claims name. */
 export interface NamedReads {
@@ -221,7 +246,9 @@ function ownObjects(statefulSets: StatefulSet[], pods: Pod[], claims: Persistent
  * diagnosis may need more than the objects the StatefulSets name, and nodes, PVs and
  * VolumeAttachments are listed whole as before. By name only when every StatefulSet has all its
  * replicas (`spec.replicas` pods), every pod is Running and Ready on a node, every claim is
- * Bound to a named PV, and there are at most {@link MAX_NAMED_READS} nodes and PVs. Otherwise a
+ * Bound to a named PV, and there are at most {@link MAX_NAMED_NODES} nodes and
+ * {@link MAX_NAMED_PVS} PVs (more than {@link MAX_NAMED_READS} PVs are read by name only when
+ * few beside the cluster's: see pvsByName, decided once the PV Table is read). Otherwise a
  * rule or plan may ask what the names cannot answer: whether any Available PV could bind a
  * claim (pvc-unbound's bind pre-check, the planner's newClaimBinding), which node has the most
  * allocatable (unschedulable), which nodes hold a volume (multi-attach), whether a node is gone
@@ -236,7 +263,7 @@ export function namedReads(statefulSets: StatefulSet[], pods: Pod[], claims: Per
   if (!own.claims.every((c) => c.status?.phase === 'Bound' && c.spec.volumeName)) return undefined;
   const nodes = [...new Set(own.pods.map((p) => p.spec.nodeName!))].sort();
   const persistentVolumes = [...new Set(own.claims.map((c) => c.spec.volumeName!))].sort();
-  if (nodes.length > MAX_NAMED_READS || persistentVolumes.length > MAX_NAMED_READS) return undefined;
+  if (nodes.length > MAX_NAMED_NODES || persistentVolumes.length > MAX_NAMED_PVS) return undefined;
   return { nodes, persistentVolumes };
 }
 
@@ -325,19 +352,25 @@ async function readNodesByName(client: KubeClient, names: string[]): Promise<(No
 
 /**
  * The by-name reads of {@link namedReads}: the nodes ({@link readNodesByName}: one LIST by
- * hostname label), one GET per PV, and the PV Table (one
- * LIST as `kubectl get pv` prints it, without the objects: enough to see whether a Released PV
- * names one of the StatefulSets' claims), issued together; then, for each CSI PV, one GET of its
+ * hostname label), one GET per PV, and the PV Table (one LIST as `kubectl get pv` prints it,
+ * without the objects: enough to see whether a Released PV names one of the StatefulSets'
+ * claims), issued together; with more than {@link MAX_NAMED_READS} PVs the Table first, and the
+ * rest only when the PVs are few beside the cluster's (pvsByName); then, for each CSI PV, one GET of its
  * attachment on its pod's node ({@link attachmentName}; none for other volumes). Undefined when
  * the whole lists are needed after all ({@link needsWholeReads}), or when any of these reads
  * fails: the whole LISTs then make the same gaps as before.
  */
 async function readNamed(client: KubeClient, ns: string, statefulSets: StatefulSet[], pods: Pod[], claims: PersistentVolumeClaim[], named: NamedReads, events: Promise<KubeEvent[]>): Promise<Pick<ClusterReads, 'nodes' | 'persistentVolumes' | 'volumeAttachments' | 'gaps'> | undefined> {
   try {
+    const getPV = (n: string): Promise<PersistentVolume | undefined> => getIfExists<PersistentVolume>(client, `${resourcePath('persistentvolumes')}/${enc(n)}`);
+    const few = named.persistentVolumes.length <= MAX_NAMED_READS;
+    // More PVs than that: the Table first, which says how many the cluster has (pvsByName).
+    const early = few ? undefined : await client.listTable(resourcePath('persistentvolumes'));
+    if (early && !pvsByName(named.persistentVolumes.length, early.rows.length)) return undefined;
     const [nodes, persistentVolumes, table] = await Promise.all([
       readNodesByName(client, named.nodes),
-      Promise.all(named.persistentVolumes.map((n) => getIfExists<PersistentVolume>(client, `${resourcePath('persistentvolumes')}/${enc(n)}`))),
-      client.listTable(resourcePath('persistentvolumes')),
+      Promise.all(named.persistentVolumes.map(getPV)),
+      early ?? client.listTable(resourcePath('persistentvolumes')),
     ]);
     const col = (name: string): number => table.columns.indexOf(name);
     const [status, claim] = [col('Status'), col('Claim')];

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { diagnose } from '../../src/diagnosis.js';
 import { snapshotToList } from '../../src/commands/snapshot.js';
-import { attachmentName, MAX_NAMED_READS, namedReads, needsWholeReads } from '../../src/snapshot/from-cluster.js';
+import { attachmentName, MAX_NAMED_NODES, MAX_NAMED_PVS, MAX_NAMED_READS, namedReads, needsWholeReads, pvsByName } from '../../src/snapshot/from-cluster.js';
 import { snapshotFromDump } from '../../src/snapshot/from-dump.js';
 import { SnapshotView, claimOrdinal } from '../../src/snapshot/view.js';
 import { nodeState, newClaimBinding } from '../../src/rules/facts.js';
@@ -56,8 +56,8 @@ describe('nodes, PVs and attachments by name: the same diagnosis', () => {
     const full = await loadFixture(name);
     const named = namedReads(full.statefulSets, full.pods, full.persistentVolumeClaims);
     if (named) {
-      expect(named.nodes.length).toBeLessThanOrEqual(MAX_NAMED_READS);
-      expect(named.persistentVolumes.length).toBeLessThanOrEqual(MAX_NAMED_READS);
+      expect(named.nodes.length).toBeLessThanOrEqual(MAX_NAMED_NODES);
+      expect(named.persistentVolumes.length).toBeLessThanOrEqual(MAX_NAMED_PVS);
     }
     const partial = readByName(await loadFixture(name));
     if (!partial) return;
@@ -80,6 +80,37 @@ describe('nodes, PVs and attachments by name: the same diagnosis', () => {
   it('reads some recorded snapshots by name (the healthy ones), not none', () => {
     expect(byName).toContain('healthy');
     expect(byName.length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('PVs by name or listed', () => {
+  it('up to 20 always by name; more only while they are few beside the cluster\'s, and at most 1,000', () => {
+    expect(pvsByName(MAX_NAMED_READS, 0)).toBe(true);
+    expect(pvsByName(3, 4053)).toBe(true);
+    // 50 replicas: by name in the issue's cluster of 4,000 PVs, listed in a cluster of 200.
+    expect(pvsByName(50, 4103)).toBe(true);
+    expect(pvsByName(50, 200)).toBe(false);
+    // A StatefulSet that owns most of the cluster's PVs lists them.
+    expect(pvsByName(1000, 5053)).toBe(false);
+    expect(pvsByName(3000, 7053)).toBe(false);
+    expect(pvsByName(1000, 20_000)).toBe(true);
+    expect(pvsByName(MAX_NAMED_PVS + 1, 10_000_000)).toBe(false);
+  });
+
+  it('namedReads names up to 1,000 PVs and 100 nodes; with more, it lists whole', async () => {
+    const s = await loadFixture('healthy');
+    const sts = s.statefulSets[0]!;
+    const scaled = (replicas: number, nodes: (i: number) => string): Snapshot => {
+      const pods = Array.from({ length: replicas }, (_, i) => ({ ...s.pods[0]!, metadata: { ...s.pods[0]!.metadata, name: `${sts.metadata.name}-${i}` }, spec: { ...s.pods[0]!.spec, nodeName: nodes(i), volumes: [{ name: 'v', persistentVolumeClaim: { claimName: `c-${i}` } }] } }));
+      const claims = Array.from({ length: replicas }, (_, i) => ({ ...s.persistentVolumeClaims[0]!, metadata: { ...s.persistentVolumeClaims[0]!.metadata, name: `c-${i}` }, spec: { ...s.persistentVolumeClaims[0]!.spec, volumeName: `pv-${i}` } }));
+      return { ...s, statefulSets: [{ ...sts, spec: { ...sts.spec, replicas } }], pods, persistentVolumeClaims: claims };
+    };
+    const few = scaled(MAX_NAMED_PVS, (i) => `node-${i % MAX_NAMED_NODES}`);
+    expect(namedReads(few.statefulSets, few.pods, few.persistentVolumeClaims)).toMatchObject({ nodes: { length: MAX_NAMED_NODES }, persistentVolumes: { length: MAX_NAMED_PVS } });
+    const manyPVs = scaled(MAX_NAMED_PVS + 1, () => 'node-0');
+    expect(namedReads(manyPVs.statefulSets, manyPVs.pods, manyPVs.persistentVolumeClaims)).toBeUndefined();
+    const manyNodes = scaled(MAX_NAMED_NODES + 1, (i) => `node-${i}`);
+    expect(namedReads(manyNodes.statefulSets, manyNodes.pods, manyNodes.persistentVolumeClaims)).toBeUndefined();
   });
 });
 
