@@ -4,7 +4,7 @@
  */
 import { parseQuantity } from './quantity.js';
 import { canonical } from './template-diff.js';
-import type { Container, ControllerRevision, KubeEvent, Node, PersistentVolume, Pod, Service, StatefulSet, StorageClass, Timestamp } from '../snapshot/types.js';
+import type { Container, ControllerRevision, KubeEvent, Node, PersistentVolume, Pod, Service, StatefulSet, StorageClass, Taint, Timestamp, Toleration } from '../snapshot/types.js';
 import {
   ageSeconds,
   claimName,
@@ -187,6 +187,26 @@ export function pinnedNodes(view: SnapshotView, pv: PersistentVolume): string[] 
     }
   }
   return [...names].sort();
+}
+
+/**
+ * Whether `tolerations` tolerate `taint`, as the scheduler's TaintToleration plugin decides it
+ * (k8s.io/api core/v1 toleration.go `ToleratesTaint`): the effect is empty or equal; an empty
+ * key with operator Exists tolerates every taint; otherwise the key is equal and, with operator
+ * Equal (the default), the value too.
+ */
+export function tolerates(tolerations: readonly Toleration[] | undefined, taint: Taint): boolean {
+  return (tolerations ?? []).some((t) => {
+    if (t.effect && t.effect !== taint.effect) return false;
+    if (!t.key) return t.operator === 'Exists';
+    if (t.key !== taint.key) return false;
+    return t.operator === 'Exists' || (t.value ?? '') === (taint.value ?? '');
+  });
+}
+
+/** A node's taints that keep `pod` off it (NoSchedule and NoExecute ones it does not tolerate). */
+export function untoleratedTaints(node: Node, pod: Pod): Taint[] {
+  return (node.spec?.taints ?? []).filter((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(pod.spec.tolerations, t));
 }
 
 /** True when a PV has a required node affinity (it can only be used on some nodes). */

@@ -26,15 +26,18 @@
  * Not reported when the dominant reason is an unbound claim of the pod or no volume to bind it
  * to, while a claim of the pod is not Bound (`pvc-unbound` explains it), nor when it is the volume's node affinity and the volume's nodes are lost
  * (`volume-node-affinity` explains it). When the volume pins the pod to nodes that are fine, the
- * dominant reason is taken among the others (what fails on those nodes). Ranks after
+ * dominant reason is taken among the others (what fails on those nodes): the scheduler counts
+ * each node once, under its first failing filter, so 50 tainted nodes elsewhere outnumber the one
+ * pinned node that runs its maximum number of pods; a taint, cordon or nodeSelector is named only
+ * when a pinned node has it (k8s.io/api core/v1 toleration.go for the toleration match). Ranks after
  * `volume-node-affinity` (20) and `pvc-unbound` (30).
  */
 import type { Node, Pod } from '../snapshot/types.js';
 import { condition, podOrdinal, type SnapshotView } from '../snapshot/view.js';
-import { nodeState, podEvents } from './facts.js';
+import { isPinned, nodeState, pinnedNodes, podEvents, untoleratedTaints } from './facts.js';
 import { formatQuantity, parseQuantity } from './quantity.js';
 import { deletePodOption } from './offers.js';
-import { CATEGORY_PRIORITY, parseSchedulingMessage, type ScheduleReasonCategory } from './scheduling-message.js';
+import { CATEGORY_PRIORITY, parseSchedulingMessage, type ScheduleReason, type ScheduleReasonCategory } from './scheduling-message.js';
 import { eventEvidence, fieldEvidence, ref, stsRef, type Evidence, type Finding, type RecoveryOption, type Rule } from './types.js';
 
 export { formatQuantity, parseQuantity } from './quantity.js';
@@ -79,6 +82,65 @@ function pinnedNodesLost(view: SnapshotView, pod: Pod): boolean | undefined {
   }
   return any ? false : undefined;
 }
+
+/**
+ * The nodes all of the pod's pinned volumes allow (facts pinnedNodes, intersected), when every
+ * one of them was read; undefined when no volume of the pod is pinned, or one of those nodes was
+ * not read.
+ */
+function pinnedAllowed(view: SnapshotView, pod: Pod): Node[] | undefined {
+  let allowed: Set<string> | undefined;
+  for (const { claim } of view.claimsOf(pod)) {
+    const pv = claim ? view.volumeOf(claim) : undefined;
+    if (!pv || !isPinned(pv)) continue;
+    const nodes = new Set(pinnedNodes(view, pv));
+    allowed = allowed ? new Set([...allowed].filter((n) => nodes.has(n))) : nodes;
+  }
+  if (!allowed) return undefined;
+  const nodes = [...allowed].map((n) => view.nodes.get(n));
+  return nodes.every((n): n is Node => !!n) ? nodes : undefined;
+}
+
+/**
+ * For a pod its volumes pin to `allowed`: the reasons of the scheduler's message that can be
+ * what fails on those nodes. The message counts nodes per first failing filter, so the many
+ * nodes outside `allowed` (tainted, cordoned, not matching the nodeSelector) can outnumber what
+ * blocks the pod where it can run at all. A taint, a cordon or a nodeSelector is kept only when
+ * one of `allowed` has it; what cannot be seen from here (resources, pod count, pod affinity) is
+ * kept. Undefined when that leaves nothing, or changes nothing.
+ */
+function reasonsOnAllowed(pod: Pod, allowed: Node[], reasons: ScheduleReason[]): ScheduleReason[] | undefined {
+  const selector = Object.entries(pod.spec.nodeSelector ?? {});
+  const possible = reasons.filter((r) => {
+    if (r.category === 'volume-node-affinity') return false;
+    if (r.category === 'taint') return allowed.some((n) => untoleratedTaints(n, pod).length > 0);
+    if (r.category === 'cordoned') return allowed.some((n) => n.spec?.unschedulable);
+    if (r.category === 'node-affinity' && !pod.spec.affinity) return allowed.some((n) => selector.some(([k, v]) => n.metadata.labels?.[k] !== v));
+    return true;
+  });
+  return possible.length && possible.length < reasons.length ? possible : undefined;
+}
+
+/**
+ * The scheduler's filter plugins in the order the default profile runs them
+ * (pkg/scheduler/apis/config/v1/default_plugins.go): a node is counted under the first that
+ * fails, so on a pinned node the first reason in this order that can fail there is its reason.
+ */
+const FILTER_ORDER: ScheduleReasonCategory[] = ['cordoned', 'taint', 'node-affinity', 'too-many-pods', 'insufficient-resources', 'volume-binding', 'unbound-claims', 'volume-node-affinity', 'pod-affinity', 'other'];
+
+/** What blocks a pinned pod on the node(s) its volume allows, after "its volume pins it to <node>, which": [one node, several]. */
+const ALLOWED_WORDS: Record<ScheduleReasonCategory, [string, string]> = {
+  'insufficient-resources': ['does not have enough free resources left', 'do not have enough free resources left'],
+  'too-many-pods': ['runs its maximum number of pods (status.allocatable.pods)', 'run their maximum number of pods (status.allocatable.pods)'],
+  taint: ['has a taint the pod does not tolerate', 'have taints the pod does not tolerate'],
+  'node-affinity': ["does not match the pod's nodeSelector / node affinity", "do not match the pod's nodeSelector / node affinity"],
+  'unbound-claims': ['waits for a claim of the pod to be bound', 'wait for a claim of the pod to be bound'],
+  'volume-node-affinity': ['does not fit its volume', 'do not fit its volume'],
+  'volume-binding': ['has no free PersistentVolume for its claim', 'have no free PersistentVolume for its claim'],
+  cordoned: ['is cordoned (unschedulable)', 'are cordoned (unschedulable)'],
+  'pod-affinity': ['is excluded by pod affinity / anti-affinity rules', 'are excluded by pod affinity / anti-affinity rules'],
+  other: ['the scheduler rejects', 'the scheduler rejects'],
+};
 
 const CATEGORY_WORDS: Record<ScheduleReasonCategory, string> = {
   'insufficient-resources': 'not enough free resources on any node',
@@ -146,8 +208,8 @@ export const unschedulable: Rule = {
   rank: 35,
   doc: {
     severities: ['critical'],
-    meaning: 'A pod is Pending because no node fits; the scheduler\'s message parsed per reason (insufficient resources with the pod\'s request and the largest node, taints, node selector/affinity, volume binding, cordoned, too many pods) and the dominant one named. Left to `pvc-unbound` / `volume-node-affinity` when those explain it.',
-    signals: 'pod `PodScheduled=False` `Unschedulable`, Warning `FailedScheduling` "0/N nodes are available: ...", node `status.allocatable`',
+    meaning: 'A pod is Pending because no node fits; the scheduler\'s message parsed per reason (insufficient resources with the pod\'s request and the largest node, taints, node selector/affinity, volume binding, cordoned, too many pods) and the dominant one named (for a pod its local volume pins to a few nodes, the reason on those nodes, not the most counted one). Left to `pvc-unbound` / `volume-node-affinity` when those explain it.',
+    signals: 'pod `PodScheduled=False` `Unschedulable`, Warning `FailedScheduling` "0/N nodes are available: ...", node `status.allocatable`, `spec.taints`, `spec.unschedulable`, PV `spec.nodeAffinity`',
     recoveries: 'manual (lower the request, tolerate, fix the selector, uncordon), `delete-pod` after the fix',
   },
   evaluate({ view, sts }) {
@@ -164,14 +226,19 @@ export const unschedulable: Rule = {
       const parsed = parseSchedulingMessage(message);
       const evidence: Evidence[] = [fieldEvidence(pod, 'Pod', 'status.conditions[PodScheduled]', `False Unschedulable: ${scheduled.message ?? ''}`.trim(), scheduled.lastTransitionTime ?? undefined)];
       if (event) evidence.push(eventEvidence(event));
+      const byCount = (rs: ScheduleReason[]): ScheduleReason => [...rs].sort((a, b) => (b.count ?? 0) - (a.count ?? 0) || CATEGORY_PRIORITY.indexOf(a.category) - CATEGORY_PRIORITY.indexOf(b.category))[0]!;
       if (parsed?.dominant.category === 'volume-node-affinity') {
         // Pinned by its volume: if the volume's nodes are lost, `volume-node-affinity` (rank 20)
         // explains it; if they are fine, the real obstacle is what fails on them (the other reasons).
         const lost = pinnedNodesLost(view, pod);
         const others = parsed.reasons.filter((r) => r.category !== 'volume-node-affinity');
         if (lost !== false || others.length === 0) continue;
-        parsed.dominant = [...others].sort((a, b) => (b.count ?? 0) - (a.count ?? 0) || CATEGORY_PRIORITY.indexOf(a.category) - CATEGORY_PRIORITY.indexOf(b.category))[0]!;
+        parsed.dominant = byCount(others);
       }
+      // Pinned to a few nodes, and the message counts other nodes too: what fails on the pinned ones.
+      const allowed = parsed && parsed.reasons.some((r) => r.category === 'volume-node-affinity') && pinnedNodesLost(view, pod) === false ? pinnedAllowed(view, pod) : undefined;
+      const onAllowed = parsed && allowed ? reasonsOnAllowed(pod, allowed, parsed.reasons) : undefined;
+      if (parsed && onAllowed) parsed.dominant = [...onAllowed].sort((a, b) => FILTER_ORDER.indexOf(a.category) - FILTER_ORDER.indexOf(b.category))[0]!;
       const category = parsed?.dominant.category ?? 'other';
       if ((category === 'unbound-claims' || category === 'volume-binding') && view.canSee('persistentvolumeclaims')) {
         // pvc-unbound names the claim and why it is not bound; do not report the symptom twice.
@@ -199,6 +266,16 @@ export const unschedulable: Rule = {
           if (largest) evidence.push(fieldEvidence(largest.node, 'Node', `status.allocatable.${resource}`, largest.node.status!.allocatable![resource]!));
         } else {
           words = `no node has enough free ${resource}`;
+        }
+      } else if (onAllowed && allowed) {
+        const names = allowed.map((n) => n.metadata.name);
+        const one = names.length === 1;
+        words = `its volume pins it to ${one ? `node ${names[0]}` : `nodes ${names.join(', ')}`}, which ${ALLOWED_WORDS[category][one ? 0 : 1]}`;
+        details.pinnedTo = names;
+        for (const n of allowed.slice(0, 3)) {
+          if (category === 'too-many-pods' && n.status?.allocatable?.pods) evidence.push(fieldEvidence(n, 'Node', 'status.allocatable.pods', n.status.allocatable.pods));
+          if (category === 'taint') for (const t of untoleratedTaints(n, pod)) evidence.push(fieldEvidence(n, 'Node', 'spec.taints', `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`, undefined, 'spec'));
+          if (category === 'cordoned' && n.spec?.unschedulable) evidence.push(fieldEvidence(n, 'Node', 'spec.unschedulable', 'true', undefined, 'spec'));
         }
       } else if (category === 'node-affinity' && pod.spec.nodeSelector) {
         const sel = Object.entries(pod.spec.nodeSelector).map(([k, v]) => `${k}=${v}`).join(',');

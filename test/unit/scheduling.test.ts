@@ -149,6 +149,35 @@ describe('unschedulable (recorded)', () => {
     expect(f.summary).toContain('disktype=ssd');
   });
 
+  it('pinned by its local PV to a node that runs its maximum number of pods, among 12 tainted nodes: the pinned node\'s reason, not the most counted one', async () => {
+    // Recorded on the test control plane with 12 more nodes tainted nvidia.com/gpu (a GPU pool):
+    // kwok-node-full holds 1 pod and runs one; quiz-0's local PV is pinned to it.
+    const s = await loadFixture('unschedulable-pinned-node-full');
+    const d = await diagnoseFixture('unschedulable-pinned-node-full');
+    const f = one(d.findings, 'unschedulable');
+    const reasons = (f.details as { reasons: { category: string; count: number }[] }).reasons;
+    const count = (c: string): number => reasons.find((r) => r.category === c)?.count ?? 0;
+    // The scheduler's message puts the tainted nodes first by count.
+    expect(count('taint')).toBeGreaterThan(count('too-many-pods'));
+    expect(f.details).toMatchObject({ dominant: { category: 'too-many-pods' }, pinnedTo: ['kwok-node-full'] });
+    expect(f.summary).toBe('Pod quiz-0 cannot be scheduled: its volume pins it to node kwok-node-full, which runs its maximum number of pods (status.allocatable.pods)');
+    expect(f.evidence.map((e) => `${e.object.kind}/${e.object.name} ${e.label}`)).toContain('Node/kwok-node-full status.allocatable.pods');
+    // Had the pinned node carried a taint the pod does not tolerate, the taint would be its reason.
+    const tainted = await diagnoseFixture('unschedulable-pinned-node-full', (x) => {
+      const n = x.nodes.find((m) => m.metadata.name === 'kwok-node-full')!;
+      n.spec = { ...n.spec, taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] };
+    });
+    expect(one(tainted.findings, 'unschedulable').details).toMatchObject({ dominant: { category: 'taint' } });
+    // ... unless the pod tolerates it.
+    const tolerated = await diagnoseFixture('unschedulable-pinned-node-full', (x) => {
+      const n = x.nodes.find((m) => m.metadata.name === 'kwok-node-full')!;
+      n.spec = { ...n.spec, taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] };
+      for (const p of x.pods) p.spec.tolerations = [{ key: 'dedicated', operator: 'Exists' }];
+    });
+    expect(one(tolerated.findings, 'unschedulable').details).toMatchObject({ dominant: { category: 'too-many-pods' } });
+    expect(s.nodes.filter((n) => n.spec?.taints?.length).length).toBeGreaterThanOrEqual(12);
+  });
+
   it('an unbound claim as the reason: left to pvc-unbound', async () => {
     const d = await diagnoseFixture('pvc-missing-class');
     expect(of(d.findings, 'unschedulable')).toEqual([]);
