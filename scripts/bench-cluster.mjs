@@ -6,7 +6,10 @@
 //     as a busy namespace's history holds), Normal and Warning;
 //   - PVS PersistentVolumes (hostPath, Available, class `bench-noise`: nothing binds them);
 //   - NODES nodes `bench-node-<ns>-<i>`, managed by KWOK (they stay Ready) and tainted NoSchedule so
-//     that no pod of another test lands there.
+//     that no pod of another test lands there;
+//   - with HOSTS (the 1,000- and 3,000-replica rows, more pods than the 3 stable nodes hold at 110
+//     each), nodes `bench-host-<ns>-<i>` of 1,100 pods each, not tainted, which quiz's local PVs
+//     (and so its pods) are pinned to, round robin.
 //
 // Objects are created with the cluster's admin client certificate over one keep-alive agent,
 // 16 at a time (kubectl would create them one by one). `dropRealistic` deletes them all.
@@ -21,14 +24,24 @@ const NOISE_KEY = 'sts-doctor-bench';
  * Deploys the realistic namespace `ns` (resolves once quiz's replicas are Ready and every noise
  * object exists).
  * @param {string} ns
- * @param {{ events?: number, pvs?: number, nodes?: number, replicas?: number }} [size] defaults: {@link REALISTIC}
+ * @param {{ events?: number, pvs?: number, nodes?: number, replicas?: number, hosts?: number }} [size] defaults: {@link REALISTIC}
  */
 export async function deployRealistic(ns, size = {}) {
-  const { events, pvs, nodes, replicas } = { ...REALISTIC, ...size };
-  await deployScaledQuiz(ns, replicas);
+  const { events, pvs, nodes, replicas, hosts = 0 } = { ...REALISTIC, ...size };
   const { send, close } = api();
   const [key, value] = [NOISE_KEY, ns];
   try {
+    const hostNames = Array.from({ length: hosts }, (_, i) => `bench-host-${ns}-${i}`);
+    await pool(hostNames, 8, (name) =>
+      send('POST', '/api/v1/nodes', {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name, labels: { [key]: value, 'kwok.x-k8s.io/node': 'fake', 'kubernetes.io/hostname': name, type: 'kwok' }, annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'kwok.x-k8s.io/node': 'fake' } },
+        status: { allocatable: { cpu: '1000', memory: '4Ti', pods: '1100' }, capacity: { cpu: '1000', memory: '4Ti', pods: '1100' } },
+      }),
+    );
+    // Thousands of replicas take minutes to be created, bound, scheduled and run (100 QPS each).
+    await (hosts ? deployScaledQuiz(ns, replicas, hostNames, 1_800_000) : deployScaledQuiz(ns, replicas));
     await pool(Array.from({ length: nodes }, (_, i) => i), 8, (i) =>
       send('POST', '/api/v1/nodes', {
         apiVersion: 'v1',

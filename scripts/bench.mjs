@@ -28,7 +28,7 @@
 // Options: --runs N (default 9, minimum 7), --replicas 3,50, --keep (leave the namespaces), --no-sea,
 // --dump-runs N, --offline (only the dumps), --no-dumps (only the cluster), --no-realistic,
 // --realistic-only, --issue-size (the issue's 20,000 events, 4,000 PVs, 50 nodes), --replicas-large N,
-// --first-row-only, --bin-before PATH (a build measured beside, in the same runs), --realistic-ns NS (measure an existing realistic namespace, deployed by an
+// --first-row-only, --huge 1000,3000 (the issue's 1,000- and 3,000-replica rows), --bin-before PATH (a build measured beside, in the same runs), --realistic-ns NS (measure an existing realistic namespace, deployed by an
 // earlier --keep run), --bin PATH (another build's bin/sts-doctor.js, to compare).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
@@ -209,6 +209,19 @@ async function realistic(id, runsPerCase, namespaces) {
   process.stderr.write(`bench: deploying ${ns2}: quiz with ${large} replicas beside 5,200 events...\n`);
   await deployRealistic(ns2, { replicas: large, events: 5_200, pvs: 0, nodes: 0 });
   out.tables.push(await compareRow(`quiz, ${large} replicas, 5,200 events in the namespace`, withBefore({ 'sts-doctor diagnose quiz': ours('quiz', '-n', ns2), 'kubectl get sts,pods,pvc': kc('get', 'sts,pods,pvc', '-n', ns2), 'kubectl describe sts quiz': kc('describe', 'sts', 'quiz', '-n', ns2) }), runsPerCase));
+
+  // `--huge 1000,3000`: the issue's 1,000- and 3,000-replica rows (14,000 and 20,000 events in
+  // the namespace), on nodes of 1,100 pods made for them (bench-cluster.mjs HOSTS).
+  for (const n of value('--huge', '').split(',').filter(Boolean).map(Number)) {
+    const nsH = `bench-huge-${n}-${id}`;
+    namespaces.push(nsH);
+    const ev = n >= 3000 ? 20_000 : 14_000;
+    process.stderr.write(`bench: deploying ${nsH}: quiz with ${n} replicas beside ${ev} events (minutes: every pod and claim is made, bound and run by the real controllers)...\n`);
+    const t0 = Date.now();
+    await deployRealistic(nsH, { replicas: n, events: ev, pvs: 0, nodes: 0, hosts: Math.ceil(n / 1000) });
+    process.stderr.write(`bench: ${nsH} deployed in ${Math.round((Date.now() - t0) / 1000)} s\n`);
+    out.tables.push(await compareRow(`quiz, ${n} replicas, ${ev} events in the namespace`, withBefore({ 'sts-doctor diagnose quiz': ours('quiz', '-n', nsH), 'kubectl get sts,pods,pvc': kc('get', 'sts,pods,pvc', '-n', nsH), 'kubectl describe sts quiz': kc('describe', 'sts', 'quiz', '-n', nsH) }), runsPerCase));
+  }
 
   const ns3 = `bench-noclaims-${id}`;
   namespaces.push(ns3);

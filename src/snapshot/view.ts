@@ -389,11 +389,25 @@ export class SnapshotView {
     return this.eventsByName.get(`${kind}/${namespace}/${name}`) ?? [];
   }
 
-  /** The pods of a StatefulSet: owned by it (by uid) or named `<sts>-<n>` and matching its selector, by ordinal. */
+  /** podsOf's answers, per StatefulSet object: every rule asks, and a set may have thousands of pods. */
+  private readonly podsCache = new WeakMap<StatefulSet, Pod[]>();
+
+  /**
+   * The pods of a StatefulSet: owned by it (by uid) or named `<sts>-<n>` and matching its
+   * selector, by ordinal. Computed once per StatefulSet object; each call returns a new array.
+   */
   podsOf(sts: StatefulSet): Pod[] {
-    return this.snapshot.pods
-      .filter((p) => podBelongsTo(p, sts))
-      .sort((a, b) => (podOrdinal(sts, a.metadata.name) ?? 0) - (podOrdinal(sts, b.metadata.name) ?? 0));
+    let pods = this.podsCache.get(sts);
+    if (!pods) {
+      const ordinal = (p: Pod): number => podOrdinal(sts, p.metadata.name) ?? 0;
+      pods = this.snapshot.pods
+        .filter((p) => podBelongsTo(p, sts))
+        .map((p) => ({ p, o: ordinal(p) }))
+        .sort((a, b) => a.o - b.o)
+        .map((x) => x.p);
+      this.podsCache.set(sts, pods);
+    }
+    return [...pods];
   }
 
   /** The pods of a StatefulSet (see podsOf) by ordinal; a pod it owns whose name has no ordinal is left out. */

@@ -12,9 +12,9 @@ import { deleteNamespace, deployQuiz, FAULT_LABEL, NODES, quizPods, waitHealthy 
  * @param {string} ns
  * @param {number} replicas
  */
-export async function deployScaledQuiz(ns, replicas) {
-  await deployQuiz(ns, { replicas, podManagementPolicy: 'Parallel', nodes: NODES });
-  await waitHealthy(ns, replicas, 240_000);
+export async function deployScaledQuiz(ns, replicas, nodes = NODES, timeoutMs = 240_000) {
+  await deployQuiz(ns, { replicas, podManagementPolicy: 'Parallel', nodes });
+  await waitHealthy(ns, replicas, timeoutMs);
 }
 
 /**
