@@ -65,15 +65,15 @@ function largestAllocatable(nodes: Node[], resource: string): { node: Node; valu
 }
 
 /**
- * Whether the nodes the pod's volumes are pinned to (PV node affinity `kubernetes.io/hostname In`)
+ * Whether the nodes one of the pod's volumes is pinned to (PV node affinity, facts pinnedNodes)
  * are all lost (not Ready, cordoned, deleted): true/false, or undefined when no volume of the
- * pod is pinned to named nodes or the nodes cannot be read.
+ * pod is pinned or the nodes cannot be read.
  */
 function pinnedNodesLost(view: SnapshotView, pod: Pod): boolean | undefined {
   let any = false;
   for (const { claim } of view.claimsOf(pod)) {
     const pv = claim ? view.volumeOf(claim) : undefined;
-    const names = (pv?.spec.nodeAffinity?.required?.nodeSelectorTerms ?? []).flatMap((t) => (t.matchExpressions ?? []).filter((e) => e.key === 'kubernetes.io/hostname' && e.operator === 'In').flatMap((e) => e.values ?? []));
+    const names = pv ? pinnedNodes(view, pv) : [];
     if (names.length === 0) continue;
     const states = names.map((n) => nodeState(view, n));
     if (states.some((s) => s.state === 'Unknown')) return undefined;
