@@ -5,6 +5,8 @@
  *   sts_doctor_finding{namespace,statefulset,rule,severity,subject_kind,subject}       1 while it holds
  *   sts_doctor_finding_first_seen_timestamp_seconds{same labels}                        when serve first saw it
  *   sts_doctor_finding_info{namespace,statefulset,rule,subject_kind,subject,summary}   1; the current summary
+ *   sts_doctor_finding_caused_by{namespace,statefulset,rule,subject_kind,subject,
+ *                                cause_rule,cause_subject_kind,cause_subject}         1 while the finding is a consequence of another
  *   sts_doctor_statefulset_healthy{namespace,statefulset}                               1 healthy, 0 not
  *   sts_doctor_evaluations_total{trigger}                                               change | resync
  *   sts_doctor_evaluation_duration_seconds{trigger}                                     histogram, one per evaluated StatefulSet
@@ -40,6 +42,8 @@ export interface FindingSeries {
   labels: FindingLabels;
   firstSeenMs: number;
   summary: string;
+  /** The labels of its `sts_doctor_finding_caused_by` series, when the finding is a consequence (Finding.causedBy). */
+  cause: Record<string, string> | undefined;
   finding: Finding;
 }
 
@@ -53,6 +57,7 @@ export class ServeMetrics {
   private readonly finding: Gauge<string>;
   private readonly firstSeen: Gauge<string>;
   private readonly info: Gauge<string>;
+  private readonly causedBy: Gauge<string>;
   private readonly healthy: Gauge<string>;
   readonly evaluations: Counter<string>;
   readonly duration: Histogram<string>;
@@ -65,6 +70,12 @@ export class ServeMetrics {
     this.finding = new Gauge({ name: 'sts_doctor_finding', help: 'A finding of sts-doctor that holds now (1); the series goes when the finding ends.', labelNames: FINDING_LABELS, registers });
     this.firstSeen = new Gauge({ name: 'sts_doctor_finding_first_seen_timestamp_seconds', help: 'When sts-doctor serve first saw the finding (Unix time, seconds).', labelNames: FINDING_LABELS, registers });
     this.info = new Gauge({ name: 'sts_doctor_finding_info', help: "The finding's current summary (always 1; one series per finding, replaced when the summary changes), for alert annotations.", labelNames: ['namespace', 'statefulset', 'rule', 'subject_kind', 'subject', 'summary'], registers });
+    this.causedBy = new Gauge({
+      name: 'sts_doctor_finding_caused_by',
+      help: 'The finding is a consequence of another finding of the same StatefulSet (cause_*: its rule and subject), which the text report folds it under (1). Alert on the findings without this series: their root causes.',
+      labelNames: ['namespace', 'statefulset', 'rule', 'subject_kind', 'subject', 'cause_rule', 'cause_subject_kind', 'cause_subject'],
+      registers,
+    });
     this.healthy = new Gauge({ name: 'sts_doctor_statefulset_healthy', help: 'Whether the StatefulSet is healthy: no critical or warning finding, every replica ready and updated (1), or not (0).', labelNames: ['namespace', 'statefulset'], registers });
     this.evaluations = new Counter({ name: 'sts_doctor_evaluations_total', help: 'StatefulSets evaluated, by trigger (change: a watched object changed; resync: the periodic full evaluation).', labelNames: ['trigger'], registers });
     this.duration = new Histogram({ name: 'sts_doctor_evaluation_duration_seconds', help: 'Time to build the snapshot of one StatefulSet from the cache and run every rule over it.', labelNames: ['trigger'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers });
@@ -134,12 +145,16 @@ export class ServeMetrics {
         const summary = boundSummary(f.summary);
         // The info series follows the summary (one series at a time: the old one goes).
         if (old && old.summary !== summary && old.labels.severity === f.severity) this.info.remove(infoLabels(old));
-        const s: FindingSeries = { key: k, labels, firstSeenMs: old?.firstSeenMs ?? now, summary, finding: f };
+        const cause = f.causedBy ? { namespace, statefulset, rule: f.rule, subject_kind: f.subject.kind, subject: f.subject.name, cause_rule: f.causedBy.rule, cause_subject_kind: f.causedBy.subject.kind, cause_subject: f.causedBy.subject.name } : undefined;
+        // The cause series follows the cause (one at a time: the old one goes).
+        if (old?.cause && JSON.stringify(old.cause) !== JSON.stringify(cause)) this.causedBy.remove(old.cause);
+        const s: FindingSeries = { key: k, labels, firstSeenMs: old?.firstSeenMs ?? now, summary, cause, finding: f };
         if (!old) started.push(s);
         after.set(k, s);
         this.finding.set(labels, 1);
         this.firstSeen.set(labels, s.firstSeenMs / 1000);
         this.info.set(infoLabels(s), 1);
+        if (cause) this.causedBy.set(cause, 1);
       }
     } else this.healthy.remove({ namespace, statefulset });
     for (const [k, s] of before) if (!after.has(k)) this.removeSeries(s);
@@ -152,6 +167,7 @@ export class ServeMetrics {
     this.finding.remove(s.labels);
     this.firstSeen.remove(s.labels);
     this.info.remove(infoLabels(s));
+    if (s.cause) this.causedBy.remove(s.cause);
   }
 
   /** Every StatefulSet key with exported series (for tests and `/statefulsets`). */

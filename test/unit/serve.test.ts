@@ -145,6 +145,29 @@ describe('serve metrics', () => {
     expect(await text(m)).not.toContain(`statefulset="quiz"`);
   });
 
+  it('a consequence has a caused_by series naming its root cause; it goes with the finding, or when the finding stands alone', async () => {
+    const d = diagnose(await loadFixture('workload-image-pull-unauthorized'));
+    const ns = d.namespace;
+    const stall = d.findings.find((f) => f.rule === 'ordered-ready-stall')!;
+    expect(stall.causedBy).toEqual({ rule: 'image-pull', subject: expect.objectContaining({ kind: 'Pod', name: 'quiz-0' }) });
+    const m = new ServeMetrics(() => [], () => true);
+    m.update(`${ns}/quiz`, d);
+    const caused = (t: string): string[] => t.split('\n').filter((l) => l.startsWith('sts_doctor_finding_caused_by{'));
+    expect(caused(await text(m))).toEqual([`sts_doctor_finding_caused_by{namespace="${ns}",statefulset="quiz",rule="ordered-ready-stall",subject_kind="Pod",subject="quiz-0",cause_rule="image-pull",cause_subject_kind="Pod",cause_subject="quiz-0"} 1`]);
+    // The same finding, now standing alone (its cause ended first): its caused_by series goes, the finding stays.
+    const alone: Diagnosis = { ...d, findings: d.findings.filter((f) => f.rule === 'ordered-ready-stall').map((f) => ({ ...f, causedBy: undefined })) };
+    m.update(`${ns}/quiz`, alone);
+    let t = await text(m);
+    expect(caused(t)).toEqual([]);
+    expect(t).toMatch(/sts_doctor_finding\{[^}]*rule="ordered-ready-stall"[^}]*\} 1/);
+    // Folded again, then healed: the series comes and goes with the finding.
+    m.update(`${ns}/quiz`, d);
+    expect(caused(await text(m))).toHaveLength(1);
+    m.update(`${ns}/quiz`, { ...d, findings: [] });
+    t = await text(m);
+    expect(caused(t)).toEqual([]);
+  });
+
   it('bounded: at most one series per (StatefulSet, rule, subject) and MAX_FINDINGS_PER_STATEFULSET per StatefulSet', async () => {
     const d = diagnose(await loadFixture('image-pull'));
     const f = d.findings[0]!;
@@ -188,7 +211,7 @@ describe('deploy/serve/prometheusrule.yaml', () => {
   const alerts = rule.spec.groups.flatMap((g) => g.rules);
 
   it('every finding alert waits 1m, carries the summary and a runbook_url, and reads only metrics serve exports', () => {
-    const exported = new Set(['sts_doctor_finding', 'sts_doctor_finding_info', 'sts_doctor_ready']);
+    const exported = new Set(['sts_doctor_finding', 'sts_doctor_finding_info', 'sts_doctor_finding_caused_by', 'sts_doctor_ready']);
     for (const a of alerts) {
       expect(a.annotations.runbook_url).toMatch(/^https:\/\/github\.com\/sts-doctor\/sts-doctor\/blob\/main\/README\.md#/);
       for (const m of a.expr.matchAll(/\b(sts_doctor_\w+)/g)) expect(exported).toContain(m[1]);
@@ -203,7 +226,7 @@ describe('deploy/serve/prometheusrule.yaml', () => {
 
   // promtool (github.com/prometheus/prometheus/cmd/promtool) from PATH or STS_DOCTOR_PROMTOOL.
   const promtool = [process.env.STS_DOCTOR_PROMTOOL, ...(process.env.PATH ?? '').split(':').map((d) => join(d, 'promtool'))].find((p) => p && existsSync(p));
-  it.skipIf(!promtool)('promtool test rules: the critical alert fires after 1m with the summary; not for a finding that ended; not for a warning', () => {
+  it.skipIf(!promtool)('promtool test rules: the critical alert fires after 1m with the summary; not for a finding that ended, a consequence or a warning', () => {
     const dir = temporaryDir('sts-doctor-promtool-');
     writeFileSync(join(dir, 'rules.yaml'), stringify({ groups: rule.spec.groups }));
     const labels = 'namespace="prod",statefulset="quiz",rule="node-lost",subject_kind="Pod",subject="quiz-1"';
@@ -222,6 +245,10 @@ describe('deploy/serve/prometheusrule.yaml', () => {
               { series: 'sts_doctor_finding{namespace="prod",statefulset="web",rule="image-pull",subject_kind="Pod",subject="web-0",severity="critical"}', values: '1 1 stale' },
               { series: 'sts_doctor_finding_info{namespace="prod",statefulset="web",rule="image-pull",subject_kind="Pod",subject="web-0",summary="x"}', values: '1 1 stale' },
               { series: 'sts_doctor_ready', values: '1x8' },
+              // A consequence (folded under its root cause): no alert of its own.
+              { series: 'sts_doctor_finding{namespace="prod",statefulset="quiz",rule="ordered-ready-stall",subject_kind="Pod",subject="quiz-1",severity="critical"}', values: '1x8' },
+              { series: 'sts_doctor_finding_info{namespace="prod",statefulset="quiz",rule="ordered-ready-stall",subject_kind="Pod",subject="quiz-1",summary="y"}', values: '1x8' },
+              { series: 'sts_doctor_finding_caused_by{namespace="prod",statefulset="quiz",rule="ordered-ready-stall",subject_kind="Pod",subject="quiz-1",cause_rule="node-lost",cause_subject_kind="Pod",cause_subject="quiz-1"}', values: '1x8' },
             ],
             alert_rule_test: [
               { eval_time: '45s', alertname: 'StsDoctorCriticalFinding', exp_alerts: [] },
