@@ -479,6 +479,9 @@ class RolloutRun {
       if (!current) throw new PlanError(`StatefulSet ${this.name} has no current revision yet (the controller has not observed it). Refusing.`);
       if (this.opts.fromCurrent) {
         if (!update || update === current) throw new PlanError(`--from-current: StatefulSet ${this.name}'s template was not changed (update revision = current revision ${current}): nothing to roll out.`);
+        // Under OnDelete the controller never moves currentRevision on: the pods tell.
+        if (this.onDelete && new SnapshotView(snapshot).podsOf(sts).every((p) => p.metadata.labels?.[REVISION_LABEL] === update))
+          throw new PlanError(`--from-current: every pod of StatefulSet ${this.name} already runs its update revision ${update} (under OnDelete the controller leaves currentRevision at ${current}): nothing to roll out.`);
       } else if (
         // Under OnDelete the controller never moves currentRevision on: the pods tell.
         this.onDelete ? new SnapshotView(snapshot).podsOf(sts).some((p) => p.metadata.labels?.[REVISION_LABEL] !== update) : update && update !== current && before === 0

@@ -333,6 +333,11 @@ describe('sts-doctor rollout', () => {
     const s = sts(ns);
     expect(s.spec.updateStrategy.type).toBe('OnDelete');
     for (const p of Object.values(quizPods(ns))) expect((p as { metadata: { labels: Record<string, string> } }).metadata.labels['controller-revision-hash']).toBe(s.status.updateRevision);
+    // The controller leaves currentRevision behind under OnDelete; the pods say there is nothing to roll out.
+    expect(s.status.currentRevision).not.toBe(s.status.updateRevision);
+    const again = await runCli(['rollout', 'quiz', '-n', ns, '--on-delete', '--from-current', '--yes', '-o', 'json']);
+    expect(again.code, again.stderr).toBe(3);
+    expect(again.stderr).toMatch(/every pod of StatefulSet quiz already runs its update revision .*: nothing to roll out/);
 
     const from = s.status.updateRevision;
     const canaryUid = quizPods(ns)['quiz-2'].metadata.uid;
