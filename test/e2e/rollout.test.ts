@@ -354,6 +354,33 @@ describe('sts-doctor rollout', () => {
     for (const p of Object.values(quizPods(ns))) expect(isReady(p)).toBe(true);
   }, 600_000);
 
+  it('ordinals.start 5 (quiz-5..7): the canary is quiz-7, the partitions count from the first replica; a bad canary is rolled back, a good change rolls out', async () => {
+    const ns = namespaces.fresh('ro-ordinals');
+    await deployQuiz(ns, { ordinalsStart: 5 });
+    await waitHealthy(ns, 3, 300_000);
+    expect(Object.keys(quizPods(ns)).sort()).toEqual(['quiz-5', 'quiz-6', 'quiz-7']);
+    const from = sts(ns).status.currentRevision;
+    const file = badPatch('ordinals-bad', { [`${FAULT_LABEL}/image-pull`]: 'not-found' }, 'registry.sts-doctor.test/library/mongo:does-not-exist');
+    const bad = await runCli(['rollout', 'quiz', '-n', ns, '--patch', file, '--soak', '1s', '--interval', '1s', '--rollback-on-failure', '--yes', '-o', 'json']);
+    expect(bad.code, bad.stderr).toBe(1);
+    const b = report(bad);
+    expect(b.steps[0]).toMatchObject({ partition: 2, outcome: 'aborted' });
+    expect(b.abort?.finding).toMatchObject({ rule: 'image-pull', subject: { kind: 'Pod', name: 'quiz-7' } });
+    expect(b.rollback).toMatchObject({ toRevision: from, deletedPods: ['quiz-7'], healthy: true });
+    for (const p of Object.values(quizPods(ns))) expect((p as { metadata: { labels: Record<string, string> } }).metadata.labels['controller-revision-hash']).toBe(from);
+
+    const good = await runCli(['rollout', 'quiz', '-n', ns, '--image', 'mongo=mongo:5.0.9', '--steps', '1,100%', '--soak', '1s', '--interval', '1s', '--yes', '-o', 'json']);
+    expect(good.code, good.stderr).toBe(0);
+    expect(report(good).steps.map((x) => [x.partition, x.updatedReplicas, x.outcome])).toEqual([
+      [2, 1, 'done'],
+      [0, 3, 'done'],
+    ]);
+    const s = sts(ns);
+    expect(s.status.currentRevision).toBe(s.status.updateRevision);
+    for (const p of Object.values(quizPods(ns))) expect(isReady(p)).toBe(true);
+    expect(Object.keys(quizPods(ns)).sort()).toEqual(['quiz-5', 'quiz-6', 'quiz-7']);
+  }, 600_000);
+
   it('--dry-run=server: every step planned and dry-run on the server; every uid and resourceVersion unchanged', async () => {
     const ns = namespaces.fresh('ro-dry');
     await deployQuiz(ns);

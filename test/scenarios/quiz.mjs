@@ -22,6 +22,7 @@ export const NODE_LOST_NODE = 'kwok-node-3';
  * @property {Record<string,string>} [podLabels] extra template labels (faults)
  * @property {string} [mongoImage]
  * @property {string[]} [nodes] nodes the local PVs (and so the pods) are pinned to, by ordinal
+ * @property {number} [ordinalsStart] `spec.ordinals.start`: the first replica is quiz-<start>
  */
 
 /** The namespace, Services and StatefulSet of the quiz scenario, as plain objects. */
@@ -46,6 +47,7 @@ export function quizObjects(ns, opts = {}) {
         serviceName: 'quiz-pods',
         podManagementPolicy: opts.podManagementPolicy ?? 'OrderedReady',
         replicas,
+        ...(opts.ordinalsStart ? { ordinals: { start: opts.ordinalsStart } } : {}),
         selector: { matchLabels: { app: 'quiz' } },
         template: {
           metadata: { labels: { app: 'quiz', ...(opts.podLabels ?? {}) } },
@@ -76,16 +78,17 @@ export function quizObjects(ns, opts = {}) {
 }
 
 /**
- * A no-provisioner StorageClass of the namespace and one local PV per ordinal, pre-bound
- * (`claimRef`) to claim db-data-quiz-<i> so that replica i lands on `nodes[i % nodes.length]`.
+ * A no-provisioner StorageClass of the namespace and one local PV per ordinal (from `start`),
+ * pre-bound (`claimRef`) to claim db-data-quiz-<i> so that replica i lands on
+ * `nodes[(i - start) % nodes.length]`.
  */
-export function localStorageObjects(ns, count, nodes = NODES) {
+export function localStorageObjects(ns, count, nodes = NODES, start = 0) {
   const className = `local-${ns}`;
   const objects = [
     { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: className }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer', reclaimPolicy: 'Retain' },
   ];
-  for (let i = 0; i < count; i++) {
-    const node = nodes[i % nodes.length];
+  for (let i = start; i < start + count; i++) {
+    const node = nodes[(i - start) % nodes.length];
     objects.push(
       preboundVolume(ns, i, { local: { path: `/mnt/disks/${ns}-${i}` } }, {
         nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] } },
@@ -148,7 +151,7 @@ export function deleteNamespace(ns) {
 export async function deployQuiz(ns, opts = {}) {
   await createNamespace(ns);
   const replicas = opts.replicas ?? 3;
-  if (opts.storageClassName === undefined) apply(localStorageObjects(ns, replicas, opts.nodes));
+  if (opts.storageClassName === undefined) apply(localStorageObjects(ns, replicas, opts.nodes, opts.ordinalsStart ?? 0));
   apply(quizObjects(ns, opts));
 }
 
