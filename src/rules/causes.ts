@@ -8,9 +8,10 @@
  * pod is the subject of a pod-level cause (the kubelet cannot pull the image, the container
  * crashes, the probe fails, the pod cannot be scheduled...). They are linked when both name the
  * same pod of the same StatefulSet; the consequence gets `causedBy` (the cause's rule and subject).
- * A cluster-level cause (the cluster DNS has no ready endpoint) explains the pod-level findings
- * about the pods it names in `explains` ({@link CLUSTER_CAUSES}); they fold under it directly,
- * and so do the consequences of those, so the graph stays one level deep.
+ * A cause beyond one pod (the cluster DNS has no ready endpoint; a NetworkPolicy keeps the
+ * replicas from each other or from DNS) explains the pod-level findings about the pods it names
+ * in `explains` ({@link CLUSTER_CAUSES}); they fold under it directly, and so do the
+ * consequences of those, so the graph stays one level deep.
  * Nothing is dropped: `-o json` and the exit code keep every finding.
  */
 import type { StatefulSet } from '../snapshot/types.js';
@@ -44,15 +45,21 @@ export const CAUSAL_LINKS: Readonly<Record<string, readonly string[]>> = {
   'rollout-stuck': POD_CAUSES,
 };
 
+/** What a name-resolution outage explains: readiness, peer discovery, init containers that wait on a peer, and what the controller waits on because of them. */
+const DNS_EXPLAINS: readonly string[] = ['probe-failing', 'peer-discovery-blocked', 'init-container-stuck', 'ordered-ready-stall', 'scale-down-blocked', 'rollout-stuck'];
+
 /**
- * Cluster-level causes → the rules whose findings they explain when the finding is about a pod
+ * Causes beyond one pod → the rules whose findings they explain when the finding is about a pod
  * they name in `explains` (a finding about a Service, `peer-discovery-blocked`, is about the
- * replicas Running and not Ready, which `cluster-dns-unavailable` names by construction: it
- * folds when the cause is there). Not the crash-loop, image or volume rules: a DNS outage does
- * not explain those.
+ * replicas Running and not Ready, which these causes name by construction: it folds when the
+ * cause is there). Not the crash-loop, image or volume rules: neither a DNS outage nor a
+ * NetworkPolicy explains those. Replicas kept from each other (`network-policy-isolation`) fail
+ * their readiness (no quorum), not their peer discovery.
  */
 export const CLUSTER_CAUSES: Readonly<Record<string, readonly string[]>> = {
-  'cluster-dns-unavailable': ['probe-failing', 'peer-discovery-blocked', 'init-container-stuck', 'ordered-ready-stall', 'scale-down-blocked', 'rollout-stuck'],
+  'cluster-dns-unavailable': DNS_EXPLAINS,
+  'dns-egress-blocked': DNS_EXPLAINS,
+  'network-policy-isolation': ['probe-failing', 'ordered-ready-stall', 'scale-down-blocked', 'rollout-stuck'],
 };
 
 /** The pod a finding is about, by name: its subject when a Pod, the claim's pod when a PersistentVolumeClaim of a claim template. */

@@ -133,7 +133,7 @@ export const networkPolicyIsolation: Rule = {
   rank: 48,
   doc: {
     severities: ['critical'],
-    meaning: 'A replica is Running but not Ready, and the NetworkPolicies that select it (ingress) or its peers (egress) allow no other replica of the StatefulSet on the ports peers use: the governing Service\'s ports (`targetPort` resolved, named ports included), else the template\'s container ports. The classic quorum that never forms; no event says why. Follows NetworkPolicy semantics: pod and namespace selectors (matchLabels, matchExpressions), named ports, `endPort`, policyTypes defaults, the union of all policies.',
+    meaning: 'A replica is Running but not Ready, and the NetworkPolicies that select it (ingress) or its peers (egress) allow no other replica of the StatefulSet on the ports peers use: the governing Service\'s ports (`targetPort` resolved, named ports included), else the template\'s container ports. The classic quorum that never forms; no event says why. Follows NetworkPolicy semantics: pod and namespace selectors (matchLabels, matchExpressions), named ports, `endPort`, policyTypes defaults, the union of all policies. A root cause: `probe-failing`, `ordered-ready-stall`, `scale-down-blocked` and `rollout-stuck` about the replicas it keeps apart fold under it.',
     signals: 'NetworkPolicy `spec.podSelector`, `policyTypes`, `ingress[].from`/`egress[].to`/`ports`; the Service\'s `spec.ports`; the template\'s `containers[].ports`; pod Ready condition, Warning `Unhealthy`',
     recoveries: 'manual: one NetworkPolicy allowing the replicas on those ports (YAML for `kubectl apply`)',
   },
@@ -200,6 +200,8 @@ export const networkPolicyIsolation: Rule = {
       ],
       confidence: view.canSee('services') ? 'high' : 'low',
       details: { policies: deciding.map((p) => p.metadata.name), ports: ports.map((p) => `${p.protocol}/${p.port}`), pods: stuckNames, ingress: ingressBlocked, egress: egressBlocked },
+      // The replicas it keeps from their peers: their failing readiness folds under it (causes.ts).
+      explains: stuckNames,
     };
     return [finding];
   },
@@ -211,7 +213,7 @@ export const dnsEgressBlocked: Rule = {
   rank: 47,
   doc: {
     severities: ['critical'],
-    meaning: 'A replica is Running but not Ready, it is isolated for egress by the NetworkPolicies that select it, and none of their egress rules allows UDP 53 to the cluster DNS pods (`k8s-app: kube-dns` in `kube-system`): no peer name resolves. Fires only while a replica is not Ready.',
+    meaning: 'A replica is Running but not Ready, it is isolated for egress by the NetworkPolicies that select it, and none of their egress rules allows UDP 53 to the cluster DNS pods (`k8s-app: kube-dns` in `kube-system`): no peer name resolves. Fires only while a replica is not Ready. A root cause: `probe-failing`, `peer-discovery-blocked`, `init-container-stuck`, `ordered-ready-stall`, `scale-down-blocked` and `rollout-stuck` about the replicas whose DNS it blocks fold under it.',
     signals: 'networking.k8s.io/v1 NetworkPolicy `spec.podSelector`, `policyTypes` (defaulted as the API server does), `egress[].to`/`ports` (named ports, `endPort`); pod Ready condition, Warning `Unhealthy`',
     recoveries: 'manual: one NetworkPolicy allowing UDP/TCP 53 to kube-dns (YAML for `kubectl apply`)',
   },
@@ -220,10 +222,14 @@ export const dnsEgressBlocked: Rule = {
     const sick = symptom(view, sts);
     if (!sick) return [];
     const ns = view.snapshot.namespace;
-    const pod = sick.pods[0]!;
-    const source = endpointOf(pod, ns);
-    const udp = connection(view.snapshot.networkPolicies, source, DNS_ENDPOINT, { port: 53, protocol: 'UDP' });
-    if (udp.verdict !== 'denied' || udp.egress.verdict !== 'denied') return [];
+    const dns = (p: Pod): ConnectionResult => connection(view.snapshot.networkPolicies, endpointOf(p, ns), DNS_ENDPOINT, { port: 53, protocol: 'UDP' });
+    // Every Running-but-not-Ready replica whose DNS egress is denied: the first is the subject, and
+    // their failing readiness folds under the finding (causes.ts).
+    const denied = sick.pods.map((p) => ({ p, udp: dns(p) })).filter((x) => x.udp.verdict === 'denied' && x.udp.egress.verdict === 'denied');
+    if (denied.length === 0) return [];
+    const { p: pod, udp } = denied[0]!;
+    const blocked = denied.map((x) => x.p.metadata.name);
+    const sickEvidence = pod === sick.pods[0] ? sick.evidence : (whyNotReady(view, pod)?.evidence ?? []);
     const policies = udp.egress.policies;
     const allow = {
       podSelector: stsSelector(sts),
@@ -248,7 +254,7 @@ export const dnsEgressBlocked: Rule = {
         explanation:
           `${pod.metadata.name} is isolated for egress by the NetworkPolicies that select it, and none of their egress rules allows UDP port 53 to the cluster DNS pods (k8s-app=kube-dns in kube-system). ` +
           'Every name lookup times out, so replicas that find each other by their stable DNS names never connect and stay Running but not Ready. No Kubernetes event says why.',
-        evidence: [...policies.slice(0, 5).map((p) => policyEvidence(p, 'Egress')), ...sick.evidence],
+        evidence: [...policies.slice(0, 5).map((p) => policyEvidence(p, 'Egress')), ...sickEvidence],
         recoveries: [
           {
             id: 'manual',
@@ -259,7 +265,8 @@ export const dnsEgressBlocked: Rule = {
           },
         ],
         confidence: 'high',
-        details: { policies: policies.map((p) => p.metadata.name), pod: pod.metadata.name },
+        details: { policies: policies.map((p) => p.metadata.name), pod: pod.metadata.name, pods: blocked },
+        explains: blocked,
       },
     ];
   },

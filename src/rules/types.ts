@@ -178,8 +178,8 @@ export interface Finding {
    */
   consequence?: string;
   /**
-   * Set by a cluster-level cause (`cluster-dns-unavailable`): the pods of the StatefulSet whose
-   * symptom it explains. The findings about these pods that the catalog lists
+   * Set by a cause beyond one pod (`cluster-dns-unavailable`, `dns-egress-blocked`,
+   * `network-policy-isolation`): the pods of the StatefulSet whose symptom it explains. The findings about these pods that the catalog lists
    * (src/rules/causes.ts CLUSTER_CAUSES) are folded under it.
    */
   explains?: string[];

@@ -53,9 +53,14 @@ describe.concurrent('network on the real control plane', () => {
     expect(policy.text).toBe('podSelector {} (all pods); policyTypes Ingress; no ingress rule (allows nothing)');
     expect(f.evidence.some((e) => e.type === 'event' && e.label === 'Warning Unhealthy')).toBe(true);
     expect(diagnosis.findings.map((x) => x.rule)).not.toContain('dns-egress-blocked');
+    // The root cause: the failing readiness of the replicas it keeps apart folds under it.
+    const probes = diagnosis.findings.filter((x) => x.rule === 'probe-failing');
+    expect(probes.length).toBeGreaterThan(0);
+    for (const p of probes) expect(p.causedBy).toEqual({ rule: 'network-policy-isolation', subject: f.subject });
     // The text report quotes the policy too.
     const text = await runCli(['diagnose', 'quiz', '-n', ns]);
     expect(text.stdout).toContain('NetworkPolicy/deny-all-ingress spec');
+    expect(text.stdout).toMatch(/Findings \(\d+: 1 root cause, \d+ consequences? folded under it\)/);
     // The proposed policy is accepted by the real API server and clears the finding.
     kubectl(['apply', '-f', '-'], { input: heredoc(f.recoveries[0]!.commands![0]!) });
     const after = await diagnoseJson(ns);
@@ -70,6 +75,9 @@ describe.concurrent('network on the real control plane', () => {
     expect(f.summary).toContain(expected.policy);
     expect(f.evidence[0]!.text).toContain('egress[0]: to pods app=quiz on TCP/27017');
     expect(diagnosis.findings.map((x) => x.rule)).not.toContain('network-policy-isolation');
+    const probes = diagnosis.findings.filter((x) => x.rule === 'probe-failing');
+    expect(probes.length).toBeGreaterThan(0);
+    for (const p of probes) expect(p.causedBy).toEqual({ rule: 'dns-egress-blocked', subject: f.subject });
     kubectl(['apply', '-f', '-'], { input: heredoc(f.recoveries[0]!.commands![0]!) });
     const after = await diagnoseJson(ns);
     expect(after.diagnosis.findings.map((x) => x.rule)).not.toContain('dns-egress-blocked');

@@ -148,3 +148,32 @@ describe('peersNamed (init-container-stuck)', () => {
     expect(peersNamed(sts, words)).toEqual(want);
   });
 });
+
+describe('the network findings are root causes: the readiness they explain folds under them', () => {
+  it.each([
+    ['network-policy-isolation', 'network-policy-isolation'],
+    ['dns-egress-blocked', 'dns-egress-blocked'],
+  ])('%s (recorded example, 3 replicas failing readiness): one root cause, the 3 probe failures folded under it', async (example, rule) => {
+    const d = await diagnoseFixture(example);
+    const root = d.findings.filter((f) => f.rule === rule);
+    expect(root).toHaveLength(1);
+    expect(root[0]!.explains).toEqual(['quiz-0', 'quiz-1', 'quiz-2']);
+    const probes = d.findings.filter((f) => f.rule === 'probe-failing');
+    expect(probes.map((f) => f.subject.name)).toEqual(['quiz-0', 'quiz-1', 'quiz-2']);
+    for (const f of probes) expect(f.causedBy).toEqual({ rule, subject: root[0]!.subject });
+    expect(d.findings.filter((f) => !f.causedBy && f.severity !== 'info').map((f) => f.rule)).toEqual([rule]);
+  });
+
+  it('a probe failure of a replica the policy does not keep apart stays a root cause of its own', async () => {
+    // DNS blocked only for quiz-1's label: quiz-0's failing probe is not explained by it.
+    const d = await diagnoseFixture('dns-egress-blocked', (s) => {
+      for (const p of s.networkPolicies) p.spec.podSelector = { matchLabels: { 'statefulset.kubernetes.io/pod-name': 'quiz-1' } };
+    });
+    const root = d.findings.find((f) => f.rule === 'dns-egress-blocked');
+    expect(root?.explains).toEqual(['quiz-1']);
+    const probes = new Map(d.findings.filter((f) => f.rule === 'probe-failing').map((f) => [f.subject.name, f.causedBy?.rule]));
+    expect(probes.get('quiz-1')).toBe('dns-egress-blocked');
+    expect(probes.get('quiz-0')).toBeUndefined();
+    expect(probes.get('quiz-2')).toBeUndefined();
+  });
+});
