@@ -341,7 +341,7 @@ function row(view: SnapshotView, sts: StatefulSet, ordinal: number, pod: Pod | u
   if (rev) r.revision = rev;
   // A Ready pod's old warnings are history: show its newest event; otherwise the newest Warning.
   const events = view.eventsFor(pod, 'Pod');
-  const ev = r.ready ? events[0] : tellingEvent(events);
+  const ev = r.ready ? events[0] : tellingEvent(events, Boolean(pod.spec.nodeName));
   if (ev) {
     r.event = { type: ev.type ?? 'Normal', reason: ev.reason ?? '', message: clipText(ev.message ?? ''), count: eventCount(ev) };
     const t = eventTimestamp(ev);
@@ -350,9 +350,12 @@ function row(view: SnapshotView, sts: StatefulSet, ordinal: number, pod: Pod | u
   return r;
 }
 
-/** The newest Warning event, else the newest event (events are newest first). */
-export function tellingEvent(events: KubeEvent[]): KubeEvent | undefined {
-  return events.find((e) => e.type === 'Warning') ?? events[0];
+/**
+ * The newest Warning event, else the newest event (events are newest first). For a pod already
+ * on a node (`scheduled`), the scheduler's `FailedScheduling` warnings are history, not news.
+ */
+export function tellingEvent(events: KubeEvent[], scheduled = false): KubeEvent | undefined {
+  return events.find((e) => e.type === 'Warning' && !(scheduled && e.reason === 'FailedScheduling')) ?? events[0];
 }
 
 /**
