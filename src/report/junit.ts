@@ -42,13 +42,18 @@ export function renderJunit(d: Diagnosis): string {
   return `${out.join('\n')}\n`;
 }
 
-/** GitHub Actions workflow commands: one `::error` / `::warning` / `::notice` line per finding. */
+/**
+ * GitHub Actions workflow commands: one `::error` / `::warning` / `::notice` line per finding. A
+ * finding that is only a consequence of another (`causedBy`) is a `::notice` naming its cause, so
+ * that the run shows one error per root cause (the exit code still counts every finding).
+ */
 export function renderGithub(d: Diagnosis): string {
   const enc = (s: string): string => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
   const prop = (s: string): string => enc(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
   const lines = d.findings.map((f) => {
-    const level = f.severity === 'critical' ? 'error' : f.severity === 'warning' ? 'warning' : 'notice';
-    return `::${level} title=${prop(`sts-doctor ${f.rule} ${f.statefulSet.namespace ?? d.namespace}/${f.statefulSet.name}`)}::${enc(`${f.summary}\n${f.evidence.map((e) => `${e.object.kind}/${e.object.name} ${e.label}: ${e.text}`).join('\n')}`)}`;
+    const level = f.causedBy ? 'notice' : f.severity === 'critical' ? 'error' : f.severity === 'warning' ? 'warning' : 'notice';
+    const cause = f.causedBy ? ` (caused by ${f.causedBy.rule} ${f.causedBy.subject.kind}/${f.causedBy.subject.name})` : '';
+    return `::${level} title=${prop(`sts-doctor ${f.rule} ${f.statefulSet.namespace ?? d.namespace}/${f.statefulSet.name}${cause}`)}::${enc(`${f.summary}\n${f.evidence.map((e) => `${e.object.kind}/${e.object.name} ${e.label}: ${e.text}`).join('\n')}`)}`;
   });
   const healthy = d.statefulSets.filter((s) => s.healthy).length;
   lines.push(`sts-doctor: ${healthy}/${d.statefulSets.length} StatefulSets healthy, ${d.summary.critical} critical, ${d.summary.warning} warning, ${d.summary.info} info`);
