@@ -41,7 +41,10 @@ describe('wait and CI formats', () => {
     expect(junit.stdout).toMatch(/<testcase classname="[^"]+" name="ordered-ready-stall">\s*<failure message="quiz-0 is not Ready/);
 
     const gh = await runCli(['diagnose', 'quiz', '-n', ns, '-o', 'github']);
-    expect(gh.stdout).toMatch(/^::error title=sts-doctor ordered-ready-stall [^:]+::quiz-0 is not Ready/m);
+    // One error per root cause (the failing probe); the stall it causes is a notice naming it.
+    expect(gh.stdout).toMatch(/^::error title=sts-doctor probe-failing [^:]+::Readiness probe of quiz-0\/quiz-api fails/m);
+    expect(gh.stdout).toMatch(/^::notice title=sts-doctor ordered-ready-stall \S+ \(caused by probe-failing Pod\/quiz-0\)::quiz-0 is not Ready/m);
+    expect(gh.stdout.match(/^::error /gm)).toHaveLength(1);
   });
 
   it('runs as a kubectl plugin: kubectl sts-doctor finds kubectl-sts_doctor on PATH', () => {
