@@ -32,7 +32,7 @@ import type { Plan } from '../recovery/plan.js';
 import { auditSink, auditTarget } from '../recovery/audit.js';
 import type { AuditRecord } from '../recovery/execute.js';
 import { PlanError, planOffer, planReplaceStuck, renderPlan, retargetRollback } from '../recovery/plan.js';
-import { watch, type WatchResult } from '../recovery/watch.js';
+import { watch, type WatchOptions, type WatchResult } from '../recovery/watch.js';
 import { setSuggestedConnection } from '../recovery/command.js';
 import { changePatch, currentPartition, isOnDelete, parseImages, partitionsFor, planDeleteForUpdate, planFinish, planStart, planStep, readRecord, refuseOnDelete, ROLLOUT_ANNOTATION, stepCounts, type RolloutRecord } from '../rollout/plan.js';
 import { renderRolloutGithub, renderRolloutJson, renderRolloutJunit, renderRolloutText, type RolloutOutcome, type RolloutReport } from '../rollout/report.js';
@@ -323,6 +323,22 @@ class RolloutRun {
     }
   }
 
+  /** The watch() options every step of the rollout shares: this run's reads, interval, Ctrl+C, progress and per-replica lines, for `timeoutMs`. */
+  private stepWatch(timeoutMs: number): Pick<WatchOptions, 'collect' | 'client' | 'intervalMs' | 'timeoutMs' | 'statefulSet' | 'signal' | 'progress' | 'describe'> {
+    return { collect: this.collect, client: this.client, intervalMs: this.timing.intervalMs, timeoutMs, statefulSet: this.name, signal: this.abort.signal, progress: (l) => this.err(l), describe: verifyLines(this.name) };
+  }
+
+  /**
+   * How the StatefulSet changed under the rollout in snapshot `s`: `deleted`, or `generation a → b`
+   * when its generation is not the one of our last write; undefined (with the StatefulSet) when not.
+   */
+  private changedIn(s: Snapshot): { sts: StatefulSet; changed?: undefined } | { sts?: undefined; changed: string } {
+    const sts = s.statefulSets.find((x) => x.metadata.name === this.name);
+    if (!sts) return { changed: 'deleted' };
+    if (this.expectedGeneration !== undefined && sts.metadata.generation !== this.expectedGeneration) return { changed: `generation ${this.expectedGeneration} → ${sts.metadata.generation}` };
+    return { sts };
+  }
+
   /** Watches one step until it is done (soaked), aborted, timed out or interrupted. */
   private async watchStep(record: RolloutRecord, step: number, final: boolean): Promise<{ v: WatchResult; changed?: string }> {
     const partition = record.partitions[step]!;
@@ -330,24 +346,14 @@ class RolloutRun {
     let changed: string | undefined;
     const soakMs = Math.max(this.timing.soakMs, 0);
     const v = await watch({
-      collect: this.collect,
-      client: this.client,
-      intervalMs: this.timing.intervalMs,
-      timeoutMs: this.timing.progressMs + soakMs,
-      statefulSet: this.name,
-      signal: this.abort.signal,
-      progress: (l) => this.err(l),
-      describe: verifyLines(this.name),
+      ...this.stepWatch(this.timing.progressMs + soakMs),
       done: (d, s) => {
-        const sts = s.statefulSets.find((x) => x.metadata.name === this.name);
-        if (!sts) {
-          changed = 'deleted';
+        const now = this.changedIn(s);
+        if (!now.sts) {
+          changed = now.changed;
           return true;
         }
-        if (this.expectedGeneration !== undefined && sts.metadata.generation !== this.expectedGeneration) {
-          changed = `generation ${this.expectedGeneration} → ${sts.metadata.generation}`;
-          return true;
-        }
+        const sts = now.sts;
         const ok = stepReady(new SnapshotView(s), sts, partition) && (!final || (d.statefulSets.find((x) => x.name === this.name)?.healthy ?? false));
         if (!ok) {
           readySince = undefined;
@@ -376,21 +382,14 @@ class RolloutRun {
     const watchFor = async (done: (sts: StatefulSet, s: Snapshot) => boolean, abort: boolean): Promise<{ v: WatchResult; changed?: string }> => {
       let changed: string | undefined;
       const v = await watch({
-        collect: this.collect,
-        client: this.client,
-        intervalMs: this.timing.intervalMs,
-        timeoutMs: this.timing.progressMs,
-        statefulSet: this.name,
-        signal: this.abort.signal,
-        progress: (l) => this.err(l),
-        describe: verifyLines(this.name),
+        ...this.stepWatch(this.timing.progressMs),
         done: (_d, s) => {
-          const sts = s.statefulSets.find((x) => x.metadata.name === this.name);
-          if (!sts || (this.expectedGeneration !== undefined && sts.metadata.generation !== this.expectedGeneration)) {
-            changed = sts ? `generation ${this.expectedGeneration} → ${sts.metadata.generation}` : 'deleted';
+          const now = this.changedIn(s);
+          if (!now.sts) {
+            changed = now.changed;
             return true;
           }
-          return done(sts, s);
+          return done(now.sts, s);
         },
         ...(abort ? { abortOn: (d: Diagnosis, s: Snapshot) => this.guard(d, s, rec.from, partition) } : {}),
       });
