@@ -14,6 +14,7 @@ import { SnapshotView } from '../../src/snapshot/view.js';
 import type { EndpointSlice, SliceEndpoint, Snapshot } from '../../src/snapshot/types.js';
 import type { Finding } from '../../src/rules/types.js';
 import { diagnoseFixture, fixturePath, loadFixture } from './fixtures.js';
+import { standInClient } from './stand-in-client.js';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -208,42 +209,9 @@ describe('--cluster-dns', () => {
   });
 });
 
-/**
- * A fake client that serves the recorded snapshot's objects by path, counts requests, and answers
- * the EndpointSlice LIST with `slices` (a function, so that a test can make it fail).
- */
+/** The stand-in client (stand-in-client.ts) whose EndpointSlice LIST answers `slices` (a function, so that a test can make it fail). */
 function fakeClient(s: Snapshot, slices: () => Promise<EndpointSlice[]>) {
-  const paths: string[] = [];
-  const client = {
-    requests: 0,
-    server: 'https://127.0.0.1:6443',
-    deadline: undefined,
-    get: async (path: string) => {
-      client.requests++;
-      paths.push(path);
-      if (path === '/version') return { gitVersion: 'v1.36.3' };
-      return structuredClone(s.statefulSets[0]);
-    },
-    // The PV Table of the by-name reads (from-cluster.ts readNamed): refused, so nodes and PVs are listed whole.
-    listTable: async (path: string) => {
-      client.requests++;
-      paths.push(path);
-      throw new ApiError(`GET ${path}: 403 Forbidden`, 403);
-    },
-    getText: async (path: string) => {
-      client.requests++;
-      paths.push(path);
-      return '';
-    },
-    list: async (path: string, query: Record<string, string | undefined> = {}) => {
-      client.requests++;
-      paths.push(`${path}${query.labelSelector ? `?labelSelector=${query.labelSelector}` : ''}`);
-      if (path.endsWith('/endpointslices')) return structuredClone(await slices());
-      if (path.endsWith('/pods')) return structuredClone(s.pods);
-      return [];
-    },
-  };
-  return { client, paths };
+  return standInClient(s, { list: (path) => (path.endsWith('/endpointslices') ? slices() : undefined) });
 }
 
 describe('the read: one LIST, only for suspects; forbidden and absent are gaps', () => {

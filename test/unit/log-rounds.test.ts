@@ -8,29 +8,18 @@ import { collectFromCluster } from '../../src/snapshot/from-cluster.js';
 import { LOG_REFRESH_SECONDS } from '../../src/snapshot/logs.js';
 import type { Pod, Snapshot } from '../../src/snapshot/types.js';
 import { loadFixture } from './fixtures.js';
+import { standInClient } from './stand-in-client.js';
 
-/** A fake client serving `state.pods` (editable between rounds) and answering log reads with `log`, counting them. */
+/** The stand-in client (stand-in-client.ts) serving `state.pods` (editable between rounds) and answering log reads with `log`, recording them. */
 function fakeClient(s: Snapshot, log: (path: string) => Promise<string> = async () => 'line 1\nline 2\n') {
   const state = { pods: structuredClone(s.pods) as Pod[], logReads: [] as string[] };
-  const client = {
-    requests: 0,
-    server: 'https://127.0.0.1:6443',
-    deadline: undefined,
-    get: async (path: string) => {
-      client.requests++;
-      return path === '/version' ? { gitVersion: 'v1.36.3' } : structuredClone(s.statefulSets[0]);
-    },
-    getText: async (path: string, query: Record<string, unknown>) => {
-      client.requests++;
+  const { client } = standInClient(s, {
+    pods: () => state.pods,
+    text: (path, query) => {
       state.logReads.push(`${path}?container=${String(query.container)}&previous=${String(query.previous)}`);
       return log(path);
     },
-    list: async (path: string) => {
-      client.requests++;
-      if (path.endsWith('/pods')) return structuredClone(state.pods);
-      return [];
-    },
-  };
+  });
   return { client, state };
 }
 
