@@ -39,3 +39,20 @@ export async function pool(items, width, fn) {
     while (next < items.length) await fn(items[next++]);
   }));
 }
+
+/**
+ * A Node for KWOK to manage (it keeps it Ready): `name` as its hostname label, `labels` added,
+ * `taints` if any, and `cpu`, `memory` and `pods` as both capacity and allocatable.
+ * @param {string} name
+ * @param {{ labels?: Record<string, string>, taints?: object[], cpu: string, memory: string, pods: string }} opts
+ */
+export function kwokNode(name, { labels = {}, taints, cpu, memory, pods }) {
+  const resources = { cpu, memory, pods };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { ...labels, 'kwok.x-k8s.io/node': 'fake', 'kubernetes.io/hostname': name, type: 'kwok' }, annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'kwok.x-k8s.io/node': 'fake' } },
+    ...(taints ? { spec: { taints } } : {}),
+    status: { allocatable: resources, capacity: { ...resources } },
+  };
+}

@@ -13,7 +13,7 @@
 //
 // Objects are created with the cluster's admin client certificate over one keep-alive agent,
 // 16 at a time (kubectl would create them one by one). `dropRealistic` deletes them all.
-import { api, pool } from './bench-api.mjs';
+import { api, kwokNode, pool } from './bench-api.mjs';
 import { deployScaledQuiz, dropNamespace } from '../test/scenarios/reading.mjs';
 
 export const REALISTIC = { replicas: 3, events: 5000, pvs: 1000, nodes: 20 };
@@ -32,24 +32,11 @@ export async function deployRealistic(ns, size = {}) {
   const [key, value] = [NOISE_KEY, ns];
   try {
     const hostNames = Array.from({ length: hosts }, (_, i) => `bench-host-${ns}-${i}`);
-    await pool(hostNames, 8, (name) =>
-      send('POST', '/api/v1/nodes', {
-        apiVersion: 'v1',
-        kind: 'Node',
-        metadata: { name, labels: { [key]: value, 'kwok.x-k8s.io/node': 'fake', 'kubernetes.io/hostname': name, type: 'kwok' }, annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'kwok.x-k8s.io/node': 'fake' } },
-        status: { allocatable: { cpu: '1000', memory: '4Ti', pods: '1100' }, capacity: { cpu: '1000', memory: '4Ti', pods: '1100' } },
-      }),
-    );
+    await pool(hostNames, 8, (name) => send('POST', '/api/v1/nodes', kwokNode(name, { labels: { [key]: value }, cpu: '1000', memory: '4Ti', pods: '1100' })));
     // Thousands of replicas take minutes to be created, bound, scheduled and run (100 QPS each).
     await (hosts ? deployScaledQuiz(ns, replicas, hostNames, 1_800_000) : deployScaledQuiz(ns, replicas));
     await pool(Array.from({ length: nodes }, (_, i) => i), 8, (i) =>
-      send('POST', '/api/v1/nodes', {
-        apiVersion: 'v1',
-        kind: 'Node',
-        metadata: { name: `bench-node-${ns}-${i}`, labels: { [key]: value, 'kwok.x-k8s.io/node': 'fake', 'kubernetes.io/hostname': `bench-node-${ns}-${i}`, type: 'kwok' }, annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'kwok.x-k8s.io/node': 'fake' } },
-        spec: { taints: [{ key: 'sts-doctor-bench', value: 'noise', effect: 'NoSchedule' }] },
-        status: { allocatable: { cpu: '32', memory: '256Gi', pods: '110' }, capacity: { cpu: '32', memory: '256Gi', pods: '110' } },
-      }),
+      send('POST', '/api/v1/nodes', kwokNode(`bench-node-${ns}-${i}`, { labels: { [key]: value }, taints: [{ key: 'sts-doctor-bench', value: 'noise', effect: 'NoSchedule' }], cpu: '32', memory: '256Gi', pods: '110' })),
     );
     await pool(Array.from({ length: pvs }, (_, i) => i), 16, (i) =>
       send('POST', '/api/v1/persistentvolumes', {

@@ -23,7 +23,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubeconfigPath, repoRoot } from '../test/scenarios/cluster.mjs';
-import { api, pool } from './bench-api.mjs';
+import { api, kwokNode, pool } from './bench-api.mjs';
 
 export const SERVE = { sets: 100, replicas: 50, nodes: 20, events: 20_000, stormRate: 100, samples: 30, ns: 'bench-serve' };
 const TAINT = { key: 'sts-doctor-bench', value: 'serve', effect: 'NoSchedule' };
@@ -50,13 +50,7 @@ async function fixture({ send }) {
     log(`building the fixture: ${nodes} nodes, ${sets} StatefulSets x ${replicas} pods, ${events} events`);
     await send('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     await pool(Array.from({ length: nodes }, (_, i) => i), 8, (i) =>
-      send('POST', '/api/v1/nodes', {
-        apiVersion: 'v1',
-        kind: 'Node',
-        metadata: { name: `bench-serve-node-${i}`, labels: { 'sts-doctor-bench': 'serve', 'kwok.x-k8s.io/node': 'fake', 'kubernetes.io/hostname': `bench-serve-node-${i}`, type: 'kwok' }, annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'kwok.x-k8s.io/node': 'fake' } },
-        spec: { taints: [TAINT] },
-        status: { allocatable: { cpu: '64', memory: '256Gi', pods: '500' }, capacity: { cpu: '64', memory: '256Gi', pods: '500' } },
-      }),
+      send('POST', '/api/v1/nodes', kwokNode(`bench-serve-node-${i}`, { labels: { 'sts-doctor-bench': 'serve' }, taints: [TAINT], cpu: '64', memory: '256Gi', pods: '500' })),
     );
     await pool(Array.from({ length: sets }, (_, i) => i), 8, (i) =>
       send('POST', `/apis/apps/v1/namespaces/${ns}/statefulsets`, {
