@@ -229,7 +229,6 @@ export const dnsEgressBlocked: Rule = {
     if (denied.length === 0) return [];
     const { p: pod, udp } = denied[0]!;
     const blocked = denied.map((x) => x.p.metadata.name);
-    const sickEvidence = pod === sick.pods[0] ? sick.evidence : (whyNotReady(view, pod)?.evidence ?? []);
     const policies = udp.egress.policies;
     const allow = {
       podSelector: stsSelector(sts),
@@ -254,7 +253,7 @@ export const dnsEgressBlocked: Rule = {
         explanation:
           `${pod.metadata.name} is isolated for egress by the NetworkPolicies that select it, and none of their egress rules allows UDP port 53 to the cluster DNS pods (k8s-app=kube-dns in kube-system). ` +
           'Every name lookup times out, so replicas that find each other by their stable DNS names never connect and stay Running but not Ready. No Kubernetes event says why.',
-        evidence: [...policies.slice(0, 5).map((p) => policyEvidence(p, 'Egress')), ...sickEvidence],
+        evidence: [...policies.slice(0, 5).map((p) => policyEvidence(p, 'Egress')), ...(whyNotReady(view, pod)?.evidence ?? [])],
         recoveries: [
           {
             id: 'manual',

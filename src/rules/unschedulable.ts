@@ -227,16 +227,17 @@ export const unschedulable: Rule = {
       const evidence: Evidence[] = [fieldEvidence(pod, 'Pod', 'status.conditions[PodScheduled]', `False Unschedulable: ${scheduled.message ?? ''}`.trim(), scheduled.lastTransitionTime ?? undefined)];
       if (event) evidence.push(eventEvidence(event));
       const byCount = (rs: ScheduleReason[]): ScheduleReason => [...rs].sort((a, b) => (b.count ?? 0) - (a.count ?? 0) || CATEGORY_PRIORITY.indexOf(a.category) - CATEGORY_PRIORITY.indexOf(b.category))[0]!;
+      // Whether the pinned nodes are lost, for a message that names the volume's node affinity.
+      const lost = parsed?.reasons.some((r) => r.category === 'volume-node-affinity') ? pinnedNodesLost(view, pod) : undefined;
       if (parsed?.dominant.category === 'volume-node-affinity') {
         // Pinned by its volume: if the volume's nodes are lost, `volume-node-affinity` (rank 20)
         // explains it; if they are fine, the real obstacle is what fails on them (the other reasons).
-        const lost = pinnedNodesLost(view, pod);
         const others = parsed.reasons.filter((r) => r.category !== 'volume-node-affinity');
         if (lost !== false || others.length === 0) continue;
         parsed.dominant = byCount(others);
       }
       // Pinned to a few nodes, and the message counts other nodes too: what fails on the pinned ones.
-      const allowed = parsed && parsed.reasons.some((r) => r.category === 'volume-node-affinity') && pinnedNodesLost(view, pod) === false ? pinnedAllowed(view, pod) : undefined;
+      const allowed = lost === false ? pinnedAllowed(view, pod) : undefined;
       const onAllowed = parsed && allowed ? reasonsOnAllowed(pod, allowed, parsed.reasons) : undefined;
       if (parsed && onAllowed) parsed.dominant = [...onAllowed].sort((a, b) => FILTER_ORDER.indexOf(a.category) - FILTER_ORDER.indexOf(b.category))[0]!;
       const category = parsed?.dominant.category ?? 'other';
